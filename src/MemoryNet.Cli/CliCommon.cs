@@ -1,0 +1,37 @@
+using System.CommandLine;
+using MemoryNet.Imaging;
+
+namespace MemoryNet.Cli;
+
+public static class CliCommon
+{
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces on errors", Recursive = true };
+
+    /// <summary>Parses and runs; usage errors exit 2, bad input exits 2, other failures exit 1, each as one line on stderr.</summary>
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("Run 'memorynet --help' or 'memorynet COMMAND --help' for usage.");
+            return 2;
+        }
+        bool verbose = parse.GetValue(Verbose);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            var inner = e is AggregateException { InnerExceptions.Count: 1 } ae ? ae.InnerException! : e;
+            bool bad = inner is UserInputException or ImageFormatException or FileNotFoundException or DirectoryNotFoundException;
+            Console.Error.WriteLine($"error: {inner.Message}");
+            if (verbose) Console.Error.WriteLine(inner);
+            return bad ? 2 : 1;
+        }
+    }
+
+    /// <summary>Quiet output (no progress bars) when stderr is not a terminal or CI is set.</summary>
+    public static bool Interactive => !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+}

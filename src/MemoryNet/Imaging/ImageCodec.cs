@@ -1,0 +1,284 @@
+using System.IO.Compression;
+using SkiaSharp;
+
+namespace MemoryNet.Imaging;
+
+/// <summary>A file that cannot be used as an image; the message names the file and the reason.</summary>
+public sealed class ImageFormatException(string message) : Exception(message);
+
+/// <summary>Reads PNG, JPEG, BMP and WebP (8/16-bit, grey, RGB, RGBA, EXIF orientation); writes PNG (8/16-bit), JPEG, WebP, BMP.</summary>
+public static class ImageCodec
+{
+    /// <summary>Default refusal threshold: 200 megapixels (a 24 MP photo is far below, a decompression bomb far above).</summary>
+    public const long DefaultMaxPixels = 200_000_000;
+
+    public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+
+    public static bool IsImagePath(string path) =>
+        Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>Width and height from the header, without decoding the pixels.</summary>
+    public static (int Width, int Height) Probe(string path)
+    {
+        using var codec = OpenCodec(path, File.ReadAllBytes(path), out _);
+        var (w, h) = OrientedSize(codec);
+        return (w, h);
+    }
+
+    public static ImageData Read(string path, long maxPixels = DefaultMaxPixels)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new ImageFormatException($"{path}: cannot read ({e.Message})"); }
+        return Decode(bytes, path, maxPixels);
+    }
+
+    public static ImageData Decode(byte[] bytes, string name, long maxPixels = DefaultMaxPixels)
+    {
+        using var codec = OpenCodec(name, bytes, out _);
+        var info = codec.Info;
+        long pixels = (long)info.Width * info.Height;
+        if (info.Width <= 0 || info.Height <= 0)
+            throw new ImageFormatException($"{name}: image header has no pixels ({info.Width}x{info.Height})");
+        if (pixels > maxPixels)
+            throw new ImageFormatException(
+                $"{name}: {info.Width}x{info.Height} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
+
+        bool grey = info.ColorType is SKColorType.Gray8 or SKColorType.R16Unorm or SKColorType.Alpha16;
+        bool sixteen = info.ColorType is SKColorType.Rgba16161616 or SKColorType.R16Unorm or SKColorType.Alpha16
+            or SKColorType.Rg1616 or SKColorType.RgbaF16 || Png16Bit(bytes);
+        bool alpha = info.AlphaType != SKAlphaType.Opaque;
+
+        int w = info.Width, h = info.Height;
+        var target = new SKImageInfo(w, h, sixteen ? SKColorType.Rgba16161616 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        int bpp = sixteen ? 8 : 4;
+        var raw = new byte[(long)w * h * bpp];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* p = raw) result = codec.GetPixels(target, (IntPtr)p, w * bpp, new SKCodecOptions(SKZeroInitialized.Yes));
+        }
+        if (result == SKCodecResult.IncompleteInput || result == SKCodecResult.ErrorInInput)
+            throw new ImageFormatException($"{name}: file is truncated or corrupt ({result})");
+        if (result != SKCodecResult.Success)
+            throw new ImageFormatException($"{name}: cannot decode ({result})");
+
+        int channels = grey ? (alpha ? 4 : 1) : (alpha ? 4 : 3);
+        var px = new float[(long)w * h * channels];
+        long n = (long)w * h;
+        for (long i = 0; i < n; i++)
+        {
+            float r, g, b, a;
+            if (sixteen)
+            {
+                long o = i * 8;
+                r = BitConverter.ToUInt16(raw, (int)o) / 65535f; g = BitConverter.ToUInt16(raw, (int)o + 2) / 65535f;
+                b = BitConverter.ToUInt16(raw, (int)o + 4) / 65535f; a = BitConverter.ToUInt16(raw, (int)o + 6) / 65535f;
+            }
+            else
+            {
+                long o = i * 4;
+                r = raw[o] / 255f; g = raw[o + 1] / 255f; b = raw[o + 2] / 255f; a = raw[o + 3] / 255f;
+            }
+            switch (channels)
+            {
+                case 1: px[i] = r; break;
+                case 3: px[i * 3] = r; px[i * 3 + 1] = g; px[i * 3 + 2] = b; break;
+                default: px[i * 4] = r; px[i * 4 + 1] = g; px[i * 4 + 2] = b; px[i * 4 + 3] = a; break;
+            }
+        }
+        var img = new ImageData(w, h, channels, sixteen ? 16 : 8, px);
+        return ApplyOrientation(img, codec.EncodedOrigin);
+    }
+
+    static SKCodec OpenCodec(string name, byte[] bytes, out SKEncodedImageFormat format)
+    {
+        if (bytes.Length == 0) throw new ImageFormatException($"{name}: file is empty");
+        var stream = new SKMemoryStream(bytes);
+        var codec = SKCodec.Create(stream, out var status);
+        if (codec is null)
+        {
+            stream.Dispose();
+            throw new ImageFormatException(status == SKCodecResult.IncompleteInput
+                ? $"{name}: file is truncated"
+                : $"{name}: not an image in a supported format (PNG, JPEG, BMP, WebP)");
+        }
+        format = codec.EncodedFormat;
+        if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp or SKEncodedImageFormat.Webp))
+        {
+            codec.Dispose();
+            throw new ImageFormatException($"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)");
+        }
+        return codec;
+    }
+
+    static (int, int) OrientedSize(SKCodec codec)
+    {
+        var o = codec.EncodedOrigin;
+        bool swap = o is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        return swap ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
+    }
+
+    // PNG IHDR bit depth 16 (Skia may report 8-bit colour types for some 16-bit files)
+    static bool Png16Bit(byte[] b) =>
+        b.Length > 25 && b[0] == 0x89 && b[1] == (byte)'P' && b[12] == (byte)'I' && b[13] == (byte)'H' && b[24] == 16;
+
+    /// <summary>Applies the EXIF orientation so that the pixels are upright.</summary>
+    public static ImageData ApplyOrientation(ImageData img, SKEncodedOrigin origin)
+    {
+        if (origin == SKEncodedOrigin.TopLeft) return img;
+        int w = img.Width, h = img.Height, c = img.Channels;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? h : w, oh = swap ? w : h;
+        var dst = new float[img.Pixels.Length];
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+            {
+                // (sx, sy): the stored pixel that shows at (x, y) of the upright image
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (w - 1 - y, x),
+                    _ => (x, y),
+                };
+                Array.Copy(img.Pixels, ((long)sy * w + sx) * c, dst, ((long)y * ow + x) * c, c);
+            }
+        return new ImageData(ow, oh, c, img.BitDepth, dst);
+    }
+
+    /// <summary>Writes by extension (.png, .jpg/.jpeg, .webp, .bmp). The write is atomic: temp file, then rename.</summary>
+    public static void Write(ImageData img, string path, int bits = 8, int quality = 95)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        byte[] bytes = ext switch
+        {
+            ".png" => EncodePng(img, bits),
+            ".jpg" or ".jpeg" => EncodeSkia(img, SKEncodedImageFormat.Jpeg, quality),
+            ".webp" => EncodeSkia(img, SKEncodedImageFormat.Webp, quality),
+            ".bmp" => EncodeBmp(img),
+            _ => throw new ImageFormatException($"{path}: cannot write '{ext}' (use .png, .jpg, .webp or .bmp)"),
+        };
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    public static byte[] EncodePng(ImageData img, int bits = 8)
+    {
+        if (bits is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(bits), "PNG depth must be 8 or 16");
+        int c = img.Channels, w = img.Width, h = img.Height, bytesPer = bits / 8;
+        byte colorType = c switch { 1 => 0, 3 => 2, _ => 6 };
+        int stride = w * c * bytesPer;
+        var rawRows = new byte[(long)(stride + 1) * h];
+        for (int y = 0; y < h; y++)
+        {
+            long row = (long)y * (stride + 1);
+            rawRows[row] = 0; // filter: none
+            for (int i = 0; i < w * c; i++)
+            {
+                float v = Math.Clamp(img.Pixels[(long)y * w * c + i], 0f, 1f);
+                if (bits == 8) rawRows[row + 1 + i] = (byte)MathF.Round(v * 255f);
+                else
+                {
+                    ushort s = (ushort)MathF.Round(v * 65535f);
+                    rawRows[row + 1 + 2 * i] = (byte)(s >> 8);
+                    rawRows[row + 2 + 2 * i] = (byte)(s & 0xff);
+                }
+            }
+        }
+        using var ms = new MemoryStream();
+        ms.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        WriteBE(ihdr, 0, (uint)w); WriteBE(ihdr, 4, (uint)h);
+        ihdr[8] = (byte)bits; ihdr[9] = colorType;
+        WriteChunk(ms, "IHDR", ihdr);
+        using (var z = new MemoryStream())
+        {
+            using (var zs = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true)) zs.Write(rawRows);
+            WriteChunk(ms, "IDAT", z.ToArray());
+        }
+        WriteChunk(ms, "IEND", []);
+        return ms.ToArray();
+    }
+
+    static byte[] EncodeSkia(ImageData img, SKEncodedImageFormat format, int quality)
+    {
+        var info = new SKImageInfo(img.Width, img.Height, SKColorType.Rgba8888, img.HasAlpha && format != SKEncodedImageFormat.Jpeg ? SKAlphaType.Unpremul : SKAlphaType.Opaque);
+        var bytes = To8BitRgba(img);
+        using var bmp = new SKBitmap(info);
+        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, bmp.GetPixels(), bytes.Length);
+        using var data = bmp.Encode(format, quality);
+        return data.ToArray();
+    }
+
+    static byte[] To8BitRgba(ImageData img)
+    {
+        long n = img.PixelCount;
+        var b = new byte[n * 4];
+        for (long i = 0; i < n; i++)
+        {
+            for (int k = 0; k < 3; k++)
+            {
+                float v = img.Channels == 1 ? img.Pixels[i] : img.Pixels[i * img.Channels + k];
+                b[i * 4 + k] = (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f);
+            }
+            b[i * 4 + 3] = img.HasAlpha ? (byte)MathF.Round(Math.Clamp(img.Pixels[i * 4 + 3], 0f, 1f) * 255f) : (byte)255;
+        }
+        return b;
+    }
+
+    static byte[] EncodeBmp(ImageData img)
+    {
+        int w = img.Width, h = img.Height, rowBytes = (w * 3 + 3) & ~3;
+        var rgba = To8BitRgba(img);
+        var b = new byte[54 + (long)rowBytes * h];
+        b[0] = (byte)'B'; b[1] = (byte)'M';
+        BitConverter.TryWriteBytes(b.AsSpan(2), b.Length);
+        BitConverter.TryWriteBytes(b.AsSpan(10), 54);
+        BitConverter.TryWriteBytes(b.AsSpan(14), 40);
+        BitConverter.TryWriteBytes(b.AsSpan(18), w);
+        BitConverter.TryWriteBytes(b.AsSpan(22), h);
+        BitConverter.TryWriteBytes(b.AsSpan(26), (short)1);
+        BitConverter.TryWriteBytes(b.AsSpan(28), (short)24);
+        for (int y = 0; y < h; y++)
+        {
+            long row = 54 + (long)(h - 1 - y) * rowBytes; // bottom-up
+            for (int x = 0; x < w; x++)
+            {
+                long s = ((long)y * w + x) * 4;
+                b[row + x * 3] = rgba[s + 2]; b[row + x * 3 + 1] = rgba[s + 1]; b[row + x * 3 + 2] = rgba[s];
+            }
+        }
+        return b;
+    }
+
+    static void WriteChunk(Stream s, string type, byte[] data)
+    {
+        var len = new byte[4]; WriteBE(len, 0, (uint)data.Length); s.Write(len);
+        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
+        s.Write(typeBytes); s.Write(data);
+        uint crc = Crc32(typeBytes, 0xffffffff);
+        crc = Crc32(data, crc) ^ 0xffffffff;
+        var c = new byte[4]; WriteBE(c, 0, crc); s.Write(c);
+    }
+
+    static void WriteBE(byte[] b, int o, uint v)
+    { b[o] = (byte)(v >> 24); b[o + 1] = (byte)(v >> 16); b[o + 2] = (byte)(v >> 8); b[o + 3] = (byte)v; }
+
+    static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        return c;
+    }).ToArray();
+
+    static uint Crc32(byte[] data, uint crc)
+    {
+        foreach (var d in data) crc = CrcTable[(crc ^ d) & 0xff] ^ (crc >> 8);
+        return crc;
+    }
+}

@@ -1,0 +1,28 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Memory;
+
+/// <summary>Applies the memory unit to every pixel: (B, C, H, W) → rows (B·H·W, C) → three (B, C, H, W) reads.</summary>
+public sealed class MemModule : nn.Module
+{
+    private readonly MemoryUnit memory;
+
+    public MemModule(int pttNum, int numCls, int partNum, int feaDim) : base(nameof(MemModule))
+    {
+        memory = new MemoryUnit(pttNum, numCls, partNum, feaDim);
+        RegisterComponents();
+    }
+
+    public MemoryUnit Unit => memory;
+
+    public (Tensor Sem, Tensor Ins, Tensor Part) forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        var rows = x.permute(0, 2, 3, 1).reshape(-1, c);
+        var (sem, ins, part) = memory.forward(rows);
+        Tensor Back(Tensor r) => r.view(b, h, w, c).permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope();
+        return (Back(sem), Back(ins), Back(part));
+    }
+}

@@ -1,0 +1,41 @@
+namespace MemoryNet.Modules;
+
+/// <summary>
+/// The numbers that define a network. <see cref="MemoryBranches"/> is how many stages read the memory module
+/// (3 = the reference MemoryNet, 0 = plain MPRNet; 1 = stage 3 only, 2 = stages 2 and 3).
+/// </summary>
+public sealed record ArchSpec(
+    string Name,
+    int NFeat,
+    int ScaleUnetFeats,
+    int ScaleOrsnetFeats,
+    int NumCab,
+    int MemoryBranches,
+    int PttNum = 2,
+    int NumCls = 10,
+    int PartNum = 5,
+    int Reduction = 4,
+    int KernelSize = 3)
+{
+    public bool HasMemory => MemoryBranches > 0;
+
+    public static readonly ArchSpec MemoryNet = new("memorynet", 40, 20, 16, 8, 3);
+    public static readonly ArchSpec MprnetDerain = new("mprnet-derain", 40, 20, 16, 8, 0);
+    public static readonly ArchSpec MprnetDeblur = new("mprnet-deblur", 96, 48, 32, 8, 0);
+    public static readonly ArchSpec MprnetDenoise = new("mprnet-denoise", 80, 48, 32, 8, 0);
+    /// <summary>Small enough to train on two CPU cores (see docs/performance.md for the measurement behind it).</summary>
+    public static readonly ArchSpec MemoryNetS = new("memorynet-s", 16, 8, 8, 2, 3);
+
+    public static IReadOnlyList<ArchSpec> Presets { get; } = [MemoryNet, MprnetDerain, MprnetDeblur, MprnetDenoise, MemoryNetS];
+
+    public static ArchSpec FromName(string name) =>
+        Presets.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new UserInputException($"unknown architecture '{name}' (known: {string.Join(", ", Presets.Select(p => p.Name))})");
+
+    /// <summary>The preset with the same numbers, so that a custom-named spec reports a known name when it is one.</summary>
+    public ArchSpec Canonical() =>
+        Presets.FirstOrDefault(p => p with { Name = Name } == this) ?? this;
+
+    public string Describe() =>
+        $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, num_cab {NumCab}, memory branches {MemoryBranches})";
+}

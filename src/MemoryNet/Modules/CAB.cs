@@ -1,0 +1,31 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Modules;
+
+/// <summary>Channel attention block: conv3×3 → PReLU → conv3×3 → channel attention → + input.
+/// The PReLU instance is passed in: the reference shares one across the whole network.</summary>
+public sealed class CAB : nn.Module<Tensor, Tensor>
+{
+    // declaration order is state_dict order: the reference registers CA before body
+    private readonly CALayer CA;
+    private readonly Sequential body;
+
+    public CAB(long channels, long kernelSize, long reduction, bool bias, nn.Module<Tensor, Tensor> act) : base(nameof(CAB))
+    {
+        CA = new CALayer(channels, reduction, bias);
+        body = nn.Sequential(
+            ("0", Layers.Conv(channels, channels, kernelSize, bias)),
+            ("1", act),
+            ("2", Layers.Conv(channels, channels, kernelSize, bias)));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var res = body.forward(x);
+        using var attended = CA.forward(res);
+        return attended + x;
+    }
+}

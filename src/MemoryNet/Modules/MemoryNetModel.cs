@@ -1,0 +1,105 @@
+using MemoryNet.Memory;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Modules;
+
+/// <summary>
+/// The three-stage restorer (MPRNet backbone) fed by the memory module. Input (B, 3, H, W) in [0, 1] with H and W
+/// multiples of 8 (<see cref="Inference.Restorer"/> pads); output [stage3, stage2, stage1], stage3 being the restored image.
+/// The four stage-1 quadrants and the two stage-2 halves go through their sub-networks as one batch
+/// (every layer acts per sample, so this equals the reference's separate passes).
+/// </summary>
+public sealed class MemoryNetModel : nn.Module
+{
+    private readonly MemModule? memory;
+    private readonly Sequential shallow_feat1, shallow_feat2, shallow_feat3;
+    // declaration order is state_dict order (as registered by the reference)
+    private readonly Encoder stage1_encoder;
+    private readonly Decoder stage1_decoder;
+    private readonly Encoder stage2_encoder;
+    private readonly Decoder stage2_decoder;
+    private readonly ORSNet stage3_orsnet;
+    private readonly SAM sam12, sam23;
+    private readonly Conv2d concat12, concat23, tail;
+
+    public ArchSpec Spec { get; }
+
+    public MemoryNetModel(ArchSpec spec) : base(nameof(MemoryNetModel))
+    {
+        Spec = spec;
+        long n = spec.NFeat, o = spec.ScaleOrsnetFeats, k = spec.KernelSize;
+        if (spec.HasMemory) memory = new MemModule(spec.PttNum, spec.NumCls, spec.PartNum, 3);
+        var act = nn.PReLU(1, 0.25); // one PReLU shared by every CAB, as in the reference
+        Sequential Shallow() => nn.Sequential(("0", Layers.Conv(3, n, k)), ("1", new CAB(n, k, spec.Reduction, false, act)));
+        shallow_feat1 = Shallow();
+        shallow_feat2 = Shallow();
+        shallow_feat3 = Shallow();
+        stage1_encoder = new Encoder(spec, act, csff: false);
+        stage1_decoder = new Decoder(spec, act);
+        stage2_encoder = new Encoder(spec, act, csff: true);
+        stage2_decoder = new Decoder(spec, act);
+        stage3_orsnet = new ORSNet(spec, act);
+        sam12 = new SAM(n, 1, false);
+        sam23 = new SAM(n, 1, false);
+        concat12 = Layers.Conv(2 * n, n, k);
+        concat23 = Layers.Conv(2 * n, n + o, k);
+        tail = Layers.Conv(n + o, 3, k);
+        RegisterComponents();
+    }
+
+    public MemModule? Memory => memory;
+
+    /// <summary>The inputs of stages 1, 2 and 3: memory reads (part, instance, semantic) or the image itself.</summary>
+    public (Tensor Stage1, Tensor Stage2, Tensor Stage3) StageInputs(Tensor x)
+    {
+        if (memory is null) return (x.alias(), x.alias(), x.alias());
+        var (sem, ins, part) = memory.forward(x);
+        int b = Spec.MemoryBranches;
+        var s3 = sem;
+        var s2 = b >= 2 ? ins : x.alias();
+        var s1 = b >= 3 ? part : x.alias();
+        if (b < 2) ins.Dispose();
+        if (b < 3) part.Dispose();
+        return (s1, s2, s3);
+    }
+
+    public Tensor[] forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long height = x.shape[2], width = x.shape[3];
+        if (height % 8 != 0 || width % 8 != 0)
+            throw new ArgumentException($"input {height}x{width}: height and width must be multiples of 8 (pad first)");
+        long h2 = height / 2, w2 = width / 2;
+        var (in1, in2, in3) = StageInputs(x);
+
+        // Stage 1: four quadrants [left-top, right-top, left-bottom, right-bottom] as one batch
+        var quads = cat([in1[.., .., ..(int)h2, ..(int)w2], in1[.., .., ..(int)h2, (int)w2..],
+                         in1[.., .., (int)h2.., ..(int)w2], in1[.., .., (int)h2.., (int)w2..]], 0);
+        var feat1 = stage1_encoder.forward(shallow_feat1.forward(quads));
+        // join left|right along width: halves [top, bottom] as one batch
+        var feat1Halves = feat1.Select(f =>
+        {
+            var q = f.chunk(4, 0);
+            return cat([cat([q[0], q[1]], 3), cat([q[2], q[3]], 3)], 0);
+        }).ToArray();
+        var res1 = stage1_decoder.forward(feat1Halves);
+        var in2Halves = cat([in2[.., .., ..(int)h2, ..], in2[.., .., (int)h2.., ..]], 0);
+        var (sam12Feats, stage1Halves) = sam12.forward(res1[0], in2Halves);
+        var stage1 = cat(stage1Halves.chunk(2, 0), 2);
+
+        // Stage 2: the two halves as one batch, with cross-stage fusion from stage 1; then stacked along height
+        var x2 = concat12.forward(cat([shallow_feat2.forward(in2Halves), sam12Feats], 1));
+        var feat2Halves = stage2_encoder.forward(x2, feat1Halves, res1);
+        var feat2 = feat2Halves.Select(f => cat(f.chunk(2, 0), 2)).ToArray();
+        var res2 = stage2_decoder.forward(feat2);
+        var (sam23Feats, stage2) = sam23.forward(res2[0], in3);
+
+        // Stage 3: full resolution
+        var x3 = concat23.forward(cat([shallow_feat3.forward(in3), sam23Feats], 1));
+        var stage3 = tail.forward(stage3_orsnet.forward(x3, feat2, res2)) + in3;
+
+        return [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
+    }
+}

@@ -1,0 +1,27 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Modules;
+
+/// <summary>Original-resolution block: num_cab CABs and a conv3×3, with a residual connection.</summary>
+public sealed class ORB : nn.Module<Tensor, Tensor>
+{
+    private readonly Sequential body;
+
+    public ORB(long channels, ArchSpec spec, nn.Module<Tensor, Tensor> act) : base(nameof(ORB))
+    {
+        var modules = Enumerable.Range(0, spec.NumCab)
+            .Select(i => (i.ToString(), (nn.Module<Tensor, Tensor>)new CAB(channels, spec.KernelSize, spec.Reduction, false, act)))
+            .Append((spec.NumCab.ToString(), Layers.Conv(channels, channels, spec.KernelSize)))
+            .ToArray();
+        body = nn.Sequential(modules);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var res = body.forward(x);
+        return res + x;
+    }
+}

@@ -8,7 +8,7 @@ public static class CliCommon
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces on errors", Recursive = true };
 
     /// <summary>Parses and runs; usage errors exit 2, bad input exits 2, other failures exit 1, each as one line on stderr.</summary>
-    public static int Invoke(RootCommand root, string[] args)
+    public static int Invoke(Command root, string[] args)
     {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

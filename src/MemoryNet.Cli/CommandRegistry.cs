@@ -1,5 +1,7 @@
 using System.CommandLine;
 
+using MemoryNet.Cli.Commands;
+
 namespace MemoryNet.Cli;
 
 /// <summary>The one place that lists the commands (one file per command under Commands/).</summary>
@@ -7,5 +9,8 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All() =>
     [
+        RestoreCommand.Create(),
+        BenchCommand.Create(),
+        ModelsCommand.Create(),
     ];
 }

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MemoryNet.Imaging;
+using MemoryNet.Inference;
+using MemoryNet.Modules;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Cli.Commands;
+
+/// <summary>memorynet bench: seconds per image of a randomly initialised network (the weights do not change the cost).</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch") { Description = "Architecture preset", DefaultValueFactory = _ => "memorynet" };
+        var size = new Option<int>("--size") { Description = "Square input side in pixels", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "Images per forward pass", DefaultValueFactory = _ => 1 };
+        var iters = new Option<int>("--iters") { Description = "Timed iterations (after one warm-up)", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file" };
+        var cmd = new Command("bench", "Measure inference speed and peak memory");
+        foreach (var o in new Option[] { arch, size, batch, iters, threads, json }) cmd.Options.Add(o);
+        cmd.SetAction(p => Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)));
+        return cmd;
+    }
+
+    static int Run(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath)
+    {
+        if (size < 8 || batch < 1 || iters < 1 || threads < 1) throw new UserInputException("--size ≥ 8, --batch ≥ 1, --iters ≥ 1 and --threads ≥ 1 are required");
+        torch.set_num_threads(threads);
+        torch.manual_seed(1234);
+        using var model = new MemoryNetModel(spec);
+        var restorer = new Restorer(model);
+        using var input = rand(batch, 3, size, size);
+        var times = new List<double>();
+        for (int i = 0; i <= iters; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var output = restorer.Restore(input);
+            sw.Stop();
+            if (i > 0) times.Add(sw.Elapsed.TotalSeconds / batch); // iteration 0 is the warm-up
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        double peakMb = PeakRssMb();
+        var result = new JsonObject
+        {
+            ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = "fp32", ["threads"] = threads,
+            ["seconds_per_image"] = Math.Round(median, 4),
+            ["megapixels_per_second"] = Math.Round(size * (double)size / 1e6 / median, 4),
+            ["peak_rss_mb"] = Math.Round(peakMb, 1),
+            ["iters"] = iters, ["min_seconds_per_image"] = Math.Round(times[0], 4),
+        };
+        var table = new Table().AddColumns("arch", "size", "batch", "threads", "s/image (median)", "MP/s", "peak RSS MB");
+        table.AddRow(spec.Name, size.ToString(), batch.ToString(), threads.ToString(), median.ToString("0.000"), (size * (double)size / 1e6 / median).ToString("0.000"), peakMb.ToString("0"));
+        AnsiConsole.Write(table);
+        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, result.ToJsonString(new() { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>Peak resident set size of this process (VmHWM), in MB.</summary>
+    public static double PeakRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        }
+        catch (IOException) { }
+        return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+    }
+}

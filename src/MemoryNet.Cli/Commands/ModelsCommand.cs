@@ -1,0 +1,79 @@
+using System.CommandLine;
+using MemoryNet.Modules;
+using MemoryNet.Weights;
+using Spectre.Console;
+
+namespace MemoryNet.Cli.Commands;
+
+/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors]</summary>
+public static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("models", "List bundled models, show a model file, or convert a PyTorch checkpoint");
+
+        var list = new Command("list", "List the bundled models");
+        list.SetAction(_ => List());
+
+        var infoName = new Argument<string>("NAME") { Description = "A bundled model name or a weights file" };
+        var info = new Command("info", "Show a model's architecture and metadata");
+        info.Arguments.Add(infoName);
+        info.SetAction(p => Info(p.GetValue(infoName)!));
+
+        var file = new Argument<string>("FILE") { Description = "PyTorch checkpoint (.pth/.pt) or safetensors" };
+        var arch = new Option<string?>("--arch") { Description = "Architecture preset (inferred from shapes when omitted)" };
+        var output = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
+        var import = new Command("import", "Convert a checkpoint to this project's safetensors format");
+        import.Arguments.Add(file);
+        import.Options.Add(arch);
+        import.Options.Add(output);
+        import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!));
+
+        cmd.Subcommands.Add(list);
+        cmd.Subcommands.Add(info);
+        cmd.Subcommands.Add(import);
+        cmd.SetAction(_ => List());
+        return cmd;
+    }
+
+    static int List()
+    {
+        var table = new Table().AddColumns("name", "task", "architecture", "parameters", "size MB");
+        int n = 0;
+        foreach (var path in BundledModels.All())
+        {
+            using var ckpt = ModelFile.Read(path);
+            var spec = ModelFile.SpecOf(ckpt);
+            long count = ckpt.ByName().Values.Sum(t => t.numel());
+            table.AddRow(Path.GetFileNameWithoutExtension(path), ckpt.Metadata.GetValueOrDefault("task", "-"), spec.Name,
+                count.ToString("N0"), (new FileInfo(path).Length / 1e6).ToString("0.0"));
+            n++;
+        }
+        if (n == 0) AnsiConsole.WriteLine($"no bundled models in {BundledModels.Folder() ?? "models/"}");
+        else AnsiConsole.Write(table);
+        return 0;
+    }
+
+    static int Info(string name)
+    {
+        string path = File.Exists(name) ? name : BundledModels.TryFind(name) ?? throw new UserInputException($"{name}: no such file or bundled model");
+        using var ckpt = ModelFile.Read(path);
+        var spec = ModelFile.SpecOf(ckpt);
+        AnsiConsole.WriteLine($"file: {path}");
+        AnsiConsole.WriteLine($"architecture: {spec.Describe()}{(ckpt.Metadata.ContainsKey("arch") ? "" : " (inferred from tensor shapes)")}");
+        AnsiConsole.WriteLine($"tensors: {ckpt.Tensors.Count}, unique parameters: {ckpt.ByName().Values.Select(t => t.numel()).Sum():N0} values");
+        foreach (var (k, v) in ckpt.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            if (k != "arch") AnsiConsole.WriteLine($"{k}: {v}");
+        return 0;
+    }
+
+    static int Import(string file, string? arch, string output)
+    {
+        if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new UserInputException($"{output}: the output must be a .safetensors file");
+        using var model = ModelFile.Load(file, arch is null ? null : ArchSpec.FromName(arch));
+        ModelFile.Save(model, output, new Dictionary<string, string> { ["source"] = Path.GetFileName(file) });
+        AnsiConsole.WriteLine($"wrote {output}: {model.Spec.Describe()}");
+        return 0;
+    }
+}

@@ -1,0 +1,47 @@
+using MemoryNet.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Inference;
+
+public enum Precision { Fp32, Bf16 }
+
+/// <summary>
+/// Runs a network on images of any size: reflect-pads bottom/right to a multiple of 8 (as the reference demo does;
+/// replicate where the image is too small to reflect), runs in inference mode, keeps stage 3, crops back, clamps to [0, 1].
+/// </summary>
+public sealed class Restorer
+{
+    public MemoryNetModel Model { get; }
+    public Precision Precision { get; }
+
+    public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32)
+    {
+        Model = model;
+        Precision = precision;
+        model.eval();
+    }
+
+    /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
+    public Tensor Restore(Tensor input)
+    {
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        long h = input.shape[2], w = input.shape[3];
+        var x = PadToMultiple(input.to(float32), 8);
+        var outputs = Model.forward(x);
+        var restored = outputs[0][.., .., ..(int)h, ..(int)w].clamp(0, 1).contiguous();
+        return restored.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Pads bottom and right to a multiple of <paramref name="m"/> (nothing when already one).</summary>
+    public static Tensor PadToMultiple(Tensor x, int m)
+    {
+        long h = x.shape[2], w = x.shape[3];
+        long padH = h % m == 0 ? 0 : m - h % m, padW = w % m == 0 ? 0 : m - w % m;
+        if (padH == 0 && padW == 0) return x.alias();
+        // reflect needs pad < size; tiny images fall back to edge replication
+        var mode = padH < h && padW < w ? PaddingModes.Reflect : PaddingModes.Replicate;
+        return nn.functional.pad(x, [0, padW, 0, padH], mode);
+    }
+}

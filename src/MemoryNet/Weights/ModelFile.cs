@@ -39,7 +39,11 @@ public static partial class ModelFile
             return new Checkpoint(path, Normalise(FindStateDict(graph, path)), []);
         }
         catch (InvalidDataException e) { throw new UserInputException($"{path}: {e.Message}"); }
-        catch (Razorvine.Pickle.PickleException e) { throw new UserInputException($"{path}: not a readable PyTorch checkpoint ({e.Message})"); }
+        catch (Exception e) when (e is not UserInputException and not IOException and not OutOfMemoryException)
+        {
+            // the unpickler reports garbage in many ways (index, cast, pickle errors): one line for all of them
+            throw new UserInputException($"{path}: not a readable PyTorch checkpoint or safetensors file ({e.GetType().Name}: {e.Message})");
+        }
     }
 
     static bool LooksLikeSafetensors(string path)
@@ -141,7 +145,7 @@ public static partial class ModelFile
         var entries = StateDict.Entries(model);
         var ours = entries.Select(e => e.Key).ToHashSet();
         var missing = entries.Where(e => !file.ContainsKey(e.Key)).Select(e => e.Key).ToList();
-        var unexpected = file.Keys.Where(k => !ours.Contains(k)).ToList();
+        var unexpected = file.Keys.Where(k => !ours.Contains(k)).Order(StringComparer.Ordinal).ToList();
         var wrong = entries.Where(e => file.TryGetValue(e.Key, out var t) && !t.shape.SequenceEqual(e.Value.shape))
             .Select(e => $"{e.Key}: file {Shape(file[e.Key])} vs model {Shape(e.Value)}").ToList();
         if (missing.Count + unexpected.Count + wrong.Count > 0)

@@ -36,12 +36,15 @@ public static class BenchCommand
         var restorer = new Restorer(model);
         using var input = rand(batch, 3, size, size);
         var times = new List<double>();
+        double rssAfterWarmup = 0;
+        long liveAfterWarmup = 0;
         for (int i = 0; i <= iters; i++)
         {
             var sw = Stopwatch.StartNew();
-            using var output = restorer.Restore(input);
+            using (var output = restorer.Restore(input)) { }
             sw.Stop();
             if (i > 0) times.Add(sw.Elapsed.TotalSeconds / batch); // iteration 0 is the warm-up
+            if (i == Math.Min(iters, 5)) { rssAfterWarmup = CurrentRssMb(); liveAfterWarmup = DisposeScopeManager.Statistics.ThreadTotalLiveCount; }
         }
         times.Sort();
         double median = times[times.Count / 2];
@@ -53,6 +56,9 @@ public static class BenchCommand
             ["megapixels_per_second"] = Math.Round(size * (double)size / 1e6 / median, 4),
             ["peak_rss_mb"] = Math.Round(peakMb, 1),
             ["iters"] = iters, ["min_seconds_per_image"] = Math.Round(times[0], 4),
+            // memory discipline: resident memory and live tensors after the first iterations vs at the end
+            ["rss_after_warmup_mb"] = Math.Round(rssAfterWarmup, 1), ["rss_end_mb"] = Math.Round(CurrentRssMb(), 1),
+            ["live_tensors_after_warmup"] = liveAfterWarmup, ["live_tensors_end"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
         };
         var table = new Table().AddColumns("arch", "size", "batch", "threads", "s/image (median)", "MP/s", "peak RSS MB");
         table.AddRow(spec.Name, size.ToString(), batch.ToString(), threads.ToString(), median.ToString("0.000"), (size * (double)size / 1e6 / median).ToString("0.000"), peakMb.ToString("0"));
@@ -62,14 +68,19 @@ public static class BenchCommand
     }
 
     /// <summary>Peak resident set size of this process (VmHWM), in MB.</summary>
-    public static double PeakRssMb()
+    public static double PeakRssMb() => ProcStatusMb("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+
+    /// <summary>Current resident set size (VmRSS), in MB.</summary>
+    public static double CurrentRssMb() => ProcStatusMb("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
+
+    static double? ProcStatusMb(string field)
     {
         try
         {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field));
             if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
         }
         catch (IOException) { }
-        return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+        return null;
     }
 }

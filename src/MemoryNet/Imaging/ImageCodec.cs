@@ -36,6 +36,8 @@ public static class ImageCodec
 
     public static ImageData Decode(byte[] bytes, string name, long maxPixels = DefaultMaxPixels)
     {
+        // Skia decodes 16-bit PNGs only to 8 bits here (Rgba16161616 gives InvalidConversion)
+        if (Png16Bit(bytes)) return Png16.Decode(bytes, name, maxPixels);
         using var codec = OpenCodec(name, bytes, out _);
         var info = codec.Info;
         long pixels = (long)info.Width * info.Height;

@@ -7,5 +7,6 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All() =>
     [
+        Commands.SynthCommand.Create(),
     ];
 }

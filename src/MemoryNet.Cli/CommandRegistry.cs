@@ -1,5 +1,4 @@
 using System.CommandLine;
-
 using MemoryNet.Cli.Commands;
 
 namespace MemoryNet.Cli;
@@ -10,8 +9,10 @@ public static class CommandRegistry
     public static IEnumerable<Command> All() =>
     [
         RestoreCommand.Create(),
+        EvalCommand.Create(),
+        SynthCommand.Create(),
+        TrainCommand.Create(),
         BenchCommand.Create(),
         ModelsCommand.Create(),
-        EvalCommand.Create(),
     ];
 }

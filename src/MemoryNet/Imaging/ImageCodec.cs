@@ -47,8 +47,8 @@ public static class ImageCodec
             throw new ImageFormatException(
                 $"{name}: {info.Width}x{info.Height} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
 
-        bool grey = info.ColorType is SKColorType.Gray8 or SKColorType.R16Unorm or SKColorType.Alpha16;
-        bool sixteen = info.ColorType is SKColorType.Rgba16161616 or SKColorType.R16Unorm or SKColorType.Alpha16
+        bool grey = info.ColorType is SKColorType.Gray8 or SKColorType.Alpha16 || PngColorType(bytes) is 0 or 4;
+        bool sixteen = info.ColorType is SKColorType.Rgba16161616 or SKColorType.Alpha16
             or SKColorType.Rg1616 or SKColorType.RgbaF16 || Png16Bit(bytes);
         bool alpha = info.AlphaType != SKAlphaType.Opaque;
 
@@ -121,6 +121,10 @@ public static class ImageCodec
         bool swap = o is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         return swap ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
     }
+
+    // PNG IHDR colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA), or -1 for other formats
+    static int PngColorType(byte[] b) =>
+        b.Length > 25 && b[0] == 0x89 && b[1] == (byte)'P' && b[12] == (byte)'I' && b[13] == (byte)'H' ? b[25] : -1;
 
     // PNG IHDR bit depth 16 (Skia may report 8-bit colour types for some 16-bit files)
     static bool Png16Bit(byte[] b) =>

@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using MemoryNet.Data;
+using MemoryNet.Training;
+using Spectre.Console;
+
+namespace MemoryNet.Cli.Commands;
+
+/// <summary>
+/// memorynet train (--config FILE.yml | options): every option of <see cref="TrainOptions"/> is a flag of the same
+/// (hyphenated) name; flags override the config file; the effective config is saved in the run folder.
+/// </summary>
+public static class TrainCommand
+{
+    static readonly Dictionary<string, string> Help = new()
+    {
+        ["data"] = "Training data folder", ["format"] = "Layout of --data/--val: paired, istd, raindrop, gopro, rice",
+        ["val"] = "Validation data folder (scored with val-protocol; best.safetensors by its PSNR)", ["val-format"] = "Layout of --val (default: --format)",
+        ["arch"] = "Architecture preset", ["memory-branches"] = "Stages that read the memory (0 = MPRNet … 3 = MemoryNet)",
+        ["patch"] = "Training patch size", ["val-patch"] = "Validation centre-crop size", ["batch"] = "Batch size",
+        ["epochs"] = "Epochs to train", ["steps"] = "Optimiser steps to train (instead of --epochs)",
+        ["lr"] = "Initial learning rate", ["lr-min"] = "Final learning rate of the cosine schedule", ["warmup-epochs"] = "Linear warm-up epochs (at most a fifth of the run)",
+        ["weight-decay"] = "Adam weight decay", ["edge-weight"] = "Weight of the edge (Laplacian) loss", ["contrastive-weight"] = "Weight of contrastive regularisation (0 = off)",
+        ["contrastive-features"] = "Contrastive feature extractor: gradient-pyramid, or a torchvision VGG19 .pth", ["grad-clip"] = "Clip the gradient norm (0 = off)",
+        ["ema"] = "EMA decay of weights (0 = off), e.g. 0.999", ["seed"] = "Seed of data order, crops and init", ["threads"] = "CPU threads for the network",
+        ["workers"] = "Background data-loading workers", ["out"] = "Run folder", ["max-seconds"] = "Stop cleanly with a checkpoint after this many seconds",
+        ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: rain, heavy-rain, raindrop, shadow, blur",
+        ["clean"] = "Clean photos for --synth", ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
+        ["save-every"] = "Checkpoint every N steps", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
+    };
+
+    static string Flag(PropertyInfo p) =>
+        string.Concat(p.Name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    public static Command Create()
+    {
+        var cmd = new Command("train", "Train MemoryNet/MPRNet on paired data (the paper's recipe; resumable)");
+        var config = new Option<string?>("--config") { Description = "YAML config with the same names as these options" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+        cmd.Options.Add(config);
+        cmd.Options.Add(resume);
+        var options = new List<(PropertyInfo Prop, Option Opt)>();
+        foreach (var prop in typeof(TrainOptions).GetProperties())
+        {
+            var type = Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
+            var optType = typeof(Option<>).MakeGenericType(type == typeof(string) ? typeof(string) : typeof(Nullable<>).MakeGenericType(type));
+            var opt = (Option)Activator.CreateInstance(optType, "--" + Flag(prop), Array.Empty<string>())!;
+            opt.Description = Help.GetValueOrDefault(Flag(prop));
+            cmd.Options.Add(opt);
+            options.Add((prop, opt));
+        }
+        cmd.SetAction(p => Run(p, p.GetValue(config), p.GetValue(resume), options));
+        return cmd;
+    }
+
+    static int Run(ParseResult p, string? configPath, bool resume, List<(PropertyInfo Prop, Option Opt)> options)
+    {
+        // config file (or the run's own when resuming), then the flags given on the command line
+        string? outFlag = options.Where(o => o.Prop.Name == nameof(TrainOptions.Out)).Select(o => p.GetResult(o.Opt) is null ? null : (string?)p.GetValue<string>(o.Opt.Name)).FirstOrDefault();
+        if (resume && configPath is null && outFlag is not null && File.Exists(Path.Combine(outFlag, "config.yml"))) configPath = Path.Combine(outFlag, "config.yml");
+        var o = configPath is null ? new TrainOptions() : TrainOptions.FromYaml(configPath);
+        foreach (var (prop, opt) in options)
+            if (p.GetResult(opt) is { } r && !r.Implicit)
+                prop.SetValue(o, r.GetValueOrDefault<object>());
+        o.Validate();
+        if (resume && !File.Exists(Path.Combine(o.Out, "state.json"))) throw new UserInputException($"{o.Out}: nothing to resume (no state.json); drop --resume to start a new run");
+        if (!resume && File.Exists(Path.Combine(o.Out, "state.json"))) throw new UserInputException($"{o.Out}: a run already exists there; use --resume or another --out");
+
+        ISampleSource train = SampleSources.ForTraining(o);
+        IReadOnlyList<PairedItem>? val = o.Val is null ? null : PairedFolders.Read(o.Val, PairedFolders.ParseLayout(o.ValFormat ?? o.Format));
+
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cts.Cancel(); Console.Error.WriteLine("stopping: saving a checkpoint…"); };
+        Console.CancelKeyPress += onCtrlC;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+        var trainer = new Trainer(o, train, val);
+        TrainResult result;
+        try
+        {
+            if (CliCommon.Interactive)
+            {
+                result = null!;
+                AnsiConsole.Progress().AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("training", maxValue: 1);
+                        result = trainer.Run(resume, r =>
+                        {
+                            task.MaxValue = r.TotalSteps;
+                            task.Value = r.Step;
+                            task.Description = $"step {r.Step}/{r.TotalSteps}  loss {r.Loss:0.0000}  lr {r.Lr:0.0e0}  {r.StepsPerSecond:0.00} it/s";
+                        }, s => AnsiConsole.MarkupLine(Markup.Escape(s)), cts.Token);
+                    });
+            }
+            else result = trainer.Run(resume, null, s => Console.Error.WriteLine(s), cts.Token);
+        }
+        finally { Console.CancelKeyPress -= onCtrlC; }
+
+        Console.Error.WriteLine($"{result.Message}{(result.BestPsnr is double b ? $"; best validation PSNR {b:0.00} dB" : "")}; run folder {Path.GetFullPath(o.Out)}");
+        return result.Reason switch
+        {
+            StopReason.NonFiniteLoss => 1,
+            StopReason.Interrupted => 130,
+            _ => 0,
+        };
+    }
+}

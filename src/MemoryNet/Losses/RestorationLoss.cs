@@ -1,0 +1,35 @@
+using static TorchSharp.torch;
+
+namespace MemoryNet.Losses;
+
+/// <summary>The parts of one step's loss, as logged.</summary>
+public sealed record LossParts(double Total, double Charbonnier, double Edge, double Contrastive, double Recon);
+
+/// <summary>
+/// The paper's objective over all three stage outputs: Σ_s [Charbonnier(X_s, Y) + λ_edge · Edge(X_s, Y)],
+/// plus optional terms (contrastive regularisation) added by the trainer.
+/// </summary>
+public sealed class RestorationLoss : IDisposable
+{
+    public double EdgeWeight { get; }
+    private readonly EdgeLoss edge = new();
+
+    public RestorationLoss(double edgeWeight = 0.05) => EdgeWeight = edgeWeight;
+
+    /// <summary>Returns (charbonnier sum, edge sum) over the stage outputs.</summary>
+    public (Tensor Charbonnier, Tensor Edge) Compute(IReadOnlyList<Tensor> stages, Tensor target)
+    {
+        using var scope = NewDisposeScope();
+        Tensor? ch = null, ed = null;
+        foreach (var s in stages)
+        {
+            var c = CharbonnierLoss.Compute(s, target);
+            var e = edge.Compute(s, target);
+            ch = ch is null ? c : ch + c;
+            ed = ed is null ? e : ed + e;
+        }
+        return (ch!.MoveToOuterDisposeScope(), ed!.MoveToOuterDisposeScope());
+    }
+
+    public void Dispose() => edge.Dispose();
+}

@@ -1,0 +1,81 @@
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace MemoryNet.Training;
+
+/// <summary>
+/// Everything a training run is made of. The YAML config uses the same names as the command-line options
+/// (e.g. <c>warmup-epochs: 3</c> ↔ <c>--warmup-epochs 3</c>); the effective options are saved as
+/// <c>config.yml</c> in the run folder. Defaults are the paper's recipe (memorynet.md §3).
+/// </summary>
+public sealed class TrainOptions
+{
+    public string? Data { get; set; }
+    public string Format { get; set; } = "paired";
+    public string? Val { get; set; }
+    public string? ValFormat { get; set; }
+    public string Arch { get; set; } = "memorynet";
+    /// <summary>Override of the preset's memory branches (0–3): the ablation's knob.</summary>
+    public int? MemoryBranches { get; set; }
+    public int Patch { get; set; } = 256;
+    public int ValPatch { get; set; } = 128;
+    public int Batch { get; set; } = 16;
+    public int? Epochs { get; set; }
+    public long? Steps { get; set; }
+    public double Lr { get; set; } = 2e-4;
+    public double LrMin { get; set; } = 1e-6;
+    public double WarmupEpochs { get; set; } = 3;
+    public double WeightDecay { get; set; }
+    public double EdgeWeight { get; set; } = 0.05;
+    /// <summary>Weight β of the contrastive regularisation (0 = off).</summary>
+    public double ContrastiveWeight { get; set; }
+    /// <summary>Feature extractor for the contrastive term: "gradient-pyramid" (default, no download) or a torchvision VGG19 .pth.</summary>
+    public string ContrastiveFeatures { get; set; } = "gradient-pyramid";
+    public double GradClip { get; set; }
+    public double Ema { get; set; }
+    public long Seed { get; set; } = 1234;
+    public int Threads { get; set; } = Environment.ProcessorCount;
+    public int Workers { get; set; } = 2;
+    public string Out { get; set; } = "runs/run";
+    public double? MaxSeconds { get; set; }
+    public string? Init { get; set; }
+    public string? Synth { get; set; }
+    public string? Clean { get; set; }
+    public int LogEvery { get; set; } = 10;
+    public int ValEvery { get; set; } = 500;
+    public int SaveEvery { get; set; } = 200;
+    public int ValMax { get; set; } = 50;
+    public string ValProtocol { get; set; } = "rgb";
+
+    static readonly INamingConvention Naming = HyphenatedNamingConvention.Instance;
+
+    public static TrainOptions FromYaml(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"{path}: config file not found");
+        try
+        {
+            var d = new DeserializerBuilder().WithNamingConvention(Naming).Build();
+            return d.Deserialize<TrainOptions>(File.ReadAllText(path)) ?? new TrainOptions();
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new UserInputException($"{path}: {e.Message.Split('\n')[0]} (line {e.Start.Line})");
+        }
+    }
+
+    public string ToYaml() =>
+        new SerializerBuilder().WithNamingConvention(Naming).ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(this);
+
+    /// <summary>Checks the options; every problem is one clear line.</summary>
+    public void Validate()
+    {
+        if (Data is null && Synth is null) throw new UserInputException("give --data DIR (with --format) or --synth KIND --clean DIR");
+        if (Synth is not null && Clean is null) throw new UserInputException("--synth needs --clean DIR (a folder of clean photos)");
+        if (Patch < 8 || Patch % 8 != 0) throw new UserInputException($"--patch must be a multiple of 8, at least 8 (got {Patch})");
+        if (Batch < 1) throw new UserInputException($"--batch must be at least 1 (got {Batch})");
+        if (Steps is null && Epochs is null) throw new UserInputException("give --steps N or --epochs N");
+        if (Lr <= 0 || LrMin < 0 || LrMin > Lr) throw new UserInputException($"need 0 ≤ --lr-min ≤ --lr and --lr > 0 (got {LrMin}, {Lr})");
+        if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
+        if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
+    }
+}

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using MemoryNet.Data;
+using MemoryNet.Imaging;
+using MemoryNet.Losses;
+using MemoryNet.Modules;
+using MemoryNet.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Training;
+
+/// <summary>What the console shows after each step.</summary>
+public sealed record StepReport(long Step, long TotalSteps, double Loss, double Lr, double StepsPerSecond);
+
+/// <summary>How a run ended.</summary>
+public enum StopReason { Finished, TimeLimit, Interrupted, NonFiniteLoss }
+
+public sealed record TrainResult(StopReason Reason, long Step, double? BestPsnr, string Message);
+
+/// <summary>
+/// The training loop: Adam + warm-up/cosine schedule over Σ_stages (Charbonnier + λ·Edge) [+ β·contrastive], one dispose
+/// scope per step, atomic checkpoints (latest + optimiser + state), best by validation PSNR, log.jsonl, curve.png.
+/// Resumes at the saved step with the identical learning rate and data order (both are functions of seed and step).
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainOptions o;
+    private readonly ISampleSource train;
+    private readonly IReadOnlyList<PairedItem> val;
+    private readonly RunFolder run;
+
+    public Trainer(TrainOptions options, ISampleSource train, IReadOnlyList<PairedItem>? val)
+    {
+        o = options;
+        this.train = train;
+        this.val = val ?? [];
+        run = new RunFolder(options.Out);
+    }
+
+    public ArchSpec Spec()
+    {
+        var spec = ArchSpec.FromName(o.Arch);
+        if (o.MemoryBranches is int b && b != spec.MemoryBranches) spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
+        return spec;
+    }
+
+    public TrainResult Run(bool resume, Action<StepReport>? onStep, Action<string> say, CancellationToken cancel)
+    {
+        torch.set_num_threads(Math.Max(1, o.Threads));
+        torch.manual_seed(o.Seed);
+        Directory.CreateDirectory(run.Dir);
+
+        var spec = Spec();
+        using var model = LoadOrCreate(spec, resume, out var state);
+        model.train();
+        var parameters = StateDict.UniqueParameters(model);
+        var optimizer = optim.Adam(parameters, o.Lr, 0.9, 0.999, 1e-8, o.WeightDecay);
+        if (resume && File.Exists(run.Optimizer))
+        {
+            using var fs = File.OpenRead(run.Optimizer);
+            using var reader = new BinaryReader(fs);
+            optimizer.load_state_dict(reader);
+        }
+        using var ema = o.Ema > 0 ? new MemoryNetModel(spec) : null;
+        if (ema is not null) CopyWeights(resume && File.Exists(run.Ema) ? LoadInto(new MemoryNetModel(spec), run.Ema) : model, ema);
+
+        using var loss = new RestorationLoss(o.EdgeWeight);
+        using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
+        using var loader = new BatchLoader(train, o.Batch, o.Patch, o.Seed, state.Step, Math.Max(1, o.Workers));
+        long total = o.Steps ?? (long)o.Epochs!.Value * loader.StepsPerEpoch;
+        long warmup = Math.Min((long)(o.WarmupEpochs * loader.StepsPerEpoch), total / 5); // never most of a short run
+        var schedule = new LrSchedule(o.Lr, o.LrMin, warmup, total);
+
+        if (!resume) AtomicFile.WriteAllText(run.Config, o.ToYaml());
+        var log = new RunLog(run.Log);
+        if (resume) log.Write(new JsonObject { ["event"] = "resume", ["step"] = state.Step, ["epoch"] = state.Step / loader.StepsPerEpoch });
+        say($"{spec.Describe()}: {parameters.Sum(p => p.numel()):N0} parameters; {train.Count} training samples, {loader.StepsPerEpoch} steps/epoch; " +
+            $"steps {state.Step}→{total}, warm-up {warmup}, lr {o.Lr:G3}→{o.LrMin:G3}; run folder {run.Dir}");
+
+        var clock = Stopwatch.StartNew();
+        double elapsedBefore = state.Seconds;
+        long step = state.Step, lastSaved = state.Step;
+        var recent = new Queue<double>();
+        var rate = Stopwatch.StartNew();
+        long rateFrom = step;
+        StopReason reason = StopReason.Finished;
+        string message = "";
+
+        void Save(bool withCurve = true)
+        {
+            state = state with { Step = step, Seconds = elapsedBefore + clock.Elapsed.TotalSeconds };
+            ModelFile.Save(model, run.Latest, Metadata(spec, state));
+            if (ema is not null) ModelFile.Save(ema, run.Ema, Metadata(spec, state));
+            AtomicFile.Write(run.Optimizer, s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
+            AtomicFile.WriteAllText(run.State, state.ToJson());
+            if (withCurve) CurvePlot.TryWrite(run.Log, run.Curve);
+            lastSaved = step;
+        }
+
+        while (step < total)
+        {
+            if (cancel.IsCancellationRequested) { reason = StopReason.Interrupted; break; }
+            if (o.MaxSeconds is double max && clock.Elapsed.TotalSeconds >= max) { reason = StopReason.TimeLimit; break; }
+
+            var batch = loader.Next();
+            double lr = schedule.At(step);
+            foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+            LossParts parts;
+            using (var scope = NewDisposeScope())
+            {
+                var x = tensor(batch.Input, [batch.Count, 3, batch.Size, batch.Size]);
+                var y = tensor(batch.Target, [batch.Count, 3, batch.Size, batch.Size]);
+                var outputs = model.forward(x);
+                var (ch, ed) = loss.Compute(outputs, y);
+                var totalLoss = ch + o.EdgeWeight * ed;
+                Tensor? cl = null;
+                if (contrastive is not null)
+                {
+                    cl = contrastive.Compute(outputs[0], y, x);
+                    totalLoss = totalLoss + o.ContrastiveWeight * cl;
+                }
+                double value = totalLoss.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    reason = StopReason.NonFiniteLoss;
+                    message = $"loss became {value} at step {step}: stopped; the last good checkpoint ({run.Latest}, step {lastSaved}) is kept";
+                    break;
+                }
+                optimizer.zero_grad();
+                totalLoss.backward();
+                if (o.GradClip > 0) nn.utils.clip_grad_norm_(parameters, o.GradClip);
+                optimizer.step();
+                if (ema is not null) UpdateEma(ema, model, o.Ema);
+                parts = new LossParts(value, ch.item<float>(), ed.item<float>(), cl?.item<float>() ?? 0, 0);
+            }
+            step++;
+
+            recent.Enqueue(parts.Total);
+            if (recent.Count > o.LogEvery) recent.Dequeue();
+            double sps = (step - rateFrom) / Math.Max(1e-9, rate.Elapsed.TotalSeconds);
+            onStep?.Invoke(new StepReport(step, total, recent.Average(), lr, sps));
+            if (step % o.LogEvery == 0 || step == total)
+            {
+                var row = new JsonObject
+                {
+                    ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch, ["loss"] = Math.Round(parts.Total, 6),
+                    ["charbonnier"] = Math.Round(parts.Charbonnier, 6), ["edge"] = Math.Round(parts.Edge, 6),
+                    ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
+                };
+                if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
+                log.Write(row);
+            }
+            if (val.Count > 0 && (step % o.ValEvery == 0 || step == total))
+            {
+                var scored = Validate(ema ?? model, spec);
+                log.Write(new JsonObject { ["event"] = "val", ["step"] = step, ["protocol"] = o.ValProtocol, ["psnr"] = Math.Round(scored, 4), ["count"] = Math.Min(val.Count, o.ValMax) });
+                say($"step {step}: validation PSNR {scored:0.00} dB ({o.ValProtocol}, {Math.Min(val.Count, o.ValMax)} images)");
+                if (state.BestPsnr is null || scored > state.BestPsnr)
+                {
+                    state = state with { BestPsnr = scored, BestStep = step };
+                    var meta = Metadata(spec, state);
+                    meta["val_psnr"] = scored.ToString("0.0000");
+                    meta["val_protocol"] = o.ValProtocol;
+                    ModelFile.Save(ema ?? model, run.Best, meta);
+                }
+                model.train();
+            }
+            if (step % o.SaveEvery == 0) Save();
+        }
+
+        if (reason != StopReason.NonFiniteLoss)
+        {
+            Save();
+            if (val.Count == 0) File.Copy(run.Latest, run.Best, overwrite: true); // no validation: the last weights are the best we know
+            message = reason switch
+            {
+                StopReason.Finished => $"finished {step} steps",
+                StopReason.TimeLimit => $"stopped at the time limit after step {step}; resume with --resume",
+                _ => $"interrupted at step {step}; checkpoint saved, resume with --resume",
+            };
+        }
+        else CurvePlot.TryWrite(run.Log, run.Curve);
+        return new TrainResult(reason, step, state.BestPsnr, message);
+    }
+
+    MemoryNetModel LoadOrCreate(ArchSpec spec, bool resume, out RunState state)
+    {
+        state = new RunState(0, 0, null, null);
+        if (resume)
+        {
+            if (!File.Exists(run.Latest) || !File.Exists(run.State))
+                throw new UserInputException($"{run.Dir}: nothing to resume (no latest.safetensors/state.json)");
+            state = RunState.FromJson(File.ReadAllText(run.State));
+            return LoadInto(new MemoryNetModel(spec), run.Latest);
+        }
+        var model = new MemoryNetModel(spec);
+        if (o.Init is not null)
+        {
+            using var ckpt = ModelFile.Read(o.Init);
+            ModelFile.Apply(model, ckpt, spec);
+        }
+        return model;
+    }
+
+    static MemoryNetModel LoadInto(MemoryNetModel model, string path)
+    {
+        using var ckpt = ModelFile.Read(path);
+        ModelFile.Apply(model, ckpt, model.Spec);
+        return model;
+    }
+
+    static void CopyWeights(MemoryNetModel from, MemoryNetModel to)
+    {
+        using var _ = no_grad();
+        var src = StateDict.UniqueParameters(from);
+        var dst = StateDict.UniqueParameters(to);
+        for (int i = 0; i < src.Count; i++) dst[i].copy_(src[i]);
+    }
+
+    static void UpdateEma(MemoryNetModel ema, MemoryNetModel model, double decay)
+    {
+        using var _ = no_grad();
+        var src = StateDict.UniqueParameters(model);
+        var dst = StateDict.UniqueParameters(ema);
+        for (int i = 0; i < src.Count; i++) dst[i].mul_(decay).add_(src[i], alpha: 1 - decay);
+    }
+
+    Dictionary<string, string> Metadata(ArchSpec spec, RunState state) => new()
+    {
+        ["step"] = state.Step.ToString(),
+        ["training_data"] = o.Synth is not null ? $"synth:{o.Synth} from {o.Clean}" : $"{o.Format}:{o.Data}",
+        ["recipe"] = $"patch {o.Patch}, batch {o.Batch}, lr {o.Lr:G3}→{o.LrMin:G3}, seed {o.Seed}",
+    };
+
+    /// <summary>Mean PSNR (the named protocol; identical crops count as 100 dB) of stage 3 on centre crops of the validation pairs.</summary>
+    double Validate(MemoryNetModel model, ArchSpec spec)
+    {
+        var protocol = Metrics.EvalProtocols.Get(o.ValProtocol);
+        model.eval();
+        var restorer = new Inference.Restorer(model);
+        double sum = 0;
+        int n = 0;
+        foreach (var item in val.Take(o.ValMax))
+        {
+            using var scope = NewDisposeScope();
+            var input = ImageCodec.Read(item.Input);
+            var target = ImageCodec.Read(item.Target);
+            int size = Math.Min(o.ValPatch, Math.Min(input.Width, input.Height));
+            int top = (input.Height - size) / 2, left = (input.Width - size) / 2;
+            var x = tensor(PatchSampler.Cut(input, top, left, size, 0), [1, 3, size, size]);
+            var y = tensor(PatchSampler.Cut(target, top, left, size, 0), [1, 3, size, size]);
+            var restored = restorer.Restore(x);
+            var score = Metrics.ProtocolScorer.Score(protocol, item.Name, restored, y);
+            sum += double.IsPositiveInfinity(score.Psnr) ? 100 : score.Psnr;
+            n++;
+        }
+        return sum / Math.Max(1, n);
+    }
+}

@@ -1,0 +1,219 @@
+using System.Text.Json.Nodes;
+using MemoryNet.Data;
+using MemoryNet.Data.Synthesis;
+using MemoryNet.Imaging;
+using MemoryNet.Losses;
+using MemoryNet.Training;
+using MemoryNet.Weights;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Tests.Training;
+
+public class LrScheduleTests
+{
+    [Fact]
+    public void WarmsUpLinearlyThenAnnealsToTheMinimum()
+    {
+        var s = new LrSchedule(2e-4, 1e-6, 10, 110);
+        Assert.Equal(2e-5, s.At(0), 12);
+        Assert.Equal(2e-4, s.At(9), 12);
+        Assert.Equal(2e-4, s.At(10), 12);
+        Assert.Equal(1e-6 + 0.5 * (2e-4 - 1e-6), s.At(60), 12);
+        Assert.Equal(1e-6, s.At(110), 12);
+        for (long i = 11; i < 110; i++) Assert.True(s.At(i) < s.At(i - 1));
+    }
+}
+
+public class PatchTests
+{
+    [Fact]
+    public void TheEightDihedralTransformsAreDistinctPermutations()
+    {
+        const int n = 4;
+        var seen = new HashSet<string>();
+        for (int mode = 0; mode < 8; mode++)
+        {
+            var cells = new HashSet<(int, int)>();
+            var sig = new List<string>();
+            for (int u = 0; u < n; u++)
+                for (int v = 0; v < n; v++)
+                {
+                    var c = PatchSampler.Dihedral(mode, u, v, n);
+                    cells.Add(c);
+                    sig.Add($"{c.U},{c.V}");
+                }
+            Assert.Equal(n * n, cells.Count);               // a permutation
+            Assert.True(seen.Add(string.Join(";", sig)));   // different from the others
+        }
+    }
+
+    [Fact]
+    public void InputTargetAndMaskGetTheSameCropAndTransform()
+    {
+        // the same ramp as input, target and mask: every output must agree sample for sample
+        int w = 40, h = 30;
+        var px = new float[w * h * 3];
+        var m = new float[w * h];
+        for (int i = 0; i < w * h; i++) { px[i * 3] = px[i * 3 + 1] = px[i * 3 + 2] = i / (float)(w * h); m[i] = i / (float)(w * h); }
+        var img = new ImageData(w, h, 3, 8, px);
+        var mask = new ImageData(w, h, 1, 8, m);
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var p = PatchSampler.Sample(img, img, mask, 16, new SynthRng((ulong)seed));
+            Assert.Equal(p.Input, p.Target);
+            Assert.Equal(p.Input.AsSpan(0, 256).ToArray(), p.Mask);
+        }
+    }
+
+    [Fact]
+    public void ImagesSmallerThanThePatchAreReflectPadded()
+    {
+        var img = new ImageData(5, 3, 1, 8, Enumerable.Range(0, 15).Select(i => i / 15f).ToArray());
+        var patch = PatchSampler.Cut(img, 0, 0, 8, 0);
+        // row 0: 0 1 2 3 4 3 2 1 (reflect without repeating the edge)
+        Assert.Equal(new[] { 0, 1, 2, 3, 4, 3, 2, 1 }.Select(i => i / 15f), patch.Take(8));
+        // row 3 reflects to row 1
+        Assert.Equal(patch.Skip(8).Take(8), patch.Skip(24).Take(8));
+    }
+}
+
+public class BatchLoaderTests
+{
+    sealed class Counter : ISampleSource
+    {
+        public int Count => 7;
+        public Patch Make(int index, int patchSize, SynthRng rng)
+        {
+            var v = new float[3 * patchSize * patchSize];
+            Array.Fill(v, index + (float)rng.NextDouble());
+            return new Patch(v, v, null, patchSize);
+        }
+    }
+
+    [Fact]
+    public void AResumedLoaderProducesTheSameBatchesAtTheSameSteps()
+    {
+        using var fromStart = new BatchLoader(new Counter(), 3, 8, 42, 0);
+        var first = Enumerable.Range(0, 12).Select(_ => fromStart.Next()).ToList();
+        using var resumed = new BatchLoader(new Counter(), 3, 8, 42, 7);
+        for (int s = 7; s < 12; s++)
+        {
+            var b = resumed.Next();
+            Assert.Equal(s, b.Step);
+            Assert.Equal(first[s].Input, b.Input);
+        }
+        Assert.Equal(Enumerable.Range(0, 12), first.Select(b => (int)b.Step));
+    }
+
+    [Fact]
+    public void EachEpochVisitsEverySampleOnce()
+    {
+        using var loader = new BatchLoader(new Counter(), 1, 8, 3, 0);
+        for (long epoch = 0; epoch < 3; epoch++)
+        {
+            var seen = Enumerable.Range(0, loader.StepsPerEpoch).Select(i => loader.IndexOf(epoch * loader.StepsPerEpoch + i, 0)).ToList();
+            Assert.Equal(Enumerable.Range(0, 7), seen.Order());
+        }
+    }
+}
+
+public class LossTests
+{
+    [Fact]
+    public void CharbonnierOfIdenticalImagesIsEpsilon()
+    {
+        using var x = rand(1, 3, 16, 16);
+        Assert.Equal(CharbonnierLoss.Epsilon, CharbonnierLoss.Compute(x, x).item<float>(), 6);
+        using var y = x + 0.5f;
+        Assert.Equal(Math.Sqrt(0.25 + 1e-6), CharbonnierLoss.Compute(x, y).item<float>(), 5);
+    }
+
+    [Fact]
+    public void TheLaplacianOfAConstantImageIsZeroAndEdgesAreNot()
+    {
+        using var edge = new EdgeLoss();
+        using var flat = full(1, 3, 16, 16, 0.3f);
+        // exact in the interior; at the border the replicate-padded, zero-interleaved image differs (as in the reference)
+        Assert.True(edge.Laplacian(flat)[.., .., 4..^4, 4..^4].abs().max().item<float>() < 1e-6);
+        using var step = zeros(1, 3, 16, 16);
+        step[.., .., .., 8..] = 1;
+        Assert.True(edge.Laplacian(step).abs().max().item<float>() > 0.1);
+        Assert.True(edge.Compute(flat, step).item<float>() > edge.Compute(flat, flat).item<float>());
+    }
+
+    [Fact]
+    public void ContrastiveTermIsSmallNearTheCleanImageAndLargeNearTheDegradedOne()
+    {
+        using var loss = ContrastiveLoss.Create("gradient-pyramid");
+        using var clean = rand(1, 3, 32, 32);
+        using var degraded = rand(1, 3, 32, 32);
+        using var nearClean = clean * 0.95f + degraded * 0.05f;
+        using var nearDegraded = clean * 0.05f + degraded * 0.95f;
+        Assert.True(loss.Compute(nearClean, clean, degraded).item<float>() < loss.Compute(nearDegraded, clean, degraded).item<float>());
+    }
+}
+
+public class TrainerTests
+{
+    static string MakePairs(string dir, int count)
+    {
+        var rng = new Random(7);
+        foreach (var sub in new[] { "input", "target" }) Directory.CreateDirectory(Path.Combine(dir, sub));
+        for (int i = 0; i < count; i++)
+        {
+            var target = new float[24 * 24 * 3];
+            for (int k = 0; k < target.Length; k++) target[k] = (float)rng.NextDouble();
+            var input = target.Select(v => Math.Min(1f, v + 0.2f)).ToArray();
+            ImageCodec.Write(new ImageData(24, 24, 3, 8, input), Path.Combine(dir, "input", $"{i}.png"));
+            ImageCodec.Write(new ImageData(24, 24, 3, 8, target), Path.Combine(dir, "target", $"{i}.png"));
+        }
+        return dir;
+    }
+
+    static TrainOptions Options(string data, string outDir, long steps) => new()
+    {
+        Data = data, Val = data, Arch = "memorynet-s", Patch = 16, ValPatch = 16, Batch = 2, Steps = steps, Threads = 2,
+        Out = outDir, LogEvery = 1, SaveEvery = 2, ValEvery = 3, Workers = 1,
+    };
+
+    [Fact]
+    public void ARunWritesItsFolderAndAResumeContinuesFromTheCheckpoint()
+    {
+        var root = TestPaths.TempDir();
+        var data = MakePairs(Path.Combine(root, "data"), 4);
+        var outDir = Path.Combine(root, "run");
+        var o = Options(data, outDir, 4);
+        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired)).Run(false, null, _ => { }, default);
+        Assert.Equal(StopReason.Finished, first.Reason);
+        foreach (var f in new[] { "config.yml", "latest.safetensors", "latest.optimizer.bin", "state.json", "best.safetensors", "log.jsonl", "curve.png" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+
+        // best.safetensors loads with no other information
+        using (var best = ModelFile.Load(Path.Combine(outDir, "best.safetensors")))
+            Assert.Equal("memorynet-s", best.Spec.Name);
+
+        var o2 = Options(data, outDir, 6);
+        var second = new Trainer(o2, SampleSources.ForTraining(o2), PairedFolders.Read(data, DatasetLayout.Paired)).Run(true, null, _ => { }, default);
+        Assert.Equal(6, second.Step);
+        var rows = RunLog.Read(Path.Combine(outDir, "log.jsonl"));
+        var resume = rows.Single(r => r["event"]?.GetValue<string>() == "resume");
+        Assert.Equal(4, resume["step"]!.GetValue<long>());
+        var steps = rows.Where(r => r["loss"] is not null).Select(r => r["step"]!.GetValue<long>()).ToList();
+        Assert.Equal([1, 2, 3, 4, 5, 6], steps);
+        Assert.All(rows.Where(r => r["loss"] is not null), r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
+        Assert.Contains(rows, r => r["event"]?.GetValue<string>() == "val" && r["protocol"]!.GetValue<string>() == "rgb");
+    }
+
+    [Fact]
+    public void TheConfigFileUsesTheFlagNamesAndRoundTrips()
+    {
+        var o = new TrainOptions { Data = "d", WarmupEpochs = 1.5, Steps = 80, MemoryBranches = 2 };
+        var path = Path.Combine(TestPaths.TempDir(), "c.yml");
+        File.WriteAllText(path, o.ToYaml());
+        Assert.Contains("warmup-epochs: 1.5", File.ReadAllText(path));
+        var back = TrainOptions.FromYaml(path);
+        Assert.Equal(1.5, back.WarmupEpochs);
+        Assert.Equal(2, back.MemoryBranches);
+        Assert.Equal(80, back.Steps);
+    }
+}

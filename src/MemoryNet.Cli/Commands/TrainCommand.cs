@@ -18,6 +18,8 @@ public static class TrainCommand
         ["data"] = "Training data folder", ["format"] = "Layout of --data/--val: paired, istd, raindrop, gopro, rice",
         ["val"] = "Validation data folder (scored with val-protocol; best.safetensors by its PSNR)", ["val-format"] = "Layout of --val (default: --format)",
         ["arch"] = "Architecture preset", ["memory-branches"] = "Stages that read the memory (0 = MPRNet … 3 = MemoryNet)",
+        ["feature-memory"] = "Feature-level memories in the stage-2 U-Net: none, encoder, decoder, both", ["recon-weight"] = "Weight of the feature-memory reconstruction loss",
+        ["memory-pretrain-steps"] = "Two-phase training: first steps fit the input memory to clean images only",
         ["patch"] = "Training patch size", ["val-patch"] = "Validation centre-crop size", ["batch"] = "Batch size",
         ["epochs"] = "Epochs to train", ["steps"] = "Optimiser steps to train (instead of --epochs)",
         ["lr"] = "Initial learning rate", ["lr-min"] = "Final learning rate of the cosine schedule", ["warmup-epochs"] = "Linear warm-up epochs (at most a fifth of the run)",

@@ -16,6 +16,14 @@ public sealed class MemModule : nn.Module
 
     public MemoryUnit Unit => memory;
 
+    /// <summary>The mean of the three reads (the reference computes it as 'tpt' but returns the reads separately).</summary>
+    public Tensor ReadMean(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var (sem, ins, part) = forward(x);
+        return ((sem + ins + part) / 3).MoveToOuterDisposeScope();
+    }
+
     public (Tensor Sem, Tensor Ins, Tensor Part) forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -3,6 +3,8 @@ namespace MemoryNet.Modules;
 /// <summary>
 /// The numbers that define a network. <see cref="MemoryBranches"/> is how many stages read the memory module
 /// (3 = the reference MemoryNet, 0 = plain MPRNet; 1 = stage 3 only, 2 = stages 2 and 3).
+/// <see cref="FeatureMemory"/> adds the paper's feature-level memories (Fig. 3) to the stage-2 U-Net:
+/// "none" (the reference), "encoder", "decoder" or "both" (see <see cref="MemoryNetModel"/>).
 /// </summary>
 public sealed record ArchSpec(
     string Name,
@@ -15,9 +17,13 @@ public sealed record ArchSpec(
     int NumCls = 10,
     int PartNum = 5,
     int Reduction = 4,
-    int KernelSize = 3)
+    int KernelSize = 3,
+    string FeatureMemory = "none")
 {
     public bool HasMemory => MemoryBranches > 0;
+    public bool EncoderFeatureMemory => FeatureMemory is "encoder" or "both";
+    public bool DecoderFeatureMemory => FeatureMemory is "decoder" or "both";
+    public static readonly string[] FeatureMemoryModes = ["none", "encoder", "decoder", "both"];
 
     public static readonly ArchSpec MemoryNet = new("memorynet", 40, 20, 16, 8, 3);
     public static readonly ArchSpec MprnetDerain = new("mprnet-derain", 40, 20, 16, 8, 0);
@@ -37,5 +43,6 @@ public sealed record ArchSpec(
         Presets.FirstOrDefault(p => p with { Name = Name } == this) ?? this;
 
     public string Describe() =>
-        $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, num_cab {NumCab}, memory branches {MemoryBranches})";
+        $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, num_cab {NumCab}, memory branches {MemoryBranches}" +
+        (FeatureMemory == "none" ? ")" : $", feature memory {FeatureMemory})");
 }

@@ -23,6 +23,8 @@ public sealed class MemoryNetModel : nn.Module
     private readonly ORSNet stage3_orsnet;
     private readonly SAM sam12, sam23;
     private readonly Conv2d concat12, concat23, tail;
+    // the paper's feature-level memories (Fig. 3): one per stage-2 U-Net level, absent from the reference
+    private readonly MemModule? fmem_enc1, fmem_enc2, fmem_enc3, fmem_dec1, fmem_dec2, fmem_dec3;
 
     public ArchSpec Spec { get; }
 
@@ -46,6 +48,10 @@ public sealed class MemoryNetModel : nn.Module
         concat12 = Layers.Conv(2 * n, n, k);
         concat23 = Layers.Conv(2 * n, n + o, k);
         tail = Layers.Conv(n + o, 3, k);
+        long s = spec.ScaleUnetFeats;
+        MemModule Mem(long width) => new(spec.PttNum, spec.NumCls, spec.PartNum, (int)width);
+        if (spec.EncoderFeatureMemory) { fmem_enc1 = Mem(n); fmem_enc2 = Mem(n + s); fmem_enc3 = Mem(n + 2 * s); }
+        if (spec.DecoderFeatureMemory) { fmem_dec1 = Mem(n); fmem_dec2 = Mem(n + s); fmem_dec3 = Mem(n + 2 * s); }
         RegisterComponents();
     }
 
@@ -67,7 +73,35 @@ public sealed class MemoryNetModel : nn.Module
 
     public Tensor[] forward(Tensor x)
     {
+        var (stages, recon) = ForwardWithRecon(x);
+        recon?.Dispose();
+        return stages;
+    }
+
+    /// <summary>
+    /// Adds each feature-level memory's read to its features, f ← f + read(f) (read = mean of the hierarchical reads), and
+    /// accumulates L_recon = mean over levels of mean |f − read(f)|: features are pulled toward the recorded prototypes
+    /// and the prototypes toward the features.
+    /// </summary>
+    static Tensor[] ApplyFeatureMemory(Tensor[] feats, MemModule?[] memories, ref Tensor? recon)
+    {
+        if (memories[0] is null) return feats;
+        var result = new Tensor[feats.Length];
+        for (int i = 0; i < feats.Length; i++)
+        {
+            var read = memories[i]!.ReadMean(feats[i]);
+            var term = (feats[i] - read).abs().mean() / feats.Length;
+            recon = recon is null ? term : recon + term;
+            result[i] = feats[i] + read;
+        }
+        return result;
+    }
+
+    /// <summary>The stage outputs and, when the network has feature-level memories, their reconstruction loss.</summary>
+    public (Tensor[] Stages, Tensor? Recon) ForwardWithRecon(Tensor x)
+    {
         using var scope = NewDisposeScope();
+        Tensor? recon = null;
         long height = x.shape[2], width = x.shape[3];
         if (height % 8 != 0 || width % 8 != 0)
             throw new ArgumentException($"input {height}x{width}: height and width must be multiples of 8 (pad first)");
@@ -92,14 +126,15 @@ public sealed class MemoryNetModel : nn.Module
         // Stage 2: the two halves as one batch, with cross-stage fusion from stage 1; then stacked along height
         var x2 = concat12.forward(cat([shallow_feat2.forward(in2Halves), sam12Feats], 1));
         var feat2Halves = stage2_encoder.forward(x2, feat1Halves, res1);
-        var feat2 = feat2Halves.Select(f => cat(f.chunk(2, 0), 2)).ToArray();
-        var res2 = stage2_decoder.forward(feat2);
+        var feat2 = ApplyFeatureMemory(feat2Halves.Select(f => cat(f.chunk(2, 0), 2)).ToArray(), [fmem_enc1, fmem_enc2, fmem_enc3], ref recon);
+        var res2 = ApplyFeatureMemory(stage2_decoder.forward(feat2), [fmem_dec1, fmem_dec2, fmem_dec3], ref recon);
         var (sam23Feats, stage2) = sam23.forward(res2[0], in3);
 
         // Stage 3: full resolution
         var x3 = concat23.forward(cat([shallow_feat3.forward(in3), sam23Feats], 1));
         var stage3 = tail.forward(stage3_orsnet.forward(x3, feat2, res2)) + in3;
 
-        return [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
+        Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
+        return (stages, recon?.MoveToOuterDisposeScope());
     }
 }

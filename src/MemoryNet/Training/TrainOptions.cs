@@ -17,6 +17,12 @@ public sealed class TrainOptions
     public string Arch { get; set; } = "memorynet";
     /// <summary>Override of the preset's memory branches (0–3): the ablation's knob.</summary>
     public int? MemoryBranches { get; set; }
+    /// <summary>Feature-level memories in the stage-2 U-Net: none, encoder, decoder, both.</summary>
+    public string? FeatureMemory { get; set; }
+    /// <summary>Weight α of the feature-memory reconstruction loss.</summary>
+    public double ReconWeight { get; set; } = 0.1;
+    /// <summary>Phase 1 of two-phase training: this many first steps fit the input memory to clean images only.</summary>
+    public long MemoryPretrainSteps { get; set; }
     public int Patch { get; set; } = 256;
     public int ValPatch { get; set; } = 128;
     public int Batch { get; set; } = 16;
@@ -77,5 +83,8 @@ public sealed class TrainOptions
         if (Lr <= 0 || LrMin < 0 || LrMin > Lr) throw new UserInputException($"need 0 ≤ --lr-min ≤ --lr and --lr > 0 (got {LrMin}, {Lr})");
         if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
         if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
+        if (FeatureMemory is not null && !Modules.ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))
+            throw new UserInputException($"--feature-memory must be one of {string.Join(", ", Modules.ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
+        if (MemoryPretrainSteps < 0) throw new UserInputException("--memory-pretrain-steps must be ≥ 0");
     }
 }

@@ -42,6 +42,8 @@ public sealed class Trainer
     {
         var spec = ArchSpec.FromName(o.Arch);
         if (o.MemoryBranches is int b && b != spec.MemoryBranches) spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
+        if (o.FeatureMemory is string f && f != spec.FeatureMemory) spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
+        if (o.MemoryPretrainSteps > 0 && !spec.HasMemory) throw new UserInputException("--memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
         return spec;
     }
 
@@ -111,14 +113,27 @@ public sealed class Trainer
             {
                 var x = tensor(batch.Input, [batch.Count, 3, batch.Size, batch.Size]);
                 var y = tensor(batch.Target, [batch.Count, 3, batch.Size, batch.Size]);
-                var outputs = model.forward(x);
-                var (ch, ed) = loss.Compute(outputs, y);
-                var totalLoss = ch + o.EdgeWeight * ed;
-                Tensor? cl = null;
-                if (contrastive is not null)
+                Tensor totalLoss, ch, ed;
+                Tensor? cl = null, recon = null;
+                if (step < o.MemoryPretrainSteps)
                 {
-                    cl = contrastive.Compute(outputs[0], y, x);
-                    totalLoss = totalLoss + o.ContrastiveWeight * cl;
+                    // phase 1: the input memory records clean images (a memory autoencoder); nothing else learns
+                    ch = CharbonnierLoss.Compute(model.Memory!.ReadMean(y), y);
+                    ed = zeros(1);
+                    totalLoss = ch;
+                }
+                else
+                {
+                    var (outputs, r) = model.ForwardWithRecon(x);
+                    recon = r;
+                    (ch, ed) = loss.Compute(outputs, y);
+                    totalLoss = ch + o.EdgeWeight * ed;
+                    if (recon is not null) totalLoss = totalLoss + o.ReconWeight * recon;
+                    if (contrastive is not null)
+                    {
+                        cl = contrastive.Compute(outputs[0], y, x);
+                        totalLoss = totalLoss + o.ContrastiveWeight * cl;
+                    }
                 }
                 double value = totalLoss.item<float>();
                 if (!double.IsFinite(value))
@@ -132,7 +147,7 @@ public sealed class Trainer
                 if (o.GradClip > 0) nn.utils.clip_grad_norm_(parameters, o.GradClip);
                 optimizer.step();
                 if (ema is not null) UpdateEma(ema, model, o.Ema);
-                parts = new LossParts(value, ch.item<float>(), ed.item<float>(), cl?.item<float>() ?? 0, 0);
+                parts = new LossParts(value, ch.item<float>(), ed.item<float>(), cl?.item<float>() ?? 0, recon?.item<float>() ?? 0);
             }
             step++;
 
@@ -149,6 +164,8 @@ public sealed class Trainer
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
                 };
                 if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
+                if (spec.FeatureMemory != "none") row["recon"] = Math.Round(parts.Recon, 6);
+                if (step <= o.MemoryPretrainSteps) row["phase"] = 1;
                 log.Write(row);
             }
             if (val.Count > 0 && (step % o.ValEvery == 0 || step == total))

@@ -83,14 +83,15 @@ public static partial class ModelFile
         var o = JsonNode.Parse(json)!.AsObject();
         int I(string k, int d) => o[k]?.GetValue<int>() ?? d;
         return new ArchSpec(o["name"]?.GetValue<string>() ?? "custom", I("n_feat", 40), I("scale_unetfeats", 20), I("scale_orsnetfeats", 16),
-            I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5), I("reduction", 4), I("kernel_size", 3));
+            I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5), I("reduction", 4), I("kernel_size", 3),
+            o["feature_memory"]?.GetValue<string>() ?? "none");
     }
 
     public static string ArchJson(ArchSpec s) => new JsonObject
     {
         ["name"] = s.Name, ["n_feat"] = s.NFeat, ["scale_unetfeats"] = s.ScaleUnetFeats, ["scale_orsnetfeats"] = s.ScaleOrsnetFeats,
         ["num_cab"] = s.NumCab, ["memory_branches"] = s.MemoryBranches, ["ptt_num"] = s.PttNum, ["num_cls"] = s.NumCls,
-        ["part_num"] = s.PartNum, ["reduction"] = s.Reduction, ["kernel_size"] = s.KernelSize,
+        ["part_num"] = s.PartNum, ["reduction"] = s.Reduction, ["kernel_size"] = s.KernelSize, ["feature_memory"] = s.FeatureMemory,
     }.ToJsonString();
 
     [GeneratedRegex(@"^stage3_orsnet\.orb1\.body\.(\d+)\.CA\.conv_du\.0\.weight$")]
@@ -117,6 +118,8 @@ public static partial class ModelFile
             spec = new ArchSpec("custom", n, s, o, numCab, 3, ptt, items / (ptt * parts), parts, reduction, k);
         }
         else spec = new ArchSpec("custom", n, s, o, numCab, 0, Reduction: reduction, KernelSize: k);
+        bool enc = sd.ContainsKey("fmem_enc1.memory.weight"), dec = sd.ContainsKey("fmem_dec1.memory.weight");
+        spec = spec with { FeatureMemory = enc && dec ? "both" : enc ? "encoder" : dec ? "decoder" : "none" };
         return spec.Canonical();
     }
 

@@ -4,6 +4,7 @@ using MemoryNet.Data.Synthesis;
 using MemoryNet.Imaging;
 using MemoryNet.Losses;
 using MemoryNet.Training;
+using MemoryNet.Modules;
 using MemoryNet.Weights;
 using static TorchSharp.torch;
 
@@ -215,5 +216,60 @@ public class TrainerTests
         Assert.Equal(1.5, back.WarmupEpochs);
         Assert.Equal(2, back.MemoryBranches);
         Assert.Equal(80, back.Steps);
+    }
+}
+
+public class PaperOptionTests
+{
+    [Fact]
+    public void FeatureMemoriesAddKeysButKeepTheReferenceOnesAndAreInferredFromAFile()
+    {
+        var spec = Modules.ArchSpec.MemoryNetS with { Name = "memorynet-s-fboth", FeatureMemory = "both" };
+        using var model = new Modules.MemoryNetModel(spec);
+        var keys = StateDict.Entries(model).ToDictionary(e => e.Key, e => e.Value.shape);
+        using var plain = new Modules.MemoryNetModel(Modules.ArchSpec.MemoryNetS);
+        Assert.All(StateDict.Entries(plain), e => Assert.True(keys.ContainsKey(e.Key), e.Key));
+        Assert.Equal([100L, 16], keys["fmem_enc1.memory.weight"]);
+        Assert.Equal([100L, 32], keys["fmem_dec3.memory.weight"]);
+
+        // a file without metadata: the feature memories are recognised from its keys
+        var path = Path.Combine(TestPaths.TempDir(), "f.safetensors");
+        Safetensors.Write(path, StateDict.Entries(model));
+        using var ckpt = ModelFile.Read(path);
+        Assert.Equal("both", ModelFile.SpecOf(ckpt).FeatureMemory);
+
+        using var x = rand(1, 3, 16, 16);
+        var (stages, recon) = model.ForwardWithRecon(x);
+        Assert.Equal(3, stages.Length);
+        Assert.NotNull(recon);
+        Assert.True(recon!.item<float>() > 0);
+        Assert.Null(plain.ForwardWithRecon(x).Recon);
+    }
+
+    [Fact]
+    public void TwoPhaseTrainingFitsTheMemoryFirstAndLogsTheReconstructionTerm()
+    {
+        var root = TestPaths.TempDir();
+        var data = Path.Combine(root, "data");
+        foreach (var sub in new[] { "input", "target" }) Directory.CreateDirectory(Path.Combine(data, sub));
+        var rng = new Random(3);
+        for (int i = 0; i < 3; i++)
+        {
+            var px = Enumerable.Range(0, 16 * 16 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
+            ImageCodec.Write(new ImageData(16, 16, 3, 8, px), Path.Combine(data, "input", $"{i}.png"));
+            ImageCodec.Write(new ImageData(16, 16, 3, 8, px.Select(v => v * 0.8f).ToArray()), Path.Combine(data, "target", $"{i}.png"));
+        }
+        var o = new TrainOptions
+        {
+            Data = data, Arch = "memorynet-s", FeatureMemory = "encoder", MemoryPretrainSteps = 2, Patch = 16, Batch = 1,
+            Steps = 4, Threads = 2, Workers = 1, LogEvery = 1, Out = Path.Combine(root, "run"),
+        };
+        var result = new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
+        Assert.Equal(StopReason.Finished, result.Reason);
+        var rows = RunLog.Read(Path.Combine(o.Out, "log.jsonl")).Where(r => r["loss"] is not null).ToList();
+        Assert.Equal([1, 1], rows.Take(2).Select(r => r["phase"]!.GetValue<int>()));
+        Assert.All(rows.Skip(2), r => { Assert.Null(r["phase"]); Assert.NotNull(r["recon"]); });
+        using var trained = ModelFile.Load(Path.Combine(o.Out, "latest.safetensors"));
+        Assert.Equal("encoder", trained.Spec.FeatureMemory);
     }
 }

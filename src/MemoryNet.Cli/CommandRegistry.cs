@@ -12,5 +12,6 @@ public static class CommandRegistry
         RestoreCommand.Create(),
         BenchCommand.Create(),
         ModelsCommand.Create(),
+        ServeCommand.Create(),
     ];
 }

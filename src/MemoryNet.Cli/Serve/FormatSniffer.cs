@@ -26,5 +26,10 @@ public static class FormatSniffer
         return null;
     }
 
+    /// <summary>Whether the bytes start like PNG, JPEG, BMP or WebP (the formats the codec reads).</summary>
+    public static bool LooksSupported(ReadOnlySpan<byte> b) =>
+        StartsWith(b, [0x89, (byte)'P', (byte)'N', (byte)'G']) || StartsWith(b, [0xFF, 0xD8, 0xFF]) || StartsWith(b, "BM"u8)
+        || (StartsWith(b, "RIFF"u8) && b.Length >= 12 && b.Slice(8, 4).SequenceEqual("WEBP"u8));
+
     static bool StartsWith(ReadOnlySpan<byte> b, ReadOnlySpan<byte> prefix) => b.Length >= prefix.Length && b[..prefix.Length].SequenceEqual(prefix);
 }

@@ -234,6 +234,11 @@ public sealed class RestoreServer : IAsyncDisposable
             await Error(ctx, 415, $"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)");
             return;
         }
+        if (!FormatSniffer.LooksSupported(bytes))
+        {
+            await Error(ctx, 400, $"{name}: not an image in a supported format (PNG, JPEG, BMP, WebP)");
+            return;
+        }
         ImageData image;
         try { image = ImageCodec.Decode(bytes, name, _options.MaxPixels); }
         catch (ImageFormatException e)

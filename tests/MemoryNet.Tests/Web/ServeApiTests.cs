@@ -88,7 +88,10 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     {
         var r = await Client.PostAsync("/v1/restore", Form(Encoding.UTF8.GetBytes("hello, this is not an image\n"), "notes.txt"));
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
-        Assert.Contains("notes.txt", await ErrorOf(r));
+        Assert.Contains("notes.txt: not an image", await ErrorOf(r));
+        r = await Client.PostAsync("/v1/restore", Form("hi"u8.ToArray(), "short.txt"));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("short.txt: not an image", await ErrorOf(r));
     }
 
     [Theory]

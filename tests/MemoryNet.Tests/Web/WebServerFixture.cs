@@ -18,6 +18,22 @@ public static class WebTestData
         return dir;
     });
 
+    static readonly Lazy<string> PreviewDir = new(() =>
+    {
+        // a tiny untrained MPRNet-style network (no memory) whose output is the input plus a faint residual:
+        // stage 3 adds the tail's output to the image, so shrinking the tail keeps the "after" side recognisable
+        var dir = Directory.CreateDirectory(Path.Combine(Dir.Value, "preview-models")).FullName;
+        using var model = new MemoryNetModel(new ArchSpec("custom", 4, 2, 2, 1, 0));
+        using (TorchSharp.torch.no_grad())
+            foreach (var (name, t) in StateDict.Entries(model))
+                if (name.StartsWith("tail.")) t.mul_(0.05);
+        ModelFile.Save(model, Path.Combine(dir, "derain.safetensors"), new Dictionary<string, string> { ["task"] = "derain", ["note"] = "untrained preview model" });
+        return dir;
+    });
+
+    /// <summary>A bundled-models folder whose derain model leaves images recognisable (for the page screenshot).</summary>
+    public static string PreviewModelsFolder => PreviewDir.Value;
+
     /// <summary>The --model file.</summary>
     public static string ModelFilePath => Path.Combine(Dir.Value, "tiny.safetensors");
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
@@ -23,6 +25,8 @@ namespace MemoryNet.Cli.Serve;
 public sealed class RestoreServer : IAsyncDisposable
 {
     static readonly string[] FormFields = ["image", "task", "model", "bits"];
+    // readable messages ('quotes' stay quotes); the JSON is served with nosniff and never embedded in HTML
+    static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     readonly WebApplication _app;
     readonly ServeOptions _options;
@@ -317,7 +321,8 @@ public sealed class RestoreServer : IAsyncDisposable
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json; charset=utf-8";
         ctx.Response.Headers.CacheControl = "no-store";
-        return ctx.Response.WriteAsync(body.ToJsonString());
+        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        return ctx.Response.WriteAsync(body.ToJsonString(JsonOptions));
     }
 
     static async Task Page(HttpContext ctx, string file, string contentType)

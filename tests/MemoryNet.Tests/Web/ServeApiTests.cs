@@ -265,13 +265,33 @@ public sealed class ServeLimitTests
         var holder = server.Queue.TryEnter()!;
         var slot = await holder.RunSlotAsync(CancellationToken.None); // a restore "running"
         var pending = client.PostAsync("/v1/restore", f);
-        await Task.Delay(300);
+        var deadline = Stopwatch.StartNew();
+        while (server.Queue.InSystem < 2 && !pending.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        Assert.Equal(2, server.Queue.InSystem); // the request arrived and waits
+        await Task.Delay(200);
         Assert.False(pending.IsCompleted, "the request should wait for the run slot");
-        Assert.Equal(2, server.Queue.InSystem);
         var busy = new MultipartFormDataContent(); busy.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "b.png");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostAsync("/v1/restore", busy)).StatusCode);
         slot.Dispose(); holder.Dispose();
         Assert.Equal(HttpStatusCode.OK, (await pending).StatusCode);
+    }
+
+    [Fact]
+    public async Task Parallel_restores_with_concurrency_3_give_the_same_result_as_one_at_a_time()
+    {
+        await using var server = await RestoreServer.StartAsync(WebTestData.Options(concurrency: 3, queue: 8));
+        using var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
+        var image = WebTestData.Png(96, 64, seed: 3);
+        async Task<byte[]> One()
+        {
+            var f = new MultipartFormDataContent(); f.Add(new ByteArrayContent(image), "image", "a.png");
+            var r = await client.PostAsync("/v1/restore", f);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            return await r.Content.ReadAsByteArrayAsync();
+        }
+        var reference = await One();
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => One()));
+        Assert.All(results, r => Assert.Equal(reference, r));
     }
 
     [Fact]

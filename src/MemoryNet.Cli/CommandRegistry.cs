@@ -14,5 +14,6 @@ public static class CommandRegistry
         TrainCommand.Create(),
         BenchCommand.Create(),
         ModelsCommand.Create(),
+        ServeCommand.Create(),
     ];
 }

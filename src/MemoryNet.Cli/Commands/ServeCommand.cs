@@ -1,0 +1,61 @@
+using System.CommandLine;
+using MemoryNet.Cli.Serve;
+using MemoryNet.Imaging;
+using MemoryNet.Modules;
+using TorchSharp;
+
+namespace MemoryNet.Cli.Commands;
+
+/// <summary>memorynet serve [--urls URL] [--max-upload-mb N] [--max-pixels N] [--concurrency N] [--queue N] [--model FILE --arch P] [--threads N]</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "Address(es) to listen on, ';'-separated (port 0 picks a free port)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var maxUpload = new Option<double>("--max-upload-mb") { Description = "Largest image upload in MB; larger ones get 413", DefaultValueFactory = _ => 50 };
+        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this (413), before decoding", DefaultValueFactory = _ => ImageCodec.DefaultMaxPixels };
+        var concurrency = new Option<int>("--concurrency") { Description = "Restores that run at the same time (they share the --threads budget)", DefaultValueFactory = _ => 1 };
+        var queue = new Option<int>("--queue") { Description = "Requests that may wait for a free slot; beyond that 503 with Retry-After", DefaultValueFactory = _ => 16 };
+        var model = new Option<string?>("--model", "-m") { Description = "A weights file (or bundled model name) to load at start-up and use when a request names no task/model" };
+        var arch = new Option<string?>("--arch") { Description = "Architecture preset for --model when the file names none: " + string.Join(", ", ArchSpec.Presets.Select(p => p.Name)) };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for the model (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not log requests to stderr" };
+
+        var cmd = new Command("serve", "Serve the web page and the HTTP API (GET /v1/health, GET /v1/models, POST /v1/restore)");
+        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, model, arch, threads, quiet }) cmd.Options.Add(o);
+        cmd.SetAction((p, cancel) =>
+        {
+            double mb = p.GetValue(maxUpload);
+            if (!(mb > 0) || mb > 100_000) throw new UserInputException($"--max-upload-mb must be between 0 and 100000 (got {mb})");
+            int t = p.GetValue(threads);
+            if (t < 1) throw new UserInputException($"--threads must be at least 1 (got {t})");
+            var options = new ServeOptions
+            {
+                Urls = p.GetValue(urls)!,
+                MaxUploadBytes = (long)(mb * 1024 * 1024),
+                MaxPixels = p.GetValue(maxPixels),
+                Concurrency = p.GetValue(concurrency),
+                Queue = p.GetValue(queue),
+                ModelPath = p.GetValue(model),
+                Arch = p.GetValue(arch),
+                Log = !p.GetValue(quiet),
+            };
+            return Run(options, t, cancel);
+        });
+        return cmd;
+    }
+
+    static async Task<int> Run(ServeOptions options, int threads, CancellationToken cancel)
+    {
+        options.Validate();
+        torch.set_num_threads(threads); // once, for the whole server
+        await using var server = await RestoreServer.StartAsync(options, handleSignals: true, cancel);
+        foreach (var e in server.Models.Entries)
+            Console.Error.WriteLine($"model: {e.Name} ({e.Source}{(e.Task is null ? "" : $", task {e.Task}")}, {e.Arch}){(ReferenceEquals(e, server.Models.Default) ? " — default" : "")}");
+        if (server.Models.Entries.Count == 0)
+            Console.Error.WriteLine($"warning: no models (none bundled in {options.ModelsFolder ?? "models/"}; give --model FILE): restores will fail with 400");
+        Console.Error.WriteLine($"serving on {server.Address} (page at {server.Address}/, API under /v1/; {options.Concurrency} at a time, {options.Queue} waiting, {threads} threads; Ctrl+C stops)");
+        await server.WaitForShutdownAsync(cancel);
+        return 0;
+    }
+}

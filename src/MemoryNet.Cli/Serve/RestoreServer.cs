@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MemoryNet.Imaging;
+using MemoryNet.Inference;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
+
+namespace MemoryNet.Cli.Serve;
+
+/// <summary>
+/// The HTTP service behind <c>memorynet serve</c>: the page at /, GET /v1/health, GET /v1/models, POST /v1/restore.
+/// Start it with <see cref="StartAsync"/> (port 0 picks a free port; <see cref="Address"/> tells which).
+/// </summary>
+public sealed class RestoreServer : IAsyncDisposable
+{
+    static readonly string[] FormFields = ["image", "task", "model", "bits"];
+    // readable messages ('quotes' stay quotes); the JSON is served with nosniff and never embedded in HTML
+    static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    readonly WebApplication _app;
+    readonly ServeOptions _options;
+    double _secondsPerRestore = 1; // running average, for Retry-After
+
+    public string Address { get; }
+    public AdmissionQueue Queue { get; }
+    public ModelCatalog Models { get; }
+
+    RestoreServer(WebApplication app, ServeOptions options, AdmissionQueue queue, ModelCatalog models, string address)
+    {
+        _app = app; _options = options; Queue = queue; Models = models; Address = address;
+    }
+
+    /// <summary>Loads the --model file (if any), binds, and starts serving; throws UserInputException for bad options.</summary>
+    public static async Task<RestoreServer> StartAsync(ServeOptions options, bool handleSignals = false, CancellationToken cancel = default)
+    {
+        options.Validate();
+        var models = new ModelCatalog(options.ModelPath, options.Arch, options.ModelsFolder);
+        var queue = new AdmissionQueue(options.Concurrency, options.Queue);
+        try
+        {
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+            {
+                Args = [],
+                ContentRootPath = AppContext.BaseDirectory,
+                EnvironmentName = Environments.Production,
+            });
+            builder.Logging.ClearProviders();
+            if (options.Log) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            if (handleSignals) builder.Host.UseConsoleLifetime(o => o.SuppressStatusMessages = true);
+            else builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
+            builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            });
+            var app = builder.Build();
+            RestoreServer? server = null;
+            app.Use(async (ctx, next) =>
+            {
+                var watch = Stopwatch.StartNew();
+                try { await next(ctx); }
+                catch (Exception e) when (!ctx.RequestAborted.IsCancellationRequested && !ctx.Response.HasStarted)
+                {
+                    Console.Error.WriteLine($"error: {ctx.Request.Method} {ctx.Request.Path}: {e}");
+                    await Error(ctx, 500, $"internal error: {e.Message}");
+                }
+                if (options.Log)
+                    Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {ctx.Request.Method} {ctx.Request.Path} → {ctx.Response.StatusCode} in {watch.Elapsed.TotalMilliseconds:0} ms");
+            });
+            app.MapGet("/v1/health", (HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" }));
+            app.MapGet("/v1/models", (HttpContext ctx) => server!.ModelsJson(ctx));
+            app.MapPost("/v1/restore", (HttpContext ctx) => server!.RestoreAsync(ctx));
+            app.MapGet("/", (HttpContext ctx) => Page(ctx, "index.html", "text/html; charset=utf-8"));
+            app.MapGet("/app.js", (HttpContext ctx) => Page(ctx, "app.js", "text/javascript; charset=utf-8"));
+            app.MapGet("/app.css", (HttpContext ctx) => Page(ctx, "app.css", "text/css; charset=utf-8"));
+            app.MapFallback((HttpContext ctx) => Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/models, POST /v1/restore)"));
+
+            await app.StartAsync(cancel);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? options.Urls;
+            server = new RestoreServer(app, options, queue, models, address);
+            return server;
+        }
+        catch
+        {
+            models.Dispose();
+            queue.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the host stops (Ctrl+C / SIGTERM when started with handleSignals).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        Models.Dispose();
+        Queue.Dispose();
+    }
+
+    Task ModelsJson(HttpContext ctx)
+    {
+        var list = new JsonArray();
+        foreach (var e in Models.Entries)
+            list.Add(new JsonObject
+            {
+                ["name"] = e.Name,
+                ["task"] = e.Task,
+                ["arch"] = e.Arch,
+                ["source"] = e.Source,
+                ["loaded"] = e.Loaded,
+                ["default"] = ReferenceEquals(e, Models.Default),
+            });
+        var tasks = new JsonArray();
+        foreach (var t in BundledModels.Tasks)
+        {
+            var entry = Models.Entries.FirstOrDefault(e => e.Source == "bundled" && e.Task == t) ?? Models.Entries.FirstOrDefault(e => e.Task == t);
+            tasks.Add(new JsonObject { ["task"] = t, ["available"] = entry is not null, ["model"] = entry?.Name });
+        }
+        return WriteJson(ctx, 200, new JsonObject { ["models"] = list, ["tasks"] = tasks, ["default"] = Models.Default?.Name });
+    }
+
+    async Task RestoreAsync(HttpContext ctx)
+    {
+        var cancel = ctx.RequestAborted;
+        var request = ctx.Request;
+        // Uploads over the limit get 413 before their body is read. A client that sent "Expect: 100-continue" (curl does for
+        // large files) never sends the body; others are already sending it, so after the 413 the server reads and discards
+        // up to DrainCap bytes, letting the client finish its send and read the answer instead of seeing a reset connection.
+        var sizeFeature = ctx.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (request.ContentLength is long declared && declared > _options.MaxRequestBytes)
+        {
+            await TooLarge(ctx, $"upload of {Mb(declared)} exceeds the limit of {Mb(_options.MaxUploadBytes)}", request.Body, canDrain: declared <= DrainCap);
+            return;
+        }
+        var body = request.Body;
+        if (request.ContentLength is null && sizeFeature is { IsReadOnly: false })
+        {
+            // chunked: Kestrel's limit becomes the drain cap, the upload limit is counted here (so a 413 can still drain)
+            sizeFeature.MaxRequestBodySize = DrainCap;
+            request.Body = new LimitedStream(body, _options.MaxRequestBytes);
+        }
+        if (!request.HasFormContentType || !(request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            await Error(ctx, 400, "send multipart/form-data with the image in a field named 'image'");
+            return;
+        }
+        using var ticket = Queue.TryEnter();
+        if (ticket is null)
+        {
+            int seconds = (int)Math.Clamp(Math.Ceiling(Volatile.Read(ref _secondsPerRestore) * (_options.Queue + _options.Concurrency) / _options.Concurrency), 1, 120);
+            ctx.Response.Headers.RetryAfter = seconds.ToString();
+            await Error(ctx, 503, $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");
+            return;
+        }
+
+        IFormCollection form;
+        try
+        {
+            ctx.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+            {
+                MultipartBodyLengthLimit = _options.MaxRequestBytes,
+                ValueCountLimit = 16,
+                ValueLengthLimit = 256,
+                MultipartHeadersLengthLimit = 16 * 1024,
+            }));
+            form = await request.ReadFormAsync(cancel);
+        }
+        catch (LimitedStream.TooLargeException)
+        {
+            await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: true);
+            return;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413)
+        {
+            await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: false);
+            return;
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("length", StringComparison.OrdinalIgnoreCase))
+        {
+            await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: true);
+            return;
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException && !cancel.IsCancellationRequested)
+        {
+            await Error(ctx, 400, $"cannot read the form: {e.Message}");
+            return;
+        }
+
+        var unknown = form.Keys.Concat(form.Files.Select(f => f.Name)).Distinct().Where(k => !FormFields.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            await Error(ctx, 400, $"unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} (known: {string.Join(", ", FormFields)})");
+            return;
+        }
+        var file = form.Files.GetFile("image");
+        if (file is null)
+        {
+            await Error(ctx, 400, form.ContainsKey("image") ? "'image' must be a file upload, not a text field" : "missing the 'image' file field");
+            return;
+        }
+        string name = SafeName(file.FileName);
+        if (file.Length == 0) { await Error(ctx, 400, $"{name}: file is empty"); return; }
+        if (file.Length > _options.MaxUploadBytes)
+        {
+            await Error(ctx, 413, $"{name}: {Mb(file.Length)} exceeds the upload limit of {Mb(_options.MaxUploadBytes)}");
+            return;
+        }
+        int? bits = null;
+        if (form.TryGetValue("bits", out var bitsText) && !string.IsNullOrWhiteSpace(bitsText))
+        {
+            if (!int.TryParse(bitsText, out int b) || b is not (8 or 16)) { await Error(ctx, 400, $"'bits' must be 8 or 16 (got '{bitsText}')"); return; }
+            bits = b;
+        }
+        CatalogEntry entry;
+        try { entry = Models.Resolve(Field(form, "task"), Field(form, "model")); }
+        catch (UserInputException e) { await Error(ctx, 400, e.Message); return; }
+
+        var bytes = new byte[file.Length];
+        await using (var s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, cancel);
+
+        if (FormatSniffer.UnsupportedImage(bytes) is { } format)
+        {
+            await Error(ctx, 415, $"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)");
+            return;
+        }
+        if (!FormatSniffer.LooksSupported(bytes))
+        {
+            await Error(ctx, 400, $"{name}: not an image in a supported format (PNG, JPEG, BMP, WebP)");
+            return;
+        }
+        ImageData image;
+        try { image = ImageCodec.Decode(bytes, name, _options.MaxPixels); }
+        catch (ImageFormatException e)
+        {
+            bool tooMany = e.Message.Contains("exceeds the limit", StringComparison.Ordinal);
+            bool unsupported = e.Message.Contains("unsupported image format", StringComparison.Ordinal);
+            await Error(ctx, tooMany ? 413 : unsupported ? 415 : 400, tooMany ? e.Message.Replace("(raise it with --max-pixels)", "(the server's --max-pixels)") : e.Message);
+            return;
+        }
+        bytes = [];
+
+        ImageData restored;
+        try
+        {
+            using (await ticket.RunSlotAsync(cancel))
+            {
+                var restorer = entry.Restorer;
+                var watch = Stopwatch.StartNew();
+                restored = ImageRestorer.Restore(restorer, image, bits ?? (image.BitDepth == 16 ? 16 : 8));
+                double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
+                Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+        catch (UserInputException e)
+        {
+            await Error(ctx, 500, $"model '{entry.Name}' cannot be loaded: {e.Message}");
+            return;
+        }
+        var png = ImageCodec.EncodePng(restored, bits ?? (image.BitDepth == 16 ? 16 : 8));
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "image/png";
+        ctx.Response.ContentLength = png.Length;
+        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(name)}-restored.png\"";
+        ctx.Response.Headers["X-MemoryNet-Model"] = entry.Name;
+        await ctx.Response.Body.WriteAsync(png, cancel);
+    }
+
+    static string? Field(IFormCollection form, string key) =>
+        form.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.ToString().Trim() : null;
+
+    /// <summary>A display name for the upload: the file name without folders or odd characters.</summary>
+    static string SafeName(string? fileName)
+    {
+        string n = Path.GetFileName((fileName ?? "").Replace('\\', '/'));
+        n = new string(n.Where(c => !char.IsControl(c) && c is not '"' and not ';').ToArray()).Trim();
+        return n.Length == 0 ? "image" : n.Length > 100 ? n[..100] : n;
+    }
+
+    static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
+
+    /// <summary>The most a too-large request body is read (and discarded) after its 413, so the client sees the answer.</summary>
+    long DrainCap => Math.Max(4 * _options.MaxRequestBytes, 256L * 1024 * 1024);
+
+    /// <summary>Answers 413 and closes the connection; first drains the unread body when the client is sending it anyway.</summary>
+    async Task TooLarge(HttpContext ctx, string message, Stream body, bool canDrain)
+    {
+        ctx.Response.Headers.Connection = "close";
+        bool expectContinue = ctx.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
+        var sizeFeature = ctx.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = DrainCap;
+        await Error(ctx, 413, message);
+        if (!canDrain || expectContinue) return;
+        await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var buffer = new byte[64 * 1024];
+        try { while (await body.ReadAsync(buffer, timeout.Token) > 0) { } }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException) { } // gave up: the connection closes
+    }
+
+    static Task Error(HttpContext ctx, int status, string message) => WriteJson(ctx, status, new JsonObject { ["error"] = message });
+
+    static Task WriteJson(HttpContext ctx, int status, JsonNode body)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        ctx.Response.Headers.CacheControl = "no-store";
+        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        return ctx.Response.WriteAsync(body.ToJsonString(JsonOptions));
+    }
+
+    static async Task Page(HttpContext ctx, string file, string contentType)
+    {
+        await using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("wwwroot/" + file)
+            ?? throw new InvalidOperationException($"embedded page file {file} is missing from the build");
+        ctx.Response.ContentType = contentType;
+        ctx.Response.Headers.CacheControl = "no-cache";
+        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        if (file.EndsWith(".html")) ctx.Response.Headers.ContentSecurityPolicy =
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'";
+        await s.CopyToAsync(ctx.Response.Body, ctx.RequestAborted);
+    }
+
+    /// <summary>No Ctrl+C handling: the owner (a test) stops the server.</summary>
+    sealed class QuietLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,47 @@
+using MemoryNet.Imaging;
+
+namespace MemoryNet.Cli.Serve;
+
+/// <summary>Settings of <see cref="RestoreServer"/>; the serve command fills them from its options, tests set them directly.</summary>
+public sealed record ServeOptions
+{
+    /// <summary>Where to listen; port 0 picks a free port (see <see cref="RestoreServer.Address"/>).</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>Largest accepted image upload in bytes (the request body may exceed it by <see cref="FormOverheadBytes"/>).</summary>
+    public long MaxUploadBytes { get; init; } = 50L * 1024 * 1024;
+
+    public long MaxPixels { get; init; } = ImageCodec.DefaultMaxPixels;
+
+    /// <summary>Restores that run at the same time.</summary>
+    public int Concurrency { get; init; } = 1;
+
+    /// <summary>Requests that may wait for a free slot; more are answered 503 with Retry-After.</summary>
+    public int Queue { get; init; } = 16;
+
+    /// <summary>A weights file loaded at start-up (the default model), or null.</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>Architecture preset for <see cref="ModelPath"/> when the file names none.</summary>
+    public string? Arch { get; init; }
+
+    /// <summary>The bundled models folder (models/&lt;task&gt;.safetensors); null means none.</summary>
+    public string? ModelsFolder { get; init; } = BundledModels.Folder();
+
+    /// <summary>Write one line per request and start-up messages to stderr.</summary>
+    public bool Log { get; init; }
+
+    /// <summary>Room for the multipart boundaries, headers and small fields around the image.</summary>
+    public const long FormOverheadBytes = 64 * 1024;
+
+    public long MaxRequestBytes => MaxUploadBytes + FormOverheadBytes;
+
+    public void Validate()
+    {
+        if (MaxUploadBytes < 1) throw new UserInputException($"--max-upload-mb must be positive");
+        if (MaxPixels < 1) throw new UserInputException($"--max-pixels must be at least 1 (got {MaxPixels})");
+        if (Concurrency < 1) throw new UserInputException($"--concurrency must be at least 1 (got {Concurrency})");
+        if (Queue < 0) throw new UserInputException($"--queue must be 0 or more (got {Queue})");
+        if (ModelPath is null && Arch is not null) throw new UserInputException("--arch needs --model FILE");
+    }
+}

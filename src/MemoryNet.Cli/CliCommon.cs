@@ -32,6 +32,13 @@ public static class CliCommon
         }
     }
 
+    public static MemoryNet.Inference.Precision ParsePrecision(string value) => value.ToLowerInvariant() switch
+    {
+        "fp32" => MemoryNet.Inference.Precision.Fp32,
+        "bf16" => MemoryNet.Inference.Precision.Bf16,
+        _ => throw new UserInputException($"--precision must be fp32 or bf16 (got {value})"),
+    };
+
     /// <summary>Quiet output (no progress bars) when stderr is not a terminal or CI is set.</summary>
     public static bool Interactive => !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
 }

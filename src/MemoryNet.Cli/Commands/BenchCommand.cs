@@ -21,19 +21,27 @@ public static class BenchCommand
         var iters = new Option<int>("--iters") { Description = "Timed iterations (after one warm-up)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file" };
+        var precision = new Option<string>("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
+        var layout = new Option<string>("--layout") { Description = "Activation layout: nhwc (channels-last, default) or nchw", DefaultValueFactory = _ => "nhwc" };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
-        foreach (var o in new Option[] { arch, size, batch, iters, threads, json }) cmd.Options.Add(o);
-        cmd.SetAction(p => Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)));
+        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, layout }) cmd.Options.Add(o);
+        cmd.SetAction(p => Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
+            CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(layout) switch
+            {
+                "nhwc" => true,
+                "nchw" => false,
+                var l => throw new UserInputException($"--layout must be nhwc or nchw (got {l})"),
+            }));
         return cmd;
     }
 
-    static int Run(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath)
+    static int Run(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath, Precision precision, bool channelsLast)
     {
         if (size < 8 || batch < 1 || iters < 1 || threads < 1) throw new UserInputException("--size ≥ 8, --batch ≥ 1, --iters ≥ 1 and --threads ≥ 1 are required");
         torch.set_num_threads(threads);
         torch.manual_seed(1234);
         using var model = new MemoryNetModel(spec);
-        var restorer = new Restorer(model);
+        var restorer = new Restorer(model, precision, channelsLast);
         using var input = rand(batch, 3, size, size);
         var times = new List<double>();
         double rssAfterWarmup = 0;
@@ -51,7 +59,8 @@ public static class BenchCommand
         double peakMb = PeakRssMb();
         var result = new JsonObject
         {
-            ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = "fp32", ["threads"] = threads,
+            ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = precision.ToString().ToLowerInvariant(), ["threads"] = threads,
+            ["layout"] = channelsLast ? "nhwc" : "nchw",
             ["seconds_per_image"] = Math.Round(median, 4),
             ["megapixels_per_second"] = Math.Round(size * (double)size / 1e6 / median, 4),
             ["peak_rss_mb"] = Math.Round(peakMb, 1),

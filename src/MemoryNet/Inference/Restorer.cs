@@ -15,11 +15,17 @@ public sealed class Restorer
     public MemoryNetModel Model { get; }
     public Precision Precision { get; }
 
-    public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32)
+    public bool ChannelsLast { get; }
+
+    /// <summary>Prepares <paramref name="model"/> for inference: eval mode and, in place, the layout and precision asked for.</summary>
+    public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32, bool channelsLast = true)
     {
         Model = model;
         Precision = precision;
+        ChannelsLast = channelsLast;
         model.eval();
+        if (channelsLast || precision != Precision.Fp32)
+            ModelLayout.Apply(model, channelsLast, precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
     }
 
     /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
@@ -29,8 +35,9 @@ public sealed class Restorer
         using var scope = NewDisposeScope();
         long h = input.shape[2], w = input.shape[3];
         var x = PadToMultiple(input.to(float32), 8);
+        if (ChannelsLast) x = ModelLayout.ToChannelsLast(x);
         var outputs = Model.forward(x);
-        var restored = outputs[0][.., .., ..(int)h, ..(int)w].clamp(0, 1).contiguous();
+        var restored = outputs[0][.., .., ..(int)h, ..(int)w].to(float32).clamp(0, 1).contiguous();
         return restored.MoveToOuterDisposeScope();
     }
 

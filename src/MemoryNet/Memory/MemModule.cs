@@ -28,9 +28,10 @@ public sealed class MemModule : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        var rows = x.permute(0, 2, 3, 1).reshape(-1, c);
+        var rows = x.permute(0, 2, 3, 1).reshape(-1, c).to(float32); // cheap when x is channels-last
         var (sem, ins, part) = memory.forward(rows);
-        Tensor Back(Tensor r) => r.view(b, h, w, c).permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope();
+        // back to (B, C, H, W) with NHWC strides (no copy); convolutions take either layout
+        Tensor Back(Tensor r) => r.view(b, h, w, c).permute(0, 3, 1, 2).to(x.dtype).MoveToOuterDisposeScope();
         return (Back(sem), Back(ins), Back(part));
     }
 }

@@ -107,6 +107,8 @@ public sealed class MemoryNetModel : nn.Module
             throw new ArgumentException($"input {height}x{width}: height and width must be multiples of 8 (pad first)");
         long h2 = height / 2, w2 = width / 2;
         var (in1, in2, in3) = StageInputs(x);
+        var backbone = concat12.weight!.dtype; // bf16 inference: memory reads in fp32, backbone in bf16
+        if (in1.dtype != backbone) { in1 = in1.to(backbone); in2 = in2.to(backbone); in3 = in3.to(backbone); }
 
         // Stage 1: four quadrants [left-top, right-top, left-bottom, right-bottom] as one batch
         var quads = cat([in1[.., .., ..(int)h2, ..(int)w2], in1[.., .., ..(int)h2, (int)w2..],

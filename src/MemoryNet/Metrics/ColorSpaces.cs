@@ -22,8 +22,8 @@ public static class ColorSpaces
     /// </summary>
     public static Tensor YMatlab(Tensor rgb255)
     {
-        var (r, g, b) = Split(rgb255);
         using var scope = NewDisposeScope();
+        var (r, g, b) = Split(rgb255);
         var y = r.mul(65.481).add_(g.mul(128.553)).add_(b.mul(24.966)).div_(255.0).add_(16.0);
         return y.MoveToOuterDisposeScope();
     }
@@ -34,8 +34,8 @@ public static class ColorSpaces
     /// </summary>
     public static Tensor YOpenCv(Tensor rgb255)
     {
-        var (r, g, b) = Split(rgb255);
         using var scope = NewDisposeScope();
+        var (r, g, b) = Split(rgb255);
         var y = r.mul(4899.0).add_(g.mul(9617.0)).add_(b.mul(1868.0)).add_(8192.0).div_(16384.0).floor_();
         return y.MoveToOuterDisposeScope();
     }
@@ -60,7 +60,28 @@ public static class ColorSpaces
         using var scope = NewDisposeScope();
         var x = rgb01.to(float64);
         var lin = where(x.gt(0.04045), x.add(0.055).div_(1.055).pow_(2.4), x.div(12.92));
-        int c = (int)x.dim() - 3;
+        return LinearToLab(lin).MoveToOuterDisposeScope();
+    }
+
+    static readonly double[] Linear8 = Enumerable.Range(0, 256).Select(i =>
+    {
+        double v = i / 255.0;
+        return v > 0.04045 ? Math.Pow((v + 0.055) / 1.055, 2.4) : v / 12.92;
+    }).ToArray();
+
+    /// <summary>As <see cref="SrgbToLab"/> for 8-bit levels (0..255 integers, float64): the gamma step is a table look-up.</summary>
+    public static Tensor Srgb8ToLab(Tensor rgb255)
+    {
+        using var scope = NewDisposeScope();
+        var lut = tensor(Linear8, dtype: float64);
+        var lin = lut.index_select(0, rgb255.flatten().to(int64)).view_as(rgb255);
+        return LinearToLab(lin).MoveToOuterDisposeScope();
+    }
+
+    static Tensor LinearToLab(Tensor lin)
+    {
+        using var scope = NewDisposeScope();
+        int c = (int)lin.dim() - 3;
         var ch = lin.unbind(c);
         var f = new Tensor[3];
         for (int i = 0; i < 3; i++)

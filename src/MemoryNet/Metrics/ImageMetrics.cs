@@ -66,11 +66,11 @@ public static class ImageMetrics
         var uxx = f.narrow(0, 2 * c, c); var uyy = f.narrow(0, 3 * c, c); var uxy = f.narrow(0, 4 * c, c);
         double np = (double)k * k;
         double covNorm = options.SampleCovariance ? np / (np - 1) : 1.0;
-        var vx = (uxx - ux * ux) * covNorm;
-        var vy = (uyy - uy * uy) * covNorm;
-        var vxy = (uxy - ux * uy) * covNorm;
+        var vx = (uxx - ux * ux).MulK_(covNorm);
+        var vy = (uyy - uy * uy).MulK_(covNorm);
+        var vxy = (uxy - ux * uy).MulK_(covNorm);
         double c1 = Math.Pow(options.K1 * dataRange, 2), c2 = Math.Pow(options.K2 * dataRange, 2);
-        var s = (2 * ux * uy + c1) * (2 * vxy + c2) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        var s = (ux * uy).MulK_(2.0).AddK_(c1) * vxy.MulK(2.0).AddK_(c2) / ((ux * ux + uy * uy).AddK_(c1) * (vx + vy).AddK_(c2));
         return s.mean().item<double>();
     }
 
@@ -78,8 +78,8 @@ public static class ImageMetrics
     static Tensor Filter(Tensor x, double[] taps, int dim)
     {
         long n = x.shape[dim] - taps.Length + 1;
-        var acc = x.narrow(dim, 0, n).mul(taps[0]);
-        for (int k = 1; k < taps.Length; k++) acc.add_(x.narrow(dim, k, n), alpha: taps[k]);
+        var acc = x.narrow(dim, 0, n).MulK(taps[0]);
+        for (int k = 1; k < taps.Length; k++) acc.AddScaled_(x.narrow(dim, k, n), taps[k]);
         return acc;
     }
 

@@ -36,7 +36,7 @@ public sealed record LabErrorSums(double AllSum, long AllPixels, double ShadowSu
         var m = shadow.to(float64);
         double sSum = dist.mul(m).sum().item<double>();
         long sCount = (long)m.sum().item<double>();
-        double nSum = dist.mul(m.neg().add_(1.0)).sum().item<double>();
+        double nSum = dist.mul(m.neg().AddK_(1.0)).sum().item<double>();
         return new(allSum, all, sSum, sCount, nSum, all - sCount);
     }
 }

@@ -14,7 +14,7 @@ public static class ColorSpaces
     /// For 16-bit sources this is MATLAB's im2uint8 (round(v16 / 257)).
     /// </summary>
     public static Tensor Quantize8(Tensor rgb01) =>
-        rgb01.to(float64).mul(255.0).round_().clamp_(0, 255);
+        rgb01.to(float64).MulK(255.0).round_().Clamp255_();
 
     /// <summary>
     /// MATLAB rgb2ycbcr luma (BT.601 studio swing) on 0..255 samples:
@@ -22,9 +22,9 @@ public static class ColorSpaces
     /// </summary>
     public static Tensor YMatlab(Tensor rgb255)
     {
-        var (r, g, b) = Split(rgb255);
         using var scope = NewDisposeScope();
-        var y = r.mul(65.481).add_(g.mul(128.553)).add_(b.mul(24.966)).div_(255.0).add_(16.0);
+        var (r, g, b) = Split(rgb255);
+        var y = r.MulK(65.481).AddScaled_(g, 128.553).AddScaled_(b, 24.966).DivK_(255.0).AddK_(16.0);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -34,9 +34,9 @@ public static class ColorSpaces
     /// </summary>
     public static Tensor YOpenCv(Tensor rgb255)
     {
-        var (r, g, b) = Split(rgb255);
         using var scope = NewDisposeScope();
-        var y = r.mul(4899.0).add_(g.mul(9617.0)).add_(b.mul(1868.0)).add_(8192.0).div_(16384.0).floor_();
+        var (r, g, b) = Split(rgb255);
+        var y = r.MulK(4899.0).AddScaled_(g, 9617.0).AddScaled_(b, 1868.0).AddK_(8192.0).DivK_(16384.0).floor_();
         return y.MoveToOuterDisposeScope();
     }
 
@@ -59,17 +59,38 @@ public static class ColorSpaces
     {
         using var scope = NewDisposeScope();
         var x = rgb01.to(float64);
-        var lin = where(x.gt(0.04045), x.add(0.055).div_(1.055).pow_(2.4), x.div(12.92));
-        int c = (int)x.dim() - 3;
+        var lin = where(x.GtK(0.04045), x.AddK(0.055).DivK_(1.055).PowK_(2.4), x.DivK(12.92));
+        return LinearToLab(lin).MoveToOuterDisposeScope();
+    }
+
+    static readonly double[] Linear8 = Enumerable.Range(0, 256).Select(i =>
+    {
+        double v = i / 255.0;
+        return v > 0.04045 ? Math.Pow((v + 0.055) / 1.055, 2.4) : v / 12.92;
+    }).ToArray();
+
+    /// <summary>As <see cref="SrgbToLab"/> for 8-bit levels (0..255 integers, float64): the gamma step is a table look-up.</summary>
+    public static Tensor Srgb8ToLab(Tensor rgb255)
+    {
+        using var scope = NewDisposeScope();
+        var lut = tensor(Linear8, dtype: float64);
+        var lin = lut.index_select(0, rgb255.flatten().to(int64)).view_as(rgb255);
+        return LinearToLab(lin).MoveToOuterDisposeScope();
+    }
+
+    static Tensor LinearToLab(Tensor lin)
+    {
+        using var scope = NewDisposeScope();
+        int c = (int)lin.dim() - 3;
         var ch = lin.unbind(c);
         var f = new Tensor[3];
         for (int i = 0; i < 3; i++)
         {
-            var t = ch[0].mul(XyzFromRgb[i, 0]).add_(ch[1].mul(XyzFromRgb[i, 1])).add_(ch[2].mul(XyzFromRgb[i, 2])).div_(WhiteD65[i]);
+            var t = ch[0].MulK(XyzFromRgb[i, 0]).AddScaled_(ch[1], XyzFromRgb[i, 1]).AddScaled_(ch[2], XyzFromRgb[i, 2]).DivK_(WhiteD65[i]);
             // pow(1/3) of the negative values is NaN but where() takes the linear branch for them
-            f[i] = where(t.gt(0.008856), t.pow(1.0 / 3.0), t.mul(7.787).add_(16.0 / 116.0));
+            f[i] = where(t.GtK(0.008856), t.PowK(1.0 / 3.0), t.MulK(7.787).AddK_(16.0 / 116.0));
         }
-        var lab = stack([f[1].mul(116.0).sub_(16.0), f[0].sub(f[1]).mul_(500.0), f[1].sub(f[2]).mul_(200.0)], c);
+        var lab = stack([f[1].MulK(116.0).AddK_(-16.0), f[0].sub(f[1]).MulK_(500.0), f[1].sub(f[2]).MulK_(200.0)], c);
         return lab.MoveToOuterDisposeScope();
     }
 

@@ -22,14 +22,21 @@ public sealed record LabErrorSums(double AllSum, long AllPixels, double ShadowSu
     public static LabErrorSums Compute(Tensor pred01, Tensor target01, Tensor? shadow)
     {
         using var scope = NewDisposeScope();
-        var dist = ColorSpaces.SrgbToLab(target01).sub_(ColorSpaces.SrgbToLab(pred01)).abs_().sum(new long[] { 0 }); // (H, W)
+        return FromLab(ColorSpaces.SrgbToLab(pred01), ColorSpaces.SrgbToLab(target01), shadow);
+    }
+
+    /// <summary>As <see cref="Compute"/> from (3, H, W) L*a*b* images.</summary>
+    public static LabErrorSums FromLab(Tensor predLab, Tensor targetLab, Tensor? shadow)
+    {
+        using var scope = NewDisposeScope();
+        var dist = targetLab.sub(predLab).abs_().sum(new long[] { 0 }); // (H, W)
         long all = dist.numel();
         double allSum = dist.sum().item<double>();
         if (shadow is null) return new(allSum, all, 0, 0, allSum, all);
         var m = shadow.to(float64);
         double sSum = dist.mul(m).sum().item<double>();
         long sCount = (long)m.sum().item<double>();
-        double nSum = dist.mul(m.neg().add_(1.0)).sum().item<double>();
+        double nSum = dist.mul(m.neg().AddK_(1.0)).sum().item<double>();
         return new(allSum, all, sSum, sCount, nSum, all - sCount);
     }
 }

@@ -34,7 +34,7 @@ public static class MatlabResize
                 var m = Weights(w, outWidth, sw);              // (outW, W)
                 y = matmul(y, m.t());                          // (..., H', outW)
             }
-            if (roundUint8) y = y.add(0.5).floor_().clamp_(0, 255);
+            if (roundUint8) y = y.AddK(0.5).floor_().Clamp255_();
         }
         return y.MoveToOuterDisposeScope();
     }

@@ -79,7 +79,9 @@ public static class ProtocolScorer
 
         LabErrorSums? lab = null;
         if (protocol.ShadowLab)
-            lab = LabErrorSums.Compute(p.div(255.0), t.div(255.0), m!.gt(0));
+            lab = protocol.ResizeTo is null
+                ? LabErrorSums.FromLab(ColorSpaces.Srgb8ToLab(p), ColorSpaces.Srgb8ToLab(t), m!.GtK(0.0))   // 8-bit levels: table gamma
+                : LabErrorSums.Compute(p.DivK(255.0), t.DivK(255.0), m!.GtK(0.0));                            // resized: real values
         return new PairScore(name, psnr, ssim, lab, (int)ps.shape[2], (int)ps.shape[1]);
     }
 

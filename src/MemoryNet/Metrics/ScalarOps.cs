@@ -1,0 +1,26 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Metrics;
+
+/// <summary>
+/// Tensor–number operations that keep the native <see cref="Scalar"/> alive until the call returns.
+/// TorchSharp's implicit double→Scalar temporaries are not tracked by dispose scopes and have a
+/// finalizer, so under GC pressure (several images scored in parallel) the finalizer can free one
+/// during the native call ("Unknown scalar type" from libtorch). The metric code uses these instead.
+/// </summary>
+internal static class ScalarOps
+{
+    public static Tensor MulK(this Tensor x, double v) { using var s = v.ToScalar(); return x.mul(s); }
+    public static Tensor MulK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.mul_(s); }
+    public static Tensor AddK(this Tensor x, double v) { using var s = v.ToScalar(); return x.add(s); }
+    public static Tensor AddK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.add_(s); }
+    public static Tensor DivK(this Tensor x, double v) { using var s = v.ToScalar(); return x.div(s); }
+    public static Tensor DivK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.div_(s); }
+    public static Tensor PowK(this Tensor x, double v) { using var s = v.ToScalar(); return x.pow(s); }
+    public static Tensor PowK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.pow_(s); }
+    public static Tensor GtK(this Tensor x, double v) { using var s = v.ToScalar(); return x.gt(s); }
+    public static Tensor Clamp255_(this Tensor x) { using var lo = 0.0.ToScalar(); using var hi = 255.0.ToScalar(); return x.clamp_(lo, hi); }
+    /// <summary>x += alpha · other</summary>
+    public static Tensor AddScaled_(this Tensor x, Tensor other, double alpha) { using var s = alpha.ToScalar(); return x.add_(other, s); }
+}

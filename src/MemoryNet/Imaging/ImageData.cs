@@ -59,7 +59,7 @@ public sealed class ImageData
         var chw = t.dim() == 4 ? t[0] : t;
         if (chw.shape[0] != 3) throw new ArgumentException("expected 3 channels");
         int h = (int)chw.shape[1], w = (int)chw.shape[2];
-        var hwc = chw.detach().to(float32).cpu().clamp(0, 1).permute(1, 2, 0).contiguous();
+        var hwc = chw.detach().to(float32).cpu().ClampK(0, 1).permute(1, 2, 0).contiguous();
         var rgb = hwc.data<float>().ToArray();
         if (grey)
         {

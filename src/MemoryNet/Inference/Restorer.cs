@@ -37,7 +37,7 @@ public sealed class Restorer
         var x = PadToMultiple(input.to(float32), 8);
         if (ChannelsLast) x = ModelLayout.ToChannelsLast(x);
         var outputs = Model.forward(x);
-        var restored = outputs[0][.., .., ..(int)h, ..(int)w].to(float32).clamp(0, 1).contiguous();
+        var restored = outputs[0][.., .., ..(int)h, ..(int)w].to(float32).ClampK(0, 1).contiguous();
         return restored.MoveToOuterDisposeScope();
     }
 

@@ -11,6 +11,6 @@ public static class CharbonnierLoss
     {
         using var scope = NewDisposeScope();
         var diff = x - y;
-        return (diff * diff + Epsilon * Epsilon).sqrt().mean().MoveToOuterDisposeScope();
+        return (diff * diff).AddK(Epsilon * Epsilon).sqrt().mean().MoveToOuterDisposeScope();
     }
 }

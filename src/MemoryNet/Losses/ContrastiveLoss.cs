@@ -34,7 +34,7 @@ public sealed class ContrastiveLoss(IFeatureExtractor extractor) : IDisposable
         {
             var pos = (r[i].Features - y[i].Features).abs().mean();
             var neg = (r[i].Features - x[i].Features).abs().mean();
-            var term = pos / (neg + Epsilon) * r[i].Weight;
+            var term = (pos / neg.AddK(Epsilon)).MulK(r[i].Weight);
             total = total is null ? term : total + term;
         }
         return total!.MoveToOuterDisposeScope();
@@ -57,7 +57,7 @@ public sealed class GradientPyramid : IFeatureExtractor
     {
         using var gx = tensor(new float[] { -1, 0, 1, -2, 0, 2, -1, 0, 1 }, [1, 1, 3, 3]);
         using var gy = gx.transpose(2, 3);
-        using var both = cat([gx, gy], 0) / 8f;   // (2, 1, 3, 3)
+        using var both = cat([gx, gy], 0).DivK(8);   // (2, 1, 3, 3)
         sobel = both.repeat(3, 1, 1, 1).contiguous(); // depthwise over 3 channels → 6 maps
     }
 

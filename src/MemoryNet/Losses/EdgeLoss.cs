@@ -31,7 +31,7 @@ public sealed class EdgeLoss : IDisposable
         var filtered = Gauss(img);
         var upsampled = zeros_like(filtered);
         upsampled[.., .., TensorIndex.Slice(null, null, 2), TensorIndex.Slice(null, null, 2)] =
-            filtered[.., .., TensorIndex.Slice(null, null, 2), TensorIndex.Slice(null, null, 2)] * 4;
+            filtered[.., .., TensorIndex.Slice(null, null, 2), TensorIndex.Slice(null, null, 2)].MulK(4);
         return (img - Gauss(upsampled)).MoveToOuterDisposeScope();
     }
 

@@ -21,7 +21,7 @@ public sealed class MemModule : nn.Module
     {
         using var scope = NewDisposeScope();
         var (sem, ins, part) = forward(x);
-        return ((sem + ins + part) / 3).MoveToOuterDisposeScope();
+        return (sem + ins + part).DivK(3).MoveToOuterDisposeScope();
     }
 
     public (Tensor Sem, Tensor Ins, Tensor Part) forward(Tensor x)

@@ -35,8 +35,8 @@ public sealed class MemoryUnit : nn.Module
         using var scope = NewDisposeScope();
         var att = query.matmul(memory.t()).softmax(1);
         // shrink(a) = relu(a − λ)·a / (|a − λ| + 1e-12): zeroes weak addresses, keeps strong ones unchanged
-        var shifted = att - ShrinkThreshold;
-        att = nn.functional.relu(shifted) * att / (shifted.abs() + 1e-12);
+        var shifted = att.SubK(ShrinkThreshold);
+        att = nn.functional.relu(shifted) * att / shifted.abs().AddK(1e-12);
         att = nn.functional.normalize(att, p: 1, dim: 1);
         return att.matmul(memory).MoveToOuterDisposeScope();
     }

@@ -90,7 +90,7 @@ public sealed class MemoryNetModel : nn.Module
         for (int i = 0; i < feats.Length; i++)
         {
             var read = memories[i]!.ReadMean(feats[i]);
-            var term = (feats[i] - read).abs().mean() / feats.Length;
+            var term = (feats[i] - read).abs().mean().DivK(feats.Length);
             recon = recon is null ? term : recon + term;
             result[i] = feats[i] + read;
         }

@@ -127,12 +127,12 @@ public sealed class Trainer
                     var (outputs, r) = model.ForwardWithRecon(x);
                     recon = r;
                     (ch, ed) = loss.Compute(outputs, y);
-                    totalLoss = ch + o.EdgeWeight * ed;
-                    if (recon is not null) totalLoss = totalLoss + o.ReconWeight * recon;
+                    totalLoss = ch + ed.MulK(o.EdgeWeight);
+                    if (recon is not null) totalLoss = totalLoss + recon.MulK(o.ReconWeight);
                     if (contrastive is not null)
                     {
                         cl = contrastive.Compute(outputs[0], y, x);
-                        totalLoss = totalLoss + o.ContrastiveWeight * cl;
+                        totalLoss = totalLoss + cl.MulK(o.ContrastiveWeight);
                     }
                 }
                 double value = totalLoss.item<float>();
@@ -240,7 +240,7 @@ public sealed class Trainer
         using var _ = no_grad();
         var src = StateDict.UniqueParameters(model);
         var dst = StateDict.UniqueParameters(ema);
-        for (int i = 0; i < src.Count; i++) dst[i].mul_(decay).add_(src[i], alpha: 1 - decay);
+        for (int i = 0; i < src.Count; i++) dst[i].MulK_(decay).AddScaled_(src[i], 1 - decay);
     }
 
     Dictionary<string, string> Metadata(ArchSpec spec, RunState state) => new()

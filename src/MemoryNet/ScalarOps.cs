@@ -1,13 +1,13 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Metrics;
+namespace MemoryNet;
 
 /// <summary>
 /// Tensor–number operations that keep the native <see cref="Scalar"/> alive until the call returns.
 /// TorchSharp's implicit double→Scalar temporaries are not tracked by dispose scopes and have a
 /// finalizer, so under GC pressure (several images scored in parallel) the finalizer can free one
-/// during the native call ("Unknown scalar type" from libtorch). The metric code uses these instead.
+/// during the native call ("Unknown scalar type" from libtorch). Library code uses these instead.
 /// </summary>
 internal static class ScalarOps
 {
@@ -19,6 +19,8 @@ internal static class ScalarOps
     public static Tensor DivK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.div_(s); }
     public static Tensor PowK(this Tensor x, double v) { using var s = v.ToScalar(); return x.pow(s); }
     public static Tensor PowK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.pow_(s); }
+    public static Tensor SubK(this Tensor x, double v) { using var s = v.ToScalar(); return x.sub(s); }
+    public static Tensor ClampK(this Tensor x, double lo, double hi) { using var a = lo.ToScalar(); using var b = hi.ToScalar(); return x.clamp(a, b); }
     public static Tensor GtK(this Tensor x, double v) { using var s = v.ToScalar(); return x.gt(s); }
     public static Tensor Clamp255_(this Tensor x) { using var lo = 0.0.ToScalar(); using var hi = 255.0.ToScalar(); return x.clamp_(lo, hi); }
     /// <summary>x += alpha · other</summary>

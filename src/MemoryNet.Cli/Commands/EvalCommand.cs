@@ -10,7 +10,9 @@ namespace MemoryNet.Cli.Commands;
 
 /// <summary>
 /// <c>memorynet eval --pred DIR --gt DIR [--mask DIR] --protocol P [--json F] [--csv F] [--border N]</c>:
-/// scores restored images against targets under a named protocol (docs/protocols.md).
+/// scores restored images against targets under a named protocol (docs/protocols.md);
+/// <c>memorynet eval --model M --data DIR --format F [--split test] [--protocol P] [--save DIR]</c> restores the
+/// dataset's inputs first (in memory; images are written only with --save).
 /// </summary>
 public static class EvalCommand
 {
@@ -23,20 +25,37 @@ public static class EvalCommand
         public readonly Option<string> Json = new("--json") { Description = "Write the report as JSON to this file" };
         public readonly Option<string> Csv = new("--csv") { Description = "Write per-image scores as CSV to this file" };
         public readonly Option<int> Border = new("--border") { Description = "Crop this many pixels from every side before scoring", DefaultValueFactory = _ => 0 };
+        public readonly Option<string> Data = new("--data") { Description = "Dataset folder to restore and score (with --model or --task)" };
+        public readonly Option<string> Format = new("--format") { Description = "Layout of --data: paired, istd, raindrop, gopro, rice", DefaultValueFactory = _ => "paired" };
+        public readonly Option<string> Split = new("--split") { Description = "Sub-folder of --data to use (train/test), when present", DefaultValueFactory = _ => "test" };
+        public readonly Option<string> Save = new("--save") { Description = "Also write the restored images and input|output|target strips here" };
+        public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
+        public readonly ModelOptions Model = new();
     }
 
     public static Command Create()
     {
         var cmd = new Command("eval", "Score restored images against ground truth under a named protocol (" + string.Join(", ", EvalProtocols.Names) + ")");
         var o = new Options();
-        foreach (var opt in new Option[] { o.Pred, o.Gt, o.Mask, o.Protocol, o.Json, o.Csv, o.Border }) cmd.Options.Add(opt);
+        foreach (var opt in new Option[] { o.Pred, o.Gt, o.Mask, o.Protocol, o.Json, o.Csv, o.Border, o.Data, o.Format, o.Split, o.Save, o.Precision }) cmd.Options.Add(opt);
+        o.Model.AddTo(cmd);
         o.Protocol.AcceptOnlyFromAmong([.. EvalProtocols.Names]);
         cmd.SetAction(parse => Run(parse, o));
         return cmd;
     }
 
+    /// <summary>The protocol a dataset layout is usually scored with (docs/protocols.md).</summary>
+    static string DefaultProtocol(DatasetLayout layout) => layout switch
+    {
+        DatasetLayout.Istd => "istd",
+        DatasetLayout.Raindrop => "raindrop",
+        _ => "rgb",
+    };
+
     static int Run(ParseResult parse, Options o)
     {
+        if (parse.GetValue(o.Model.Model) is not null || parse.GetValue(o.Model.Task) is not null || parse.GetValue(o.Data) is not null)
+            return RunModel(parse, o);
         var protoName = parse.GetValue(o.Protocol)
             ?? throw new UserInputException($"--protocol is required ({string.Join(", ", EvalProtocols.Names)})");
         var protocol = EvalProtocols.Get(protoName);
@@ -54,6 +73,59 @@ public static class EvalCommand
         PairedFolders.CheckSizes(items, protocol.AllowsSizeMismatch, "pred", "gt");
 
         var report = Score(protocol, items, border, $"pred={pred} gt={gt}" + (protocol.ShadowLab ? $" mask={mask}" : ""));
+        Print(report);
+        var jsonPath = parse.GetValue(o.Json);
+        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, report.ToJson());
+        var csvPath = parse.GetValue(o.Csv);
+        if (csvPath is not null) AtomicFile.WriteAllText(csvPath, report.ToCsv());
+        return 0;
+    }
+
+    static int RunModel(ParseResult parse, Options o)
+    {
+        var data = parse.GetValue(o.Data) ?? throw new UserInputException("--data DIR is required with --model/--task");
+        if (parse.GetValue(o.Pred) is not null || parse.GetValue(o.Gt) is not null)
+            throw new UserInputException("give either --pred/--gt (score existing images) or --model/--task with --data (restore, then score)");
+        var layout = PairedFolders.ParseLayout(parse.GetValue(o.Format)!);
+        var protocol = EvalProtocols.Get(parse.GetValue(o.Protocol) ?? DefaultProtocol(layout));
+        int border = parse.GetValue(o.Border);
+        var items = PairedFolders.Read(data, layout, parse.GetValue(o.Split));
+        PairedFolders.CheckSizes(items);
+        if (protocol.ShadowLab && items.Any(i => i.Mask is null))
+            throw new UserInputException($"protocol '{protocol.Name}' needs shadow masks, and the {layout.ToString().ToLowerInvariant()} layout of {data} has none");
+        var save = parse.GetValue(o.Save);
+
+        o.Model.ApplyThreads(parse);
+        using var model = o.Model.Load(parse, out var source);
+        var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!));
+        Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}; {items.Count} images from {data}; protocol {protocol.Name}");
+        var scores = new PairScore[items.Count];
+        void Work(Action? tick)
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                var it = items[i];
+                var input = ImageCodec.Read(it.Input);
+                var target = ImageCodec.Read(it.Target);
+                var mask = it.Mask is null ? null : ImageCodec.Read(it.Mask);
+                var restored = MemoryNet.Inference.ImageRestorer.Restore(restorer, input, 8);
+                scores[i] = ProtocolScorer.Score(protocol, it.Name, restored, target, mask, border);
+                if (save is not null)
+                {
+                    string stem = it.Name.Replace('/', '_');
+                    ImageCodec.Write(restored, Path.Combine(save, stem + ".png"));
+                    ImageCodec.Write(ComparisonStrip.Make([input, restored, target]), Path.Combine(save, stem + ".strip.png"));
+                }
+                tick?.Invoke();
+            }
+        }
+        if (CliCommon.Interactive && items.Count > 1)
+            AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }).Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx => { var task = ctx.AddTask($"restore + eval ({protocol.Name})", maxValue: items.Count); Work(() => task.Increment(1)); });
+        else Work(null);
+
+        var report = new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" };
         Print(report);
         var jsonPath = parse.GetValue(o.Json);
         if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, report.ToJson());

@@ -9,7 +9,7 @@ namespace MemoryNet;
 /// finalizer, so under GC pressure (several images scored in parallel) the finalizer can free one
 /// during the native call ("Unknown scalar type" from libtorch). Library code uses these instead.
 /// </summary>
-internal static class ScalarOps
+public static class ScalarOps
 {
     public static Tensor MulK(this Tensor x, double v) { using var s = v.ToScalar(); return x.mul(s); }
     public static Tensor MulK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.mul_(s); }

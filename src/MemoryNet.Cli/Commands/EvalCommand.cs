@@ -73,12 +73,7 @@ public static class EvalCommand
         PairedFolders.CheckSizes(items, protocol.AllowsSizeMismatch, "pred", "gt");
 
         var report = Score(protocol, items, border, $"pred={pred} gt={gt}" + (protocol.ShadowLab ? $" mask={mask}" : ""));
-        Print(report);
-        var jsonPath = parse.GetValue(o.Json);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, report.ToJson());
-        var csvPath = parse.GetValue(o.Csv);
-        if (csvPath is not null) AtomicFile.WriteAllText(csvPath, report.ToCsv());
-        return 0;
+        return Report(parse, o, report);
     }
 
     static int RunModel(ParseResult parse, Options o)
@@ -125,12 +120,15 @@ public static class EvalCommand
                 .Start(ctx => { var task = ctx.AddTask($"restore + eval ({protocol.Name})", maxValue: items.Count); Work(() => task.Increment(1)); });
         else Work(null);
 
-        var report = new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" };
+        return Report(parse, o, new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" });
+    }
+
+    /// <summary>Prints the table and writes --json/--csv.</summary>
+    static int Report(ParseResult parse, Options o, EvalReport report)
+    {
         Print(report);
-        var jsonPath = parse.GetValue(o.Json);
-        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, report.ToJson());
-        var csvPath = parse.GetValue(o.Csv);
-        if (csvPath is not null) AtomicFile.WriteAllText(csvPath, report.ToCsv());
+        if (parse.GetValue(o.Json) is { } jsonPath) AtomicFile.WriteAllText(jsonPath, report.ToJson());
+        if (parse.GetValue(o.Csv) is { } csvPath) AtomicFile.WriteAllText(csvPath, report.ToCsv());
         return 0;
     }
 

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using SkiaSharp;
 
 namespace MemoryNet.Imaging;
@@ -176,39 +175,20 @@ public static class ImageCodec
     public static byte[] EncodePng(ImageData img, int bits = 8)
     {
         if (bits is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(bits), "PNG depth must be 8 or 16");
-        int c = img.Channels, w = img.Width, h = img.Height, bytesPer = bits / 8;
-        byte colorType = c switch { 1 => 0, 3 => 2, _ => 6 };
-        int stride = w * c * bytesPer;
-        var rawRows = new byte[(long)(stride + 1) * h];
-        for (int y = 0; y < h; y++)
+        long n = img.Pixels.LongLength;
+        var raw = new byte[n * (bits / 8)];
+        for (long i = 0; i < n; i++)
         {
-            long row = (long)y * (stride + 1);
-            rawRows[row] = 0; // filter: none
-            for (int i = 0; i < w * c; i++)
+            float v = Math.Clamp(img.Pixels[i], 0f, 1f);
+            if (bits == 8) raw[i] = (byte)MathF.Round(v * 255f);
+            else
             {
-                float v = Math.Clamp(img.Pixels[(long)y * w * c + i], 0f, 1f);
-                if (bits == 8) rawRows[row + 1 + i] = (byte)MathF.Round(v * 255f);
-                else
-                {
-                    ushort s = (ushort)MathF.Round(v * 65535f);
-                    rawRows[row + 1 + 2 * i] = (byte)(s >> 8);
-                    rawRows[row + 2 + 2 * i] = (byte)(s & 0xff);
-                }
+                ushort s = (ushort)MathF.Round(v * 65535f);
+                raw[2 * i] = (byte)(s >> 8);
+                raw[2 * i + 1] = (byte)(s & 0xff);
             }
         }
-        using var ms = new MemoryStream();
-        ms.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        WriteBE(ihdr, 0, (uint)w); WriteBE(ihdr, 4, (uint)h);
-        ihdr[8] = (byte)bits; ihdr[9] = colorType;
-        WriteChunk(ms, "IHDR", ihdr);
-        using (var z = new MemoryStream())
-        {
-            using (var zs = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true)) zs.Write(rawRows);
-            WriteChunk(ms, "IDAT", z.ToArray());
-        }
-        WriteChunk(ms, "IEND", []);
-        return ms.ToArray();
+        return PngEncoder.Encode(raw, img.Width, img.Height, img.Channels, bits);
     }
 
     static byte[] EncodeSkia(ImageData img, SKEncodedImageFormat format, int quality)
@@ -260,31 +240,5 @@ public static class ImageCodec
             }
         }
         return b;
-    }
-
-    static void WriteChunk(Stream s, string type, byte[] data)
-    {
-        var len = new byte[4]; WriteBE(len, 0, (uint)data.Length); s.Write(len);
-        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
-        s.Write(typeBytes); s.Write(data);
-        uint crc = Crc32(typeBytes, 0xffffffff);
-        crc = Crc32(data, crc) ^ 0xffffffff;
-        var c = new byte[4]; WriteBE(c, 0, crc); s.Write(c);
-    }
-
-    static void WriteBE(byte[] b, int o, uint v)
-    { b[o] = (byte)(v >> 24); b[o + 1] = (byte)(v >> 16); b[o + 2] = (byte)(v >> 8); b[o + 3] = (byte)v; }
-
-    static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
-    {
-        uint c = (uint)n;
-        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-        return c;
-    }).ToArray();
-
-    static uint Crc32(byte[] data, uint crc)
-    {
-        foreach (var d in data) crc = CrcTable[(crc ^ d) & 0xff] ^ (crc >> 8);
-        return crc;
     }
 }

@@ -91,7 +91,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         await Assertions.Expect(page.Locator("#status-row")).ToBeHiddenAsync(new() { Timeout = 60_000 });
         await page.Locator("#slider").FillAsync("50");
 
-        Assert.Empty(errors.Where(e => !e.Contains("400")));
+        Assert.DoesNotContain(errors, e => !e.Contains("400"));
         if (Environment.GetEnvironmentVariable("MEMORYNET_SCREENSHOT") is { Length: > 0 } shot)
         {
             string path = Path.IsPathRooted(shot) ? shot : Path.Combine(TestPaths.RepoRoot, shot);

@@ -60,6 +60,7 @@ public static class RestoreCommand
         var all = InputCollector.Collect(s.Inputs, includeUnsupported: true);
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
         bool singleFile = all.Count == 1 && s.Inputs.Length == 1 && File.Exists(s.Inputs[0]) && !Directory.Exists(s.Output);
+        var inputSet = new HashSet<string>(all, StringComparer.Ordinal);
         var files = shard.Select(all);
         if (shard.Count > 1) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");
         if (files.Count == 0) { Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
@@ -91,8 +92,8 @@ public static class RestoreCommand
             {
                 if (owner[target] != file)
                     throw new ImageFormatException($"{file}: its output {target} is also the output of {owner[target]} (rename one, or restore them separately)");
-                if (string.Equals(target, file, StringComparison.Ordinal))
-                    throw new ImageFormatException($"{file}: the output would overwrite the input (choose another -o)");
+                if (inputSet.Contains(target))
+                    throw new ImageFormatException($"{file}: its output {target} would overwrite an input (choose another -o)");
                 if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(SidePath(target))))
                 {
                     skipped++;

@@ -66,9 +66,10 @@ public static class RestoreCommand
         if (files.Count == 0) { Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
 
         // output names: the input's name (extension changed by --format); two inputs must not map to one output
+        // (decided over all inputs, not this shard's, so that every shard agrees)
         var targets = new Dictionary<string, string>(StringComparer.Ordinal);
         var owner = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var f in files)
+        foreach (var f in all)
         {
             string name = format is null ? Path.GetFileName(f) : Path.ChangeExtension(Path.GetFileName(f), "." + format);
             string target = Path.GetFullPath(singleFile ? s.Output : Path.Combine(s.Output, name));
@@ -100,10 +101,13 @@ public static class RestoreCommand
                     return;
                 }
                 var image = ImageCodec.Read(file, s.MaxPixels);
+                // large images: drop the file bytes and decode buffers now rather than carry them through inference
+                if (image.PixelCount >= 4_000_000) GC.Collect();
                 bool png = target.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
                 int depth = s.Bits ?? (image.BitDepth == 16 && (png || format is null) ? 16 : 8);
                 if (depth == 16 && !png) target = Path.ChangeExtension(target, ".png"); // keep 16 bits rather than drop to 8
                 var restored = ImageRestorer.Restore(restorer, image, depth, s.Tiling, tileProgress);
+                if (image.PixelCount >= 4_000_000 && !s.SideBySide) { image = null!; GC.Collect(); }
                 ImageCodec.Write(restored, target, depth);
                 if (s.SideBySide) ImageCodec.Write(ImageData.SideBySide(image, restored), SidePath(target), depth);
                 done++;
@@ -143,7 +147,13 @@ public static class RestoreCommand
         else
             foreach (var f in files)
             {
-                One(f, null);
+                var tileReport = watch.Elapsed;
+                One(f, (k, n) =>
+                {
+                    if (watch.Elapsed - tileReport < TimeSpan.FromSeconds(30) || k == n) return;
+                    tileReport = watch.Elapsed;
+                    Console.Error.WriteLine($"progress: {Path.GetFileName(f)}: tile {k}/{n}");
+                });
                 finished++;
                 // logs (cluster jobs): a progress line at most every 30 s
                 if (watch.Elapsed - lastReport > TimeSpan.FromSeconds(30) && finished < files.Count)

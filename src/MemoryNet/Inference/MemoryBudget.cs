@@ -13,10 +13,20 @@ public static class MemoryBudget
     /// <summary>--max-memory default: 2 GiB, below the 3 GB a 24-megapixel photo must fit in, with room for the runtime.</summary>
     public const long DefaultBytes = 2L << 30;
 
-    // Measured (PLACEHOLDER, filled below from measurements)
-    public const double BaseBytes = 400e6;
-    public const double ConvBytesPerChannelPixel = 100;
-    public const double MemoryModuleBytesPerPixel = 100;
+    // Measured: peak RSS (VmHWM) of `memorynet bench --arch A --size S --iters 1 --threads 2`, one process per point,
+    // TorchSharp 0.107 CPU, fp32, after the memory-module reads were chunked and stage-1/2 leftovers freed early:
+    //   memorynet   (n_feat 40 + orsnet 16 = 56 channels at full resolution):
+    //     128² → 318 MiB, 256² → 612 MiB, 384² → 1206 MiB, 512² → 1349 MiB
+    //     least squares: 361 MB + 4 498 B/pixel; the upper envelope over a 300 MB base is 6 540 B/pixel (384²)
+    //   memorynet-s (16 + 8 = 24 channels): 256² → 356 MiB, 512² → 899 MiB → 183 MB + 2 897 B/pixel
+    //   (before these changes: memorynet 256² → 918 MiB, memorynet-s 512² → 1 696 MiB)
+    // glibc's allocator makes the points scatter (freed blocks are reused unevenly), so the model takes the upper
+    // envelope: 110 B per full-resolution channel per pixel (memorynet 6 160 B/px, memorynet-s 2 640 B/px) over a
+    // 350 MB base (runtime, libtorch, weights, the memory module's fixed-size row chunks).
+    public const double BaseBytes = 350e6;
+    public const double ConvBytesPerChannelPixel = 110;
+    /// <summary>The memory module's three reads kept per pixel (3 × 3 floats); its addressing runs in fixed-size chunks.</summary>
+    public const double MemoryModuleBytesPerPixel = 36;
     /// <summary>Image-sized buffers of the tiled path: decoded input (≤ 16 B/px), accumulator and weights (16 B/px),
     /// restored image (≤ 16 B/px), encoder rows and decode leftovers not yet collected (≈ 16 B/px).</summary>
     public const double ImageBytesPerPixel = 64;

@@ -109,7 +109,8 @@ public static class TiledRestorer
             {
                 var input = tensor(inBuf.AsSpan(0, (int)(b * 3 * plane)).ToArray(), new long[] { b, 3, th, tw });
                 var output = restorer.Restore(input).contiguous();
-                output.data<float>().CopyTo(outBuf.AsSpan(0, (int)(b * 3 * plane)));
+                using var data = output.data<float>();
+                data.CopyTo(outBuf.AsSpan(0, (int)(b * 3 * plane)));
             }
             // scatter: weighted accumulation
             for (int j = 0; j < b; j++)

@@ -44,9 +44,9 @@ public class RestoreCommandTests
     static string Folder(string root, string name) { var d = Path.Combine(root, name); Directory.CreateDirectory(d); return d; }
 
     /// <summary>A PNG whose IHDR claims width × height, with a tiny (wrong) IDAT.</summary>
-    static byte[] PngHeaderClaiming(int width, int height)
+    static byte[] PngHeaderClaiming(int width, int height, int bits = 8)
     {
-        var png = ImageCodec.EncodePng(Pattern(1, 1, 3));
+        var png = ImageCodec.EncodePng(Pattern(1, 1, 3), bits);
         var b = (byte[])png.Clone();
         // IHDR data starts at 16: width, height big-endian; fix the chunk CRC (bytes 29..32) so only the size is odd
         b[16] = (byte)(width >> 24); b[17] = (byte)(width >> 16); b[18] = (byte)(width >> 8); b[19] = (byte)width;
@@ -81,10 +81,11 @@ public class RestoreCommandTests
         File.WriteAllBytes(Path.Combine(inDir, "truncated.png"), full[..(full.Length / 2)]);
         File.WriteAllText(Path.Combine(inDir, "notimage.png"), "this is not an image\n");
         File.WriteAllBytes(Path.Combine(inDir, "huge.png"), PngHeaderClaiming(100000, 100000));
+        File.WriteAllBytes(Path.Combine(inDir, "huge16.png"), PngHeaderClaiming(100000, 100000, 16));
         File.WriteAllBytes(Path.Combine(inDir, "anim.gif"), Gif);
         File.WriteAllBytes(Path.Combine(inDir, "scan.tif"), Tiff);
         File.WriteAllBytes(Path.Combine(inDir, "gif-named.png"), Gif);
-        string[] bad = ["empty.png", "truncated.png", "notimage.png", "huge.png", "anim.gif", "scan.tif", "gif-named.png"];
+        string[] bad = ["empty.png", "truncated.png", "notimage.png", "huge.png", "huge16.png", "anim.gif", "scan.tif", "gif-named.png"];
 
         var outDir = Path.Combine(root, "out");
         var (code, err) = Restore(inDir, "-o", outDir);
@@ -96,6 +97,7 @@ public class RestoreCommandTests
             Assert.StartsWith("skipped: ", lines[0]);
         }
         Assert.Contains(err, l => l.Contains("huge.png") && l.Contains("megapixels"));
+        Assert.Contains(err, l => l.Contains("huge16.png") && l.Contains("megapixels"));
         Assert.Contains(err, l => l.Contains("empty.png") && l.Contains("empty"));
         Assert.Contains(err, l => l.Contains("truncated.png") && l.Contains("truncated"));
         Assert.Contains(err, l => l.Contains("anim.gif") && l.Contains("unsupported"));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
 using Spectre.Console;
@@ -9,50 +10,107 @@ namespace MemoryNet.Cli.Commands;
 /// <summary>memorynet restore INPUT... -o OUT</summary>
 public static class RestoreCommand
 {
+    static readonly string[] Formats = ["png", "jpg", "webp", "bmp"];
+
+    sealed record Settings(
+        string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
+        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision);
+
     public static Command Create()
     {
         var inputs = new Argument<string[]>("INPUT") { Description = "Image files, folders or glob patterns (PNG, JPEG, BMP, WebP)", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--output", "-o") { Description = "Output file (one input file) or folder", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Output file (one input file) or folder; outputs keep the input's name", Required = true };
         var bits = new Option<int?>("--bits") { Description = "PNG output depth 8 or 16 (default: 8, or 16 when the input is 16-bit)" };
-        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this, before decoding", DefaultValueFactory = _ => ImageCodec.DefaultMaxPixels };
+        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this (read from the header, before decoding)", DefaultValueFactory = _ => ImageCodec.DefaultMaxPixels };
+        var tile = new Option<int>("--tile") { Description = "Tiled inference with N×N tiles (a multiple of 8); 0 = whole image, or tiles when it would exceed --max-memory", DefaultValueFactory = _ => 0 };
+        var overlap = new Option<int>("--tile-overlap") { Description = "Pixels shared by neighbouring tiles, blended smoothly (at most half the tile)", DefaultValueFactory = _ => 32 };
+        var maxMemory = new Option<string>("--max-memory") { Description = "Memory budget; images that would need more are tiled automatically (e.g. 2GB, 800MB)", DefaultValueFactory = _ => "2GB" };
+        var skipExisting = new Option<bool>("--skip-existing") { Description = "Leave inputs whose output already exists (reruns finish interrupted batches)" };
+        var format = new Option<string?>("--format") { Description = "Output format png|jpg|webp|bmp (default: the input's)" };
+        var sideBySide = new Option<bool>("--side-by-side") { Description = "Also write input|output comparison strips (NAME.side.EXT)" };
+        var shard = new Option<string?>("--shard") { Description = "Process only shard I of N (I/N, from 0); default: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set" };
         var precision = new Option<string>("--precision") { Description = "fp32, or bf16 (about 2-3x faster on CPUs with AVX512-BF16; quality in docs/performance.md)", DefaultValueFactory = _ => "fp32" };
         var model = new ModelOptions();
         var cmd = new Command("restore", "Restore images with a MemoryNet/MPRNet model");
         cmd.Arguments.Add(inputs);
         cmd.Options.Add(output);
         model.AddTo(cmd);
-        cmd.Options.Add(bits);
-        cmd.Options.Add(maxPixels);
-        cmd.Options.Add(precision);
-        cmd.SetAction(p => Run(p, p.GetValue(inputs)!, p.GetValue(output)!, p.GetValue(bits), p.GetValue(maxPixels), model, CliCommon.ParsePrecision(p.GetValue(precision)!)));
+        foreach (var o in new Option[] { bits, maxPixels, tile, overlap, maxMemory, skipExisting, format, sideBySide, shard, precision }) cmd.Options.Add(o);
+        cmd.SetAction(p =>
+        {
+            int t = p.GetValue(tile), ov = p.GetValue(overlap);
+            if (t < 0 || t % 8 != 0) throw new UserInputException($"--tile must be 0 or a positive multiple of 8 (got {t})");
+            if (ov < 0 || (t > 0 && ov > t / 2)) throw new UserInputException($"--tile-overlap must be between 0 and half the tile{(t > 0 ? $" ({t / 2})" : "")} (got {ov})");
+            var tiling = new TileSettings(t, ov, MemoryBudget.Parse(p.GetValue(maxMemory)!));
+            return Run(p, new Settings(p.GetValue(inputs)!, p.GetValue(output)!, p.GetValue(bits), p.GetValue(maxPixels), tiling,
+                p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard), CliCommon.ParsePrecision(p.GetValue(precision)!)), model);
+        });
         return cmd;
     }
 
-    static int Run(ParseResult p, string[] inputArgs, string output, int? bits, long maxPixels, ModelOptions modelOptions, Precision precision)
+    static int Run(ParseResult p, Settings s, ModelOptions modelOptions)
     {
-        if (bits is not (null or 8 or 16)) throw new UserInputException($"--bits must be 8 or 16 (got {bits})");
-        var files = InputCollector.Collect(inputArgs);
-        if (files.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", inputArgs)}");
-        bool singleFile = files.Count == 1 && File.Exists(inputArgs[0]) && inputArgs.Length == 1 && !Directory.Exists(output);
+        if (s.Bits is not (null or 8 or 16)) throw new UserInputException($"--bits must be 8 or 16 (got {s.Bits})");
+        if (s.MaxPixels < 1) throw new UserInputException($"--max-pixels must be at least 1 (got {s.MaxPixels})");
+        string? format = s.Format?.Trim().TrimStart('.').ToLowerInvariant();
+        if (format == "jpeg") format = "jpg";
+        if (format is not null && !Formats.Contains(format)) throw new UserInputException($"--format must be one of {string.Join(", ", Formats)} (got '{s.Format}')");
+        if (s.Bits == 16 && format is not (null or "png")) throw new UserInputException("--bits 16 needs PNG output (--format png)");
+        var shard = Shard.Resolve(s.Shard, Environment.GetEnvironmentVariable, out var shardSource);
+
+        var all = InputCollector.Collect(s.Inputs, includeUnsupported: true);
+        if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
+        bool singleFile = all.Count == 1 && s.Inputs.Length == 1 && File.Exists(s.Inputs[0]) && !Directory.Exists(s.Output);
+        var inputSet = new HashSet<string>(all, StringComparer.Ordinal);
+        var files = shard.Select(all);
+        if (shard.Count > 1) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");
+        if (files.Count == 0) { Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
+
+        // output names: the input's name (extension changed by --format); two inputs must not map to one output
+        // (decided over all inputs, not this shard's, so that every shard agrees)
+        var targets = new Dictionary<string, string>(StringComparer.Ordinal);
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var f in all)
+        {
+            string name = format is null ? Path.GetFileName(f) : Path.ChangeExtension(Path.GetFileName(f), "." + format);
+            string target = Path.GetFullPath(singleFile ? s.Output : Path.Combine(s.Output, name));
+            targets[f] = target;
+            owner.TryAdd(target, f);
+        }
 
         modelOptions.ApplyThreads(p);
         using var model = modelOptions.Load(p, out var source);
-        var restorer = new Restorer(model, precision);
+        var restorer = new Restorer(model, s.Precision);
         Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}");
 
-        int bad = 0, done = 0;
+        int bad = 0, failed = 0, done = 0, skipped = 0, finished = 0;
         var watch = Stopwatch.StartNew();
-        void One(string file)
+        var lastReport = TimeSpan.Zero;
+
+        void One(string file, Action<int, int>? tileProgress)
         {
-            string target = singleFile ? output : Path.Combine(output, Path.GetFileName(file));
+            string target = targets[file];
             try
             {
-                var image = ImageCodec.Read(file, maxPixels);
-                int depth = bits ?? (image.BitDepth == 16 ? 16 : 8);
-                if (depth == 16 && !target.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
-                    target = Path.ChangeExtension(target, ".png");
-                var restored = ImageRestorer.Restore(restorer, image, depth);
+                if (owner[target] != file)
+                    throw new ImageFormatException($"{file}: its output {target} is also the output of {owner[target]} (rename one, or restore them separately)");
+                if (inputSet.Contains(target))
+                    throw new ImageFormatException($"{file}: its output {target} would overwrite an input (choose another -o)");
+                if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(SidePath(target))))
+                {
+                    skipped++;
+                    return;
+                }
+                var image = ImageCodec.Read(file, s.MaxPixels);
+                // large images: drop the file bytes and decode buffers now rather than carry them through inference
+                if (image.PixelCount >= 4_000_000) GC.Collect();
+                bool png = target.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
+                int depth = s.Bits ?? (image.BitDepth == 16 && (png || format is null) ? 16 : 8);
+                if (depth == 16 && !png) target = Path.ChangeExtension(target, ".png"); // keep 16 bits rather than drop to 8
+                var restored = ImageRestorer.Restore(restorer, image, depth, s.Tiling, tileProgress);
+                if (image.PixelCount >= 4_000_000 && !s.SideBySide) { image = null!; GC.Collect(); }
                 ImageCodec.Write(restored, target, depth);
+                if (s.SideBySide) ImageCodec.Write(ImageData.SideBySide(image, restored), SidePath(target), depth);
                 done++;
             }
             catch (ImageFormatException e)
@@ -60,21 +118,62 @@ public static class RestoreCommand
                 bad++;
                 Console.Error.WriteLine($"skipped: {e.Message}");
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExternalException or InvalidOperationException or ArgumentException)
+            {
+                failed++;
+                Console.Error.WriteLine($"failed: {file}: {e.Message}");
+            }
         }
 
-        if (CliCommon.Interactive && files.Count > 1)
+        if (CliCommon.Interactive)
         {
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("restoring", maxValue: files.Count);
-                    foreach (var f in files) { One(f); task.Increment(1); }
+                    foreach (var f in files)
+                    {
+                        ProgressTask? tiles = null;
+                        One(f, (k, n) =>
+                        {
+                            tiles ??= ctx.AddTask($"  tiles of {Markup.Escape(Path.GetFileName(f))}", maxValue: n);
+                            tiles.Value = k;
+                        });
+                        if (tiles is not null) { tiles.Value = tiles.MaxValue; tiles.StopTask(); }
+                        task.Increment(1);
+                    }
                 });
         }
-        else foreach (var f in files) One(f);
+        else
+            foreach (var f in files)
+            {
+                var tileReport = watch.Elapsed;
+                One(f, (k, n) =>
+                {
+                    if (watch.Elapsed - tileReport < TimeSpan.FromSeconds(30) || k == n) return;
+                    tileReport = watch.Elapsed;
+                    Console.Error.WriteLine($"progress: {Path.GetFileName(f)}: tile {k}/{n}");
+                });
+                finished++;
+                // logs (cluster jobs): a progress line at most every 30 s
+                if (watch.Elapsed - lastReport > TimeSpan.FromSeconds(30) && finished < files.Count)
+                {
+                    lastReport = watch.Elapsed;
+                    double eta = watch.Elapsed.TotalSeconds / finished * (files.Count - finished);
+                    Console.Error.WriteLine($"progress: {finished}/{files.Count} in {watch.Elapsed.TotalSeconds:0} s, about {eta:0} s left");
+                }
+            }
 
-        Console.Error.WriteLine($"restored {done} of {files.Count} image(s) in {watch.Elapsed.TotalSeconds:0.0} s{(bad > 0 ? $"; {bad} skipped" : "")} → {output}");
-        return bad > 0 ? 2 : 0;
+        var extra = new List<string>();
+        if (skipped > 0) extra.Add($"{skipped} already done");
+        if (bad > 0) extra.Add($"{bad} bad input(s) skipped");
+        if (failed > 0) extra.Add($"{failed} failed");
+        Console.Error.WriteLine($"restored {done} of {files.Count} image(s) in {watch.Elapsed.TotalSeconds:0.0} s{(extra.Count > 0 ? "; " + string.Join("; ", extra) : "")} → {s.Output}");
+        return failed > 0 ? 1 : bad > 0 ? 2 : 0;
     }
+
+    /// <summary>NAME.EXT → NAME.side.EXT beside it.</summary>
+    public static string SidePath(string target) =>
+        Path.Combine(Path.GetDirectoryName(target) ?? ".", Path.GetFileNameWithoutExtension(target) + ".side" + Path.GetExtension(target));
 }

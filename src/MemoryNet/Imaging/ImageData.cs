@@ -61,6 +61,16 @@ public sealed class ImageData
         int h = (int)chw.shape[1], w = (int)chw.shape[2];
         var hwc = chw.detach().to(float32).cpu().ClampK(0, 1).permute(1, 2, 0).contiguous();
         var rgb = hwc.data<float>().ToArray();
+        return FromRgb(w, h, rgb, bitDepth, alpha, grey);
+    }
+
+    /// <summary>
+    /// Builds an image from interleaved RGB samples (H·W·3, taken over, not copied); with <paramref name="alpha"/> the
+    /// result is RGBA, with <paramref name="grey"/> the mean of RGB is kept.
+    /// </summary>
+    public static ImageData FromRgb(int w, int h, float[] rgb, int bitDepth = 8, float[]? alpha = null, bool grey = false)
+    {
+        if (rgb.Length != (long)w * h * 3) throw new ArgumentException($"expected {w}x{h}x3 samples, got {rgb.Length}");
         if (grey)
         {
             var g = new float[(long)h * w];
@@ -76,5 +86,20 @@ public sealed class ImageData
             rgba[i * 4 + 3] = alpha[i];
         }
         return new ImageData(w, h, 4, bitDepth, rgba);
+    }
+
+    /// <summary>Places <paramref name="left"/> and <paramref name="right"/> (same height and channels) side by side.</summary>
+    public static ImageData SideBySide(ImageData left, ImageData right)
+    {
+        if (left.Height != right.Height || left.Channels != right.Channels)
+            throw new ArgumentException("side by side needs the same height and channels");
+        int h = left.Height, c = left.Channels, w = left.Width + right.Width;
+        var px = new float[(long)w * h * c];
+        for (int y = 0; y < h; y++)
+        {
+            Array.Copy(left.Pixels, (long)y * left.Width * c, px, (long)y * w * c, (long)left.Width * c);
+            Array.Copy(right.Pixels, (long)y * right.Width * c, px, ((long)y * w + left.Width) * c, (long)right.Width * c);
+        }
+        return new ImageData(w, h, c, Math.Max(left.BitDepth, right.BitDepth), px);
     }
 }

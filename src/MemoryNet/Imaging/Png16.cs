@@ -28,6 +28,9 @@ public static class Png16
                 if (data[8] != 16) throw new ImageFormatException($"{name}: not a 16-bit PNG");
                 colorType = data[9];
                 interlace = data[12];
+                // refuse absurd dimensions as soon as the header is read, before collecting or inflating any data
+                if ((long)w * h > maxPixels)
+                    throw new ImageFormatException($"{name}: {w}x{h} = {(long)w * h / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
             }
             else if (type == "IDAT") idat.Write(data);
             else if (type == "IEND") break;

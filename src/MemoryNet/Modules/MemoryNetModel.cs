@@ -113,7 +113,9 @@ public sealed class MemoryNetModel : nn.Module
         // Stage 1: four quadrants [left-top, right-top, left-bottom, right-bottom] as one batch
         var quads = cat([in1[.., .., ..(int)h2, ..(int)w2], in1[.., .., ..(int)h2, (int)w2..],
                          in1[.., .., (int)h2.., ..(int)w2], in1[.., .., (int)h2.., (int)w2..]], 0);
-        var feat1 = stage1_encoder.forward(shallow_feat1.forward(quads));
+        var shallow1 = shallow_feat1.forward(quads);
+        var feat1 = stage1_encoder.forward(shallow1);
+        shallow1.Dispose();
         // join left|right along width: halves [top, bottom] as one batch
         var feat1Halves = feat1.Select(f =>
         {
@@ -126,17 +128,28 @@ public sealed class MemoryNetModel : nn.Module
         var stage1 = cat(stage1Halves.chunk(2, 0), 2);
 
         // Stage 2: the two halves as one batch, with cross-stage fusion from stage 1; then stacked along height
-        var x2 = concat12.forward(cat([shallow_feat2.forward(in2Halves), sam12Feats], 1));
+        var shallow2 = shallow_feat2.forward(in2Halves);
+        var joined12 = cat([shallow2, sam12Feats], 1);
+        var x2 = concat12.forward(joined12);
         var feat2Halves = stage2_encoder.forward(x2, feat1Halves, res1);
         var feat2 = ApplyFeatureMemory(feat2Halves.Select(f => cat(f.chunk(2, 0), 2)).ToArray(), [fmem_enc1, fmem_enc2, fmem_enc3], ref recon);
         var res2 = ApplyFeatureMemory(stage2_decoder.forward(feat2), [fmem_dec1, fmem_dec2, fmem_dec3], ref recon);
         var (sam23Feats, stage2) = sam23.forward(res2[0], in3);
 
-        // Stage 3: full resolution
-        var x3 = concat23.forward(cat([shallow_feat3.forward(in3), sam23Feats], 1));
-        var stage3 = tail.forward(stage3_orsnet.forward(x3, feat2, res2)) + in3;
+        // Stage 3 runs at full resolution and sets the peak: free what stages 1 and 2 leave behind first
+        // (dropping a handle is safe under autograd, which keeps its own references to what backward needs)
+        DisposeAll([quads, in2Halves, sam12Feats, stage1Halves, shallow2, joined12, x2, .. feat1, .. feat1Halves, .. res1, .. feat2Halves]);
+        var shallow3 = shallow_feat3.forward(in3);
+        var joined23 = cat([shallow3, sam23Feats], 1);
+        var x3 = concat23.forward(joined23);
+        DisposeAll([shallow3, joined23, sam23Feats]);
+        var orsnet = stage3_orsnet.forward(x3, feat2, res2);
+        x3.Dispose();
+        var stage3 = tail.forward(orsnet) + in3;
 
         Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
         return (stages, recon?.MoveToOuterDisposeScope());
     }
+
+    static void DisposeAll(Tensor[] tensors) { foreach (var t in tensors) t.Dispose(); }
 }

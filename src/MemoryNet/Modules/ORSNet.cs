@@ -35,9 +35,27 @@ public sealed class ORSNet : nn.Module
     public Tensor forward(Tensor x, Tensor[] encoderOuts, Tensor[] decoderOuts)
     {
         using var scope = NewDisposeScope();
-        x = orb1.forward(x) + conv_enc1.forward(encoderOuts[0]) + conv_dec1.forward(decoderOuts[0]);
-        x = orb2.forward(x) + conv_enc2.forward(up_enc1.forward(encoderOuts[1])) + conv_dec2.forward(up_dec1.forward(decoderOuts[1]));
-        x = orb3.forward(x) + conv_enc3.forward(up_enc2.forward(encoderOuts[2])) + conv_dec3.forward(up_dec2.forward(decoderOuts[2]));
+        // intermediates are freed as soon as they are summed: this subnetwork runs at full resolution and width n+o
+        var x1 = Sum(Sum(orb1.forward(x), conv_enc1.forward(encoderOuts[0])), conv_dec1.forward(decoderOuts[0]));
+        var x2 = Sum(Sum(orb2.forward(x1), Project(conv_enc2, up_enc1, encoderOuts[1])), Project(conv_dec2, up_dec1, decoderOuts[1]));
+        x1.Dispose();
+        x = Sum(Sum(orb3.forward(x2), Project(conv_enc3, up_enc2, encoderOuts[2])), Project(conv_dec3, up_dec2, decoderOuts[2]));
+        x2.Dispose();
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>a + b, freeing both.</summary>
+    static Tensor Sum(Tensor a, Tensor b)
+    {
+        var r = a + b;
+        a.Dispose(); b.Dispose();
+        return r;
+    }
+
+    /// <summary>conv(up(t)), freeing the up-sampled intermediate.</summary>
+    static Tensor Project(Conv2d conv, nn.Module<Tensor, Tensor> up, Tensor t)
+    {
+        using var u = up.forward(t);
+        return conv.forward(u);
     }
 }

@@ -1,0 +1,229 @@
+using MemoryNet.Cli;
+using MemoryNet.Cli.Commands;
+using MemoryNet.Imaging;
+using System.CommandLine;
+
+namespace MemoryNet.Tests.Inference;
+
+/// <summary>Tests that capture stderr run alone (Console is process-wide).</summary>
+[CollectionDefinition("Console", DisableParallelization = true)]
+public class ConsoleCollection;
+
+[Collection("Console")]
+public class RestoreCommandTests
+{
+    static readonly string Model = TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth");
+
+    /// <summary>Runs the CLI in-process; returns the exit code and the stderr lines.</summary>
+    static (int Code, string[] Err) Run(params string[] args)
+    {
+        var root = new RootCommand("test");
+        root.Options.Add(CliCommon.Verbose);
+        foreach (var c in CommandRegistry.All()) root.Subcommands.Add(c);
+        var err = new StringWriter();
+        var old = Console.Error;
+        Console.SetError(err);
+        int code;
+        try { code = CliCommon.Invoke(root, args); }
+        finally { Console.SetError(old); }
+        return (code, err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    static (int, string[]) Restore(params string[] args) => Run(["restore", .. args, "--model", Model, "--threads", "1"]);
+
+    static ImageData Pattern(int w, int h, int channels, int bits = 8)
+    {
+        var px = new float[(long)w * h * channels];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                for (int k = 0; k < channels; k++)
+                    px[((long)y * w + x) * channels + k] = k == 3 ? 0.25f + 0.5f * x / Math.Max(1, w) : (float)(0.5 + 0.4 * Math.Sin(0.3 * x + 0.2 * y + k));
+        return new ImageData(w, h, channels, bits, px);
+    }
+
+    static string Folder(string root, string name) { var d = Path.Combine(root, name); Directory.CreateDirectory(d); return d; }
+
+    /// <summary>A PNG whose IHDR claims width × height, with a tiny (wrong) IDAT.</summary>
+    static byte[] PngHeaderClaiming(int width, int height, int bits = 8)
+    {
+        var png = ImageCodec.EncodePng(Pattern(1, 1, 3), bits);
+        var b = (byte[])png.Clone();
+        // IHDR data starts at 16: width, height big-endian; fix the chunk CRC (bytes 29..32) so only the size is odd
+        b[16] = (byte)(width >> 24); b[17] = (byte)(width >> 16); b[18] = (byte)(width >> 8); b[19] = (byte)width;
+        b[20] = (byte)(height >> 24); b[21] = (byte)(height >> 16); b[22] = (byte)(height >> 8); b[23] = (byte)height;
+        uint crc = Crc(b.AsSpan(12, 17));
+        b[29] = (byte)(crc >> 24); b[30] = (byte)(crc >> 16); b[31] = (byte)(crc >> 8); b[32] = (byte)crc;
+        return b;
+    }
+
+    static uint Crc(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xffffffff;
+        foreach (var d in data) { c ^= d; for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1; }
+        return c ^ 0xffffffff;
+    }
+
+    // a valid 1×1 GIF89a
+    static readonly byte[] Gif = [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff,
+        0x21, 0xf9, 4, 0, 0, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 1, 0, 0x3b];
+    // a little-endian TIFF header with one empty IFD
+    static readonly byte[] Tiff = [0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    [Fact]
+    public void A_batch_with_bad_files_reports_each_once_processes_the_rest_and_exits_2()
+    {
+        var root = TestPaths.TempDir();
+        var inDir = Folder(root, "in");
+        ImageCodec.Write(Pattern(40, 24, 3), Path.Combine(inDir, "good1.png"));
+        ImageCodec.Write(Pattern(33, 17, 3), Path.Combine(inDir, "good2.jpg"));
+        File.WriteAllBytes(Path.Combine(inDir, "empty.png"), []);
+        var full = ImageCodec.EncodePng(Pattern(64, 64, 3));
+        File.WriteAllBytes(Path.Combine(inDir, "truncated.png"), full[..(full.Length / 2)]);
+        File.WriteAllText(Path.Combine(inDir, "notimage.png"), "this is not an image\n");
+        File.WriteAllBytes(Path.Combine(inDir, "huge.png"), PngHeaderClaiming(100000, 100000));
+        File.WriteAllBytes(Path.Combine(inDir, "huge16.png"), PngHeaderClaiming(100000, 100000, 16));
+        File.WriteAllBytes(Path.Combine(inDir, "anim.gif"), Gif);
+        File.WriteAllBytes(Path.Combine(inDir, "scan.tif"), Tiff);
+        File.WriteAllBytes(Path.Combine(inDir, "gif-named.png"), Gif);
+        string[] bad = ["empty.png", "truncated.png", "notimage.png", "huge.png", "huge16.png", "anim.gif", "scan.tif", "gif-named.png"];
+
+        var outDir = Path.Combine(root, "out");
+        var (code, err) = Restore(inDir, "-o", outDir);
+        Assert.Equal(2, code);
+        foreach (var name in bad)
+        {
+            var lines = err.Where(l => l.Contains(name)).ToList();
+            Assert.True(lines.Count == 1, $"{name}: expected one stderr line, got {lines.Count}:\n{string.Join("\n", err)}");
+            Assert.StartsWith("skipped: ", lines[0]);
+        }
+        Assert.Contains(err, l => l.Contains("huge.png") && l.Contains("megapixels"));
+        Assert.Contains(err, l => l.Contains("huge16.png") && l.Contains("megapixels"));
+        Assert.Contains(err, l => l.Contains("empty.png") && l.Contains("empty"));
+        Assert.Contains(err, l => l.Contains("truncated.png") && l.Contains("truncated"));
+        Assert.Contains(err, l => l.Contains("anim.gif") && l.Contains("unsupported"));
+        Assert.Equal(["good1.png", "good2.jpg"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal((40, 24), Size(Path.Combine(outDir, "good1.png")));
+        Assert.Equal((33, 17), Size(Path.Combine(outDir, "good2.jpg")));
+    }
+
+    static (int, int) Size(string path) { var i = ImageCodec.Read(path); return (i.Width, i.Height); }
+
+    [Fact]
+    public void The_pixel_limit_is_applied_from_the_header()
+    {
+        var root = TestPaths.TempDir();
+        var f = Path.Combine(root, "a.png");
+        ImageCodec.Write(Pattern(20, 20, 3), f);
+        var (code, err) = Restore(f, "-o", Path.Combine(root, "o.png"), "--max-pixels", "100");
+        Assert.Equal(2, code);
+        Assert.Contains(err, l => l.Contains("a.png") && l.Contains("--max-pixels"));
+        Assert.False(File.Exists(Path.Combine(root, "o.png")));
+    }
+
+    [Theory]
+    [InlineData(1, 8, 40, 30)]   // grey
+    [InlineData(3, 16, 40, 30)]  // 16-bit RGB
+    [InlineData(1, 16, 21, 13)]  // 16-bit grey, odd
+    [InlineData(4, 8, 37, 23)]   // RGBA, odd
+    [InlineData(3, 8, 1, 1)]     // 1×1
+    [InlineData(3, 8, 101, 7)]   // odd, thinner than 8
+    public void Images_restore_at_their_own_size_depth_and_channels(int channels, int bits, int w, int h)
+    {
+        var root = TestPaths.TempDir();
+        var f = Path.Combine(root, "in.png");
+        ImageCodec.Write(Pattern(w, h, channels, bits), f, bits);
+        foreach (var tile in new[] { "0", "8" })
+        {
+            var o = Path.Combine(root, $"out{tile}.png");
+            var (code, err) = Restore(f, "-o", o, "--tile", tile, "--tile-overlap", "4");
+            Assert.True(code == 0, string.Join("\n", err));
+            var r = ImageCodec.Read(o);
+            Assert.Equal((w, h, channels, bits), (r.Width, r.Height, r.Channels, r.BitDepth));
+        }
+    }
+
+    [Fact]
+    public void Skip_existing_format_and_side_by_side()
+    {
+        var root = TestPaths.TempDir();
+        var inDir = Folder(root, "in");
+        ImageCodec.Write(Pattern(24, 16, 3), Path.Combine(inDir, "a.png"));
+        ImageCodec.Write(Pattern(20, 12, 4), Path.Combine(inDir, "b.webp"));
+        var outDir = Path.Combine(root, "out");
+
+        var (code, err) = Restore(inDir, "-o", outDir, "--format", "jpg", "--side-by-side");
+        Assert.True(code == 0, string.Join("\n", err));
+        Assert.Equal(["a.jpg", "a.side.jpg", "b.jpg", "b.side.jpg"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal((48, 16), Size(Path.Combine(outDir, "a.side.jpg")));
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp", SearchOption.AllDirectories)); // atomic writes leave no temp files
+
+        // a marker in place of an output survives a rerun with --skip-existing; the missing one is redone
+        File.WriteAllText(Path.Combine(outDir, "a.jpg"), "marker");
+        File.Delete(Path.Combine(outDir, "b.jpg"));
+        (code, err) = Restore(inDir, "-o", outDir, "--format", "jpg", "--side-by-side", "--skip-existing");
+        Assert.True(code == 0, string.Join("\n", err));
+        Assert.Equal("marker", File.ReadAllText(Path.Combine(outDir, "a.jpg")));
+        Assert.Equal((20, 12), Size(Path.Combine(outDir, "b.jpg")));
+        Assert.Contains(err, l => l.Contains("1 already done"));
+
+        // without --format the input's format is kept
+        var keep = Path.Combine(root, "keep");
+        (code, _) = Restore(inDir, "-o", keep);
+        Assert.Equal(0, code);
+        Assert.Equal(["a.png", "b.webp"], Directory.GetFiles(keep).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Shards_partition_a_folder_exactly()
+    {
+        var root = TestPaths.TempDir();
+        var inDir = Folder(root, "in");
+        for (int i = 0; i < 12; i++) ImageCodec.Write(Pattern(8 + i, 8, 3), Path.Combine(inDir, $"img{i:00}.png"));
+        var seen = new List<string>();
+        for (int s = 0; s < 3; s++)
+        {
+            var outDir = Path.Combine(root, $"out{s}");
+            var (code, err) = Restore(inDir, "-o", outDir, "--shard", $"{s}/3");
+            Assert.True(code == 0, string.Join("\n", err));
+            Assert.Contains(err, l => l.StartsWith($"shard {s}/3"));
+            if (Directory.Exists(outDir)) seen.AddRange(Directory.GetFiles(outDir).Select(Path.GetFileName)!);
+        }
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"img{i:00}.png"), seen.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--shard", "3/3")]
+    [InlineData("--shard", "x")]
+    [InlineData("--tile", "100")]
+    [InlineData("--tile-overlap", "-1")]
+    [InlineData("--max-memory", "lots")]
+    [InlineData("--format", "gif")]
+    [InlineData("--bits", "12")]
+    public void Bad_options_exit_2_with_one_clear_line(string option, string value)
+    {
+        var root = TestPaths.TempDir();
+        var f = Path.Combine(root, "a.png");
+        ImageCodec.Write(Pattern(8, 8, 3), f);
+        var (code, err) = Restore(f, "-o", Path.Combine(root, "o.png"), option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(err, l => l.StartsWith("error: ") && l.Contains(option));
+    }
+
+    [Fact]
+    public void Outputs_never_overwrite_inputs_and_names_never_collide()
+    {
+        var root = TestPaths.TempDir();
+        var inDir = Folder(root, "in");
+        ImageCodec.Write(Pattern(8, 8, 3), Path.Combine(inDir, "a.png"));
+        ImageCodec.Write(Pattern(8, 8, 3), Path.Combine(inDir, "a.bmp"));
+        var before = File.ReadAllBytes(Path.Combine(inDir, "a.png"));
+        var (code, err) = Restore(inDir, "-o", inDir, "--format", "png");
+        Assert.Equal(2, code);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(inDir, "a.png")));
+        Assert.Equal(2, err.Count(l => l.StartsWith("skipped: ")));
+    }
+
+    [Fact]
+    public void Side_path_sits_beside_the_output() =>
+        Assert.Equal(Path.Combine("o", "x.side.png"), RestoreCommand.SidePath(Path.Combine("o", "x.png")));
+}

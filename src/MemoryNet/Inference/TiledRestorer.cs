@@ -107,7 +107,9 @@ public static class TiledRestorer
             }
             using (var scope = NewDisposeScope())
             {
-                var input = tensor(inBuf.AsSpan(0, (int)(b * 3 * plane)).ToArray(), new long[] { b, 3, th, tw });
+                long n = b * 3 * plane;
+                // a full batch uses the buffer as is (no per-tile garbage on the large-object heap)
+                var input = tensor(n == inBuf.Length ? inBuf : inBuf.AsSpan(0, (int)n).ToArray(), new long[] { b, 3, th, tw });
                 var output = restorer.Restore(input).contiguous();
                 using var data = output.data<float>();
                 data.CopyTo(outBuf.AsSpan(0, (int)(b * 3 * plane)));

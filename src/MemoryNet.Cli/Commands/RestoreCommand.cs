@@ -110,7 +110,7 @@ public static class RestoreCommand
                 var restored = ImageRestorer.Restore(restorer, image, depth, s.Tiling, tileProgress);
                 if (image.PixelCount >= 4_000_000 && !s.SideBySide) { image = null!; GC.Collect(); }
                 ImageCodec.Write(restored, target, depth);
-                if (s.SideBySide) ImageCodec.Write(ImageData.SideBySide(image, restored), SidePath(target), depth);
+                if (s.SideBySide) ImageCodec.Write(ComparisonStrip.Make([image, restored], gap: 0), SidePath(target), depth);
                 done++;
             }
             catch (ImageFormatException e)

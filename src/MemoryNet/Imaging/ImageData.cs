@@ -87,19 +87,4 @@ public sealed class ImageData
         }
         return new ImageData(w, h, 4, bitDepth, rgba);
     }
-
-    /// <summary>Places <paramref name="left"/> and <paramref name="right"/> (same height and channels) side by side.</summary>
-    public static ImageData SideBySide(ImageData left, ImageData right)
-    {
-        if (left.Height != right.Height || left.Channels != right.Channels)
-            throw new ArgumentException("side by side needs the same height and channels");
-        int h = left.Height, c = left.Channels, w = left.Width + right.Width;
-        var px = new float[(long)w * h * c];
-        for (int y = 0; y < h; y++)
-        {
-            Array.Copy(left.Pixels, (long)y * left.Width * c, px, (long)y * w * c, (long)left.Width * c);
-            Array.Copy(right.Pixels, (long)y * right.Width * c, px, ((long)y * w + left.Width) * c, (long)right.Width * c);
-        }
-        return new ImageData(w, h, c, Math.Max(left.BitDepth, right.BitDepth), px);
-    }
 }

@@ -132,6 +132,7 @@ public static class TiledRestorer
                         wsum[p] += wgt;
                     }
             }
+            NativeHeap.Trim();
             done += b;
             progress?.Invoke(done, tiles.Count);
         }

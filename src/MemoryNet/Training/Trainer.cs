@@ -65,7 +65,11 @@ public sealed class Trainer
             optimizer.load_state_dict(reader);
         }
         using var ema = o.Ema > 0 ? new MemoryNetModel(spec) : null;
-        if (ema is not null) CopyWeights(resume && File.Exists(run.Ema) ? LoadInto(new MemoryNetModel(spec), run.Ema) : model, ema);
+        if (ema is not null)
+        {
+            if (resume && File.Exists(run.Ema)) LoadInto(ema, run.Ema);
+            else CopyWeights(model, ema);
+        }
 
         using var loss = new RestorationLoss(o.EdgeWeight);
         using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;

@@ -25,6 +25,9 @@ public static class BundledModels
     public static string? TryFind(string name) =>
         All().FirstOrDefault(p => Path.GetFileNameWithoutExtension(p).Equals(name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>The bundled model for a known task, or null when none is shipped.</summary>
+    public static string? PathForTaskOrNull(string task) => Tasks.Contains(task) ? TryFind(task) : null;
+
     public static string PathForTask(string task)
     {
         if (!Tasks.Contains(task)) throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", Tasks)})");

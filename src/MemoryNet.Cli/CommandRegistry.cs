@@ -8,6 +8,7 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All() =>
     [
+        DemoCommand.Create(),
         RestoreCommand.Create(),
         EvalCommand.Create(),
         SynthCommand.Create(),

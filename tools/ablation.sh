@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The paper's ablation (Table IV) on synthetic shadows with memorynet-s: MPRNet without memory vs memory feeding
-# 1, 2, 3 stages vs 3 + contrastive regularisation; same steps, patch, batch and seed; scored with `eval` on pairs
+# 1, 2, 3 stages vs 3 with two-phase training (memory fitted to clean images first) vs that + contrastive
+# regularisation; same steps, patch, batch and seed; scored with `eval` on pairs
 # made from held-out TEST photos. Writes docs/ablation.md (table + the exact commands).
 #
 #   tools/ablation.sh [STEPS]            (default 3000; each run is resumable, re-running continues)
@@ -16,8 +17,10 @@ test_set="$runs/test"
 [ -d "$test_set" ] || "$mn" synth --kind shadow --clean "$photos/test" --out "$test_set" --count 60 --size 256 --seed 99
 (cd "$test_set" && "$mn" eval --pred train_A --gt train_C --mask train_B --protocol istd-full --json "$runs/input.json")
 
+pre=$((steps / 5))   # two-phase: the first fifth of the same budget fits the memory to clean images
 configs=("mprnet:--memory-branches 0" "memory-1:--memory-branches 1" "memory-2:--memory-branches 2"
-         "memory-3:--memory-branches 3" "memory-3+contrastive:--memory-branches 3 --contrastive-weight 0.1")
+         "memory-3:--memory-branches 3" "memory-3+two-phase:--memory-branches 3 --memory-pretrain-steps $pre"
+         "memory-3+two-phase+contrastive:--memory-branches 3 --memory-pretrain-steps $pre --contrastive-weight 0.1")
 cmds=()
 for c in "${configs[@]}"; do
   name="${c%%:*}"; extra="${c#*:}"

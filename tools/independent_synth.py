@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Independent re-implementation of two recipes in shared/spec/degradations.md.
+"""Independent re-implementation of recipes in shared/spec/degradations.md (rain, shadow)
+and an independent camera-shake blur (held-out sets for the bundled models).
 
 Written from the spec text only (not from src/MemoryNet/Data/Synthesis), to check
 that `memorynet synth` produces data that looks like the published recipes.
@@ -7,8 +8,9 @@ Uses Debian's python3 (numpy, OpenCV, scikit-image).
 
   /usr/bin/python3 tools/independent_synth.py rain   --clean DIR --out DIR --count 64 --seed 5 --preview sheet.png
   /usr/bin/python3 tools/independent_synth.py shadow --clean DIR --out DIR --count 64 --seed 5 --preview sheet.png
+  /usr/bin/python3 tools/independent_synth.py blur   --clean DIR --out DIR --count 64 --seed 5
 
-Layout: rain -> OUT/input, OUT/target; shadow -> OUT/train_A (shadow),
+Layout: rain, blur -> OUT/input, OUT/target; shadow -> OUT/train_A (shadow),
 OUT/train_B (mask), OUT/train_C (shadow-free); OUT/manifest.jsonl.
 Images are float RGB in [0,1] internally, written as 8-bit sRGB PNG.
 """
@@ -111,6 +113,48 @@ def make_rain(rng, clean):
     S = rain_layer(rng, h, w, density, length, angle)
     out = 1 - (1 - clean) * (1 - a * S[..., None])
     return out, None, dict(density=density, length_px=length, angle_deg=angle, opacity=a)
+
+
+# ---------------------------------------------------------------- motion blur (camera shake)
+def shake_kernel(rng, extent):
+    """A camera-shake point-spread function: a random walk with inertia (velocity
+    relaxes towards a random target direction, with occasional jerks), scaled so its
+    bounding box spans about `extent` px, splatted bilinearly and normalised to sum 1."""
+    steps = 400
+    ang = rng.uniform(0, 2 * np.pi)
+    vel = np.array([np.cos(ang), np.sin(ang)])
+    pos = np.zeros(2)
+    pts = []
+    for _ in range(steps):
+        vel = 0.92 * vel + 0.25 * rng.standard_normal(2)
+        if rng.random() < 0.01:
+            vel = -vel + rng.standard_normal(2)
+        pos = pos + vel / (np.linalg.norm(vel) + 1e-9)
+        pts.append(pos.copy())
+    pts = np.array(pts)
+    pts -= pts.mean(axis=0)
+    span = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]), 1e-6)
+    pts *= extent / span
+    k = int(np.ceil(extent)) + 3
+    k += 1 - k % 2
+    ker = np.zeros((k, k), np.float32)
+    c = (k - 1) / 2
+    for x, y in pts + c:
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        fx, fy = x - x0, y - y0
+        for yy, xx, wgt in ((y0, x0, (1 - fx) * (1 - fy)), (y0, x0 + 1, fx * (1 - fy)),
+                            (y0 + 1, x0, (1 - fx) * fy), (y0 + 1, x0 + 1, fx * fy)):
+            if 0 <= yy < k and 0 <= xx < k:
+                ker[yy, xx] += wgt
+    return ker / ker.sum()
+
+
+def make_blur(rng, clean):
+    extent = float(rng.uniform(4, 20))
+    K = shake_kernel(rng, extent)
+    out = np.stack([cv2.filter2D(clean[..., c], -1, K, borderType=cv2.BORDER_REFLECT) for c in range(3)], -1)
+    out = np.clip(out + rng.normal(0, 0.01, out.shape).astype(np.float32), 0, 1)
+    return out, None, dict(extent_px=extent, kernel=int(K.shape[0]), noise_sigma=0.01)
 
 
 # ---------------------------------------------------------------- shadow (SynShadow)
@@ -361,7 +405,7 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "compare":
         return compare_main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["rain", "shadow"])
+    ap.add_argument("kind", choices=["rain", "shadow", "blur"])
     ap.add_argument("--clean", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, default=64)
@@ -376,9 +420,9 @@ def main():
     photos = load_photos(args.clean, args.size)
     if args.one_each:
         args.count = len(photos)
-    if args.kind == "rain":
+    if args.kind in ("rain", "blur"):
         dirs = dict(input="input", target="target", mask=None)
-        fn = make_rain
+        fn = make_rain if args.kind == "rain" else make_blur
     else:
         dirs = dict(input="train_A", target="train_C", mask="train_B")
         fn = make_shadow

@@ -9,13 +9,13 @@
 #    stopped cleanly after SECONDS (default 3600) and resumable (run again with the same TASK to continue)
 # 4. held-out scores: `eval --model best --data test set` under the task's protocol, before (input vs target)
 #    and after, written into models/TASK.md with the exact commands.
-# Environment: PHOTOS, RUNS (default /tmp/runs), ARCH (memorynet-s), PATCH (80), BATCH (6), STEPS (1300), EMA (0.995).
+# Environment: PHOTOS, RUNS (default /tmp/runs), ARCH (memorynet-s), PATCH (96), BATCH (4), STEPS (1200), EMA (0.995).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 task="${1:?usage: $0 derain|deraindrop|deshadow|deblur [SECONDS]}"
 seconds="${2:-3600}"
 photos="${PHOTOS:-/tmp/photos}"; runs="${RUNS:-/tmp/runs}"
-arch="${ARCH:-memorynet-s}"; patch="${PATCH:-80}"; batch="${BATCH:-6}"; steps="${STEPS:-1300}"; ema="${EMA:-0.995}"
+arch="${ARCH:-memorynet-s}"; patch="${PATCH:-96}"; batch="${BATCH:-4}"; steps="${STEPS:-1200}"; ema="${EMA:-0.995}"
 case "$task" in   # kind, layout, protocol, and the (degraded, clean[, mask]) folders synth writes
   derain) kind=rain; format=paired; protocol=y; before=(--pred input --gt target) ;;
   deraindrop) kind=raindrop; format=raindrop; protocol=raindrop; before=(--pred data --gt gt) ;;
@@ -28,7 +28,7 @@ mn="$root/memorynet"
 test_set="$runs/$task-test"
 [ -d "$test_set" ] || "$mn" synth --kind "$kind" --clean "$photos/test" --out "$test_set" --count 60 --size 256 --seed 99
 run="$runs/$task"
-train_cmd=("$mn" train --synth "$kind" --clean "$photos/train" --arch "$arch" --patch "$patch" --batch "$batch"
+train_cmd=("$mn" train --synth "$kind" --clean "$photos/train" --synth-size 256 --arch "$arch" --patch "$patch" --batch "$batch"
   --steps "$steps" --lr 4e-4 --warmup-epochs 1 --ema "$ema" --save-every 250 --log-every 50 --out "$run" --max-seconds "$seconds")
 if [ -f "$run/state.json" ]; then "${train_cmd[@]}" --resume; else "${train_cmd[@]}"; fi
 

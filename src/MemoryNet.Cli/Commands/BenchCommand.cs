@@ -118,20 +118,6 @@ public static class BenchCommand
         return 0;
     }
 
-    /// <summary>Peak resident set size of this process (VmHWM), in MB.</summary>
-    public static double PeakRssMb() => ProcStatusMb("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-
-    /// <summary>Current resident set size (VmRSS), in MB.</summary>
-    public static double CurrentRssMb() => ProcStatusMb("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
-
-    static double? ProcStatusMb(string field)
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field));
-            if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
-        }
-        catch (IOException) { }
-        return null;
-    }
+    public static double PeakRssMb() => ProcessMemory.PeakRssMb();
+    public static double CurrentRssMb() => ProcessMemory.CurrentRssMb();
 }

@@ -28,7 +28,8 @@ public static class TrainCommand
         ["ema"] = "EMA decay of weights (0 = off), e.g. 0.999", ["seed"] = "Seed of data order, crops and init", ["threads"] = "CPU threads for the network",
         ["workers"] = "Background data-loading workers", ["out"] = "Run folder", ["max-seconds"] = "Stop cleanly with a checkpoint after this many seconds",
         ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: rain, heavy-rain, raindrop, shadow, blur",
-        ["clean"] = "Clean photos for --synth", ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
+        ["clean"] = "Clean photos for --synth",
+        ["synth-size"] = "Scene size for --synth: photos are scaled and degraded as `synth --size N` would, patches cut from that", ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
         ["save-every"] = "Checkpoint every N steps", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
     };
 

@@ -47,6 +47,7 @@ public sealed class TrainOptions
     public string? Init { get; set; }
     public string? Synth { get; set; }
     public string? Clean { get; set; }
+    public int SynthSize { get; set; } = 256;
     public int LogEvery { get; set; } = 10;
     public int ValEvery { get; set; } = 500;
     public int SaveEvery { get; set; } = 200;

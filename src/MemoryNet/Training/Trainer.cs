@@ -166,6 +166,8 @@ public sealed class Trainer
                     ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch, ["loss"] = Math.Round(parts.Total, 6),
                     ["charbonnier"] = Math.Round(parts.Charbonnier, 6), ["edge"] = Math.Round(parts.Edge, 6),
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
+                    ["rss_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
+                    ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
                 };
                 if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
                 if (spec.FeatureMemory != "none") row["recon"] = Math.Round(parts.Recon, 6);

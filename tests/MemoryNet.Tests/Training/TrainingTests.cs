@@ -202,6 +202,12 @@ public class TrainerTests
         var steps = rows.Where(r => r["loss"] is not null).Select(r => r["step"]!.GetValue<long>()).ToList();
         Assert.Equal([1, 2, 3, 4, 5, 6], steps);
         Assert.All(rows.Where(r => r["loss"] is not null), r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
+        // memory is logged with every step row: resident MB (a running process has tens of MB at least) and live tensors
+        Assert.All(rows.Where(r => r["loss"] is not null), r =>
+        {
+            Assert.InRange(r["rss_mb"]!.GetValue<double>(), 10, 1e6);
+            Assert.InRange(r["live_tensors"]!.GetValue<long>(), 1, 1_000_000);
+        });
         Assert.Contains(rows, r => r["event"]?.GetValue<string>() == "val" && r["protocol"]!.GetValue<string>() == "rgb");
     }
 

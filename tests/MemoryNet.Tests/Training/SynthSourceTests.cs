@@ -1,0 +1,54 @@
+using MemoryNet.Data;
+using MemoryNet.Data.Synthesis;
+using MemoryNet.Imaging;
+
+namespace MemoryNet.Tests.Training;
+
+public class SynthSourceTests
+{
+    static string PhotoFolder(int size)
+    {
+        var dir = TestPaths.TempDir();
+        var px = new float[size * size * 3];
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                for (int c = 0; c < 3; c++)
+                    px[(y * size + x) * 3 + c] = (float)(0.45 + 0.35 * Math.Sin(0.11 * x + 0.07 * y + 2 * c));
+        ImageCodec.Write(new ImageData(size, size, 3, 8, px), Path.Combine(dir, "photo.png"));
+        return dir;
+    }
+
+    [Fact]
+    public void CropPlanar_takes_the_same_window_of_every_plane()
+    {
+        int size = 5, p = 2;
+        var src = Enumerable.Range(0, 2 * size * size).Select(i => (float)i).ToArray();
+        var dst = SynthSource.CropPlanar(src, 2, size, 3, 1, p);
+        // plane 0 rows 1..2, columns 3..4; plane 1 the same window offset by 25
+        Assert.Equal([8f, 9f, 13f, 14f, 33f, 34f, 38f, 39f], dst);
+    }
+
+    [Fact]
+    public void Patches_are_cut_from_a_scene_degraded_at_the_scene_size_and_are_deterministic()
+    {
+        var dir = PhotoFolder(96);
+        var src = SynthSource.Create("shadow", dir, sceneSize: 64);
+        var a = src.Make(0, 32, SynthRng.ForItem(7, 3));
+        var b = src.Make(0, 32, SynthRng.ForItem(7, 3));
+        Assert.Equal(32, a.Size);
+        Assert.Equal(3 * 32 * 32, a.Input.Length);
+        Assert.Equal(32 * 32, a.Mask!.Length);
+        Assert.Equal(a.Input, b.Input);
+        Assert.Equal(a.Mask, b.Mask);
+        // a scene that the photo cannot hold is refused with the photo named, not silently shrunk
+        var tooBig = SynthSource.Create("shadow", dir, sceneSize: 128);
+        var ex = Assert.Throws<UserInputException>(() => tooBig.Make(0, 32, SynthRng.ForItem(7, 3)));
+        Assert.Contains("usable", ex.Message);
+    }
+
+    [Fact]
+    public void A_scene_size_below_8_is_refused()
+    {
+        Assert.Throws<UserInputException>(() => SynthSource.Create("rain", PhotoFolder(64), sceneSize: 4));
+    }
+}

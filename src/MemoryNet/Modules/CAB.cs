@@ -24,8 +24,14 @@ public sealed class CAB : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var res = body.forward(x);
-        using var attended = CA.forward(res);
-        return attended + x;
+        var res = body.forward(x);
+        using var weights = CA.Weights(res);
+        // without autograd the body's output is ours to overwrite: no full-size temporaries for the tail
+        if (is_inference_mode_enabled() || !is_grad_enabled()) return res.mul_(weights).add_(x);
+        using (res)
+        {
+            using var attended = res * weights;
+            return attended + x;
+        }
     }
 }

@@ -8,21 +8,32 @@ namespace MemoryNet.Modules;
 public sealed class CALayer : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential conv_du;
+    // the two convolutions of conv_du, kept aside (assigned after registration so the state_dict lists them once)
+    private readonly Conv2d? squeeze, excite;
 
     public CALayer(long channels, long reduction, bool bias) : base(nameof(CALayer))
     {
-        conv_du = nn.Sequential(
-            ("0", nn.Conv2d(channels, channels / reduction, 1, bias: bias)),
-            ("1", nn.ReLU()),
-            ("2", nn.Conv2d(channels / reduction, channels, 1, bias: bias)),
-            ("3", nn.Sigmoid()));
+        var sq = nn.Conv2d(channels, channels / reduction, 1, bias: bias);
+        var ex = nn.Conv2d(channels / reduction, channels, 1, bias: bias);
+        conv_du = nn.Sequential(("0", sq), ("1", nn.ReLU()), ("2", ex), ("3", nn.Sigmoid()));
         RegisterComponents();
+        (squeeze, excite) = (sq, ex);
+    }
+
+    /// <summary>The per-channel weights (N, C, 1, 1). A 1×1 convolution of a 1×1 map is a matrix product, so the two
+    /// convolutions run as <c>linear</c> on the pooled (N, C) vector: same parameters, no convolution primitives.</summary>
+    public Tensor Weights(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var pooled = x.mean([2, 3]);
+        var hidden = nn.functional.relu(nn.functional.linear(pooled, squeeze!.weight!.flatten(1), squeeze!.bias));
+        var w = nn.functional.linear(hidden, excite!.weight!.flatten(1), excite!.bias).sigmoid_();
+        return w.unsqueeze(-1).unsqueeze(-1).MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(Tensor x)
     {
-        using var pooled = x.mean([2, 3], keepdim: true);
-        using var weights = conv_du.forward(pooled);
+        using var weights = Weights(x);
         return x * weights;
     }
 }

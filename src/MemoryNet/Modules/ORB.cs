@@ -21,7 +21,8 @@ public sealed class ORB : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var res = body.forward(x);
-        return res + x;
+        var res = body.forward(x);
+        if (is_inference_mode_enabled() || !is_grad_enabled()) return res.add_(x);
+        using (res) return res + x;
     }
 }

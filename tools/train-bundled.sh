@@ -34,7 +34,7 @@ if [ -f "$run/state.json" ]; then "${train_cmd[@]}" --resume; else "${train_cmd[
 
 (cd "$test_set" && "$mn" eval "${before[@]}" --protocol "$protocol" --json "$run/eval-before.json")
 "$mn" eval --model "$run/ema.safetensors" --data "$test_set" --format "$format" --protocol "$protocol" --json "$run/eval-after.json"
-"$mn" models import "$run/ema.safetensors" -o "$root/models/$task.safetensors"
+"$mn" models import "$run/ema.safetensors" --task "$task" -o "$root/models/$task.safetensors"
 /usr/bin/env python3 - "$run" "$task" "$arch" "$protocol" "$test_set" "$root/models/$task.md" "${train_cmd[*]}" <<'PY'
 import json, sys
 run, task, arch, protocol, test_set, card, cmd = sys.argv[1:]
@@ -51,6 +51,8 @@ open(card, "w").write(f"""# {task}
 * steps: {state['step']}, training time: {state['seconds'] / 3600:.2f} h on 2 CPU cores (EMA weights)
 * held-out: {after['count']} pairs synthesised from the TEST photos (seed 99), protocol `{after['protocol']}`:
   degraded input PSNR {before['psnr']:.2f} dB / SSIM {before['ssim']:.4f} → restored PSNR {after['psnr']:.2f} dB / SSIM {after['ssim']:.4f}
+* held-out pairs made by OTHER code (tools/independent_synth.py), clean-photo check and bf16 vs fp32:
+  [docs/bundled-models.md](../docs/bundled-models.md) (tools/heldout.sh)
 """)
 PY
 echo "wrote models/$task.safetensors and models/$task.md"

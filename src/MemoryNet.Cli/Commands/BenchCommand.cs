@@ -24,9 +24,10 @@ public static class BenchCommand
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
         var train = new Option<bool>("--train") { Description = "Time one optimiser step (Adam, Charbonnier + edge over the 3 stages) of the batch instead of inference" };
         var layout = new Option<string>("--layout") { Description = "Activation layout: nhwc (channels-last, default) or nchw", DefaultValueFactory = _ => "nhwc" };
+        var roofline = new Option<bool>("--roofline") { Description = "Time single 3x3 convolutions (channels-last, fp32 and bf16) and a large matrix product: the machine's reachable GFLOP/s" };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
-        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, layout, train }) cmd.Options.Add(o);
-        cmd.SetAction(p => p.GetValue(train) ? RunTrain(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
+        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, layout, train, roofline }) cmd.Options.Add(o);
+        cmd.SetAction(p => p.GetValue(roofline) ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : p.GetValue(train) ? RunTrain(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
             CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(layout) switch
             {
                 "nhwc" => true,
@@ -115,6 +116,52 @@ public static class BenchCommand
         };
         AnsiConsole.WriteLine($"{spec.Name} train step, batch {batch} of {size}²: {median:0.000} s/step ({1 / median:0.00} steps/s), peak RSS {PeakRssMb():0} MB");
         if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, result.ToJsonString(new() { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>GFLOP/s of one C→C 3×3 convolution on 1×C×size×size (NHWC) per precision and width, and of a 2048² matmul.</summary>
+    static int RunRoofline(int size, int iters, int threads, string? jsonPath)
+    {
+        if (size < 8 || iters < 1 || threads < 1) throw new UserInputException("--size ≥ 8, --iters ≥ 1 and --threads ≥ 1 are required");
+        torch.set_num_threads(threads);
+        using var mode = inference_mode();
+        var rows = new JsonArray();
+        var table = new Table().AddColumns("operation", "precision", "median ms", "GFLOP/s");
+        double Median(Action op)
+        {
+            op(); op();
+            var t = new List<double>();
+            for (int i = 0; i < Math.Max(iters, 3); i++) { var sw = Stopwatch.StartNew(); op(); t.Add(sw.Elapsed.TotalSeconds); }
+            t.Sort();
+            return t[t.Count / 2];
+        }
+        void Add(string name, ScalarType dt, double flops, double seconds)
+        {
+            string prec = dt == ScalarType.BFloat16 ? "bf16" : "fp32";
+            table.AddRow(name, prec, $"{seconds * 1e3:0.00}", $"{flops / seconds / 1e9:0}");
+            rows.Add(new JsonObject { ["op"] = name, ["precision"] = prec, ["seconds"] = Math.Round(seconds, 6), ["gflops"] = Math.Round(flops / seconds / 1e9, 1) });
+        }
+        foreach (var dt in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            foreach (int c in new[] { 40, 56, 64, 80 })
+            {
+                using var scope = NewDisposeScope();
+                var x = ModelLayout.ToChannelsLast(rand(1, c, size, size).to(dt));
+                var w = ModelLayout.ToChannelsLast(rand(c, c, 3, 3).to(dt).mul_(0.01));
+                double sec = Median(() => { using var y = nn.functional.conv2d(x, w, padding: [1, 1]); });
+                Add($"conv3x3 {c}->{c} at {size}² (NHWC)", dt, 2.0 * c * c * 9 * size * size, sec);
+            }
+            using (var scope = NewDisposeScope())
+            {
+                var a = rand(2048, 2048).to(dt);
+                var b = rand(2048, 2048).to(dt);
+                double sec = Median(() => { using var y = a.matmul(b); });
+                Add("matmul 2048x2048x2048", dt, 2.0 * 2048 * 2048 * 2048, sec);
+            }
+        }
+        AnsiConsole.Write(table);
+        if (jsonPath is not null)
+            AtomicFile.WriteAllText(jsonPath, new JsonObject { ["threads"] = threads, ["size"] = size, ["ops"] = rows }.ToJsonString(new() { WriteIndented = true }));
         return 0;
     }
 

@@ -23,11 +23,13 @@ public static class ModelsCommand
         var file = new Argument<string>("FILE") { Description = "PyTorch checkpoint (.pth/.pt) or safetensors" };
         var arch = new Option<string?>("--arch") { Description = "Architecture preset (inferred from shapes when omitted)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
+        var task = new Option<string?>("--task") { Description = "Record the task the model restores (derain, deraindrop, deshadow, deblur) in its metadata" };
         var import = new Command("import", "Convert a checkpoint to this project's safetensors format");
         import.Arguments.Add(file);
         import.Options.Add(arch);
         import.Options.Add(output);
-        import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!));
+        import.Options.Add(task);
+        import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!, p.GetValue(task)));
 
         cmd.Subcommands.Add(list);
         cmd.Subcommands.Add(info);
@@ -67,12 +69,16 @@ public static class ModelsCommand
         return 0;
     }
 
-    static int Import(string file, string? arch, string output)
+    static int Import(string file, string? arch, string output, string? task)
     {
         if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"{output}: the output must be a .safetensors file");
+        if (task is not null && !BundledModels.Tasks.Contains(task))
+            throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", BundledModels.Tasks)})");
         using var model = ModelFile.Load(file, arch is null ? null : ArchSpec.FromName(arch));
-        ModelFile.Save(model, output, new Dictionary<string, string> { ["source"] = Path.GetFileName(file) });
+        var meta = new Dictionary<string, string> { ["source"] = Path.GetFileName(file) };
+        if (task is not null) meta["task"] = task;
+        ModelFile.Save(model, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: {model.Spec.Describe()}");
         return 0;
     }

@@ -14,20 +14,7 @@ public class RestoreCommandTests
 {
     static readonly string Model = TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth");
 
-    /// <summary>Runs the CLI in-process; returns the exit code and the stderr lines.</summary>
-    static (int Code, string[] Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Options.Add(CliCommon.Verbose);
-        foreach (var c in CommandRegistry.All()) root.Subcommands.Add(c);
-        var err = new StringWriter();
-        var old = Console.Error;
-        Console.SetError(err);
-        int code;
-        try { code = CliCommon.Invoke(root, args); }
-        finally { Console.SetError(old); }
-        return (code, err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-    }
+    static (int Code, string[] Err) Run(params string[] args) => CliRunner.Run(args);
 
     static (int, string[]) Restore(params string[] args) => Run(["restore", .. args, "--model", Model, "--threads", "1"]);
 

@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using MemoryNet.Weights;
+
+namespace MemoryNet.Tests.Inference;
+
+[Collection("Console")]
+public class BenchAndModelsCommandTests
+{
+    [Fact]
+    public void Roofline_times_every_convolution_width_and_the_matmul_in_both_precisions()
+    {
+        var json = Path.Combine(TestPaths.TempDir(), "roofline.json");
+        var (code, err) = CliRunner.Run("bench", "--roofline", "--size", "16", "--iters", "1", "--threads", "1", "--json", json);
+        Assert.True(code == 0, string.Join("\n", err));
+        var ops = JsonNode.Parse(File.ReadAllText(json))!["ops"]!.AsArray();
+        Assert.Equal(10, ops.Count); // 4 widths + matmul, fp32 and bf16
+        Assert.Equal(5, ops.Count(o => o!["precision"]!.GetValue<string>() == "bf16"));
+        Assert.All(ops, o => Assert.True(o!["gflops"]!.GetValue<double>() > 0 && o["seconds"]!.GetValue<double>() > 0));
+    }
+
+    [Fact]
+    public void Import_records_the_task_and_refuses_an_unknown_one()
+    {
+        var dir = TestPaths.TempDir();
+        var src = TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth");
+        var outPath = Path.Combine(dir, "m.safetensors");
+        var (code, err) = CliRunner.Run("models", "import", src, "--task", "derain", "-o", outPath);
+        Assert.True(code == 0, string.Join("\n", err));
+        using (var ckpt = ModelFile.Read(outPath))
+        {
+            Assert.Equal("derain", ckpt.Metadata["task"]);
+            Assert.Equal("tiny_memorynet_plain.pth", ckpt.Metadata["source"]);
+        }
+        var (bad, badErr) = CliRunner.Run("models", "import", src, "--task", "denoise", "-o", Path.Combine(dir, "x.safetensors"));
+        Assert.Equal(2, bad);
+        Assert.Contains(badErr, l => l.Contains("unknown task 'denoise'"));
+        Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
+    }
+}

@@ -95,6 +95,7 @@ public sealed class Trainer
 
         void Save(bool withCurve = true)
         {
+            using var scope = NewDisposeScope(); // the tensors made while writing (state-dict views, optimizer state copies)
             state = state with { Step = step, Seconds = elapsedBefore + clock.Elapsed.TotalSeconds };
             ModelFile.Save(model, run.Latest, Metadata(spec, state));
             if (ema is not null) ModelFile.Save(ema, run.Ema, Metadata(spec, state));
@@ -261,7 +262,8 @@ public sealed class Trainer
     {
         var protocol = Metrics.EvalProtocols.Get(o.ValProtocol);
         model.eval();
-        var restorer = new Inference.Restorer(model);
+        // the training model's layout is left alone (no channels-last rewrite of its weights mid-run)
+        var restorer = new Inference.Restorer(model, Inference.Precision.Fp32, channelsLast: false);
         double sum = 0;
         int n = 0;
         foreach (var item in val.Take(o.ValMax))

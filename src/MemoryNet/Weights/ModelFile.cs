@@ -179,6 +179,7 @@ public static partial class ModelFile
     /// <summary>Saves the model in this project's format: safetensors with the architecture (and any extra facts) in the metadata.</summary>
     public static void Save(MemoryNetModel model, string path, IReadOnlyDictionary<string, string>? extra = null)
     {
+        using var scope = torch.NewDisposeScope(); // the views and copies made while writing
         var meta = new Dictionary<string, string> { ["format"] = FormatTag, ["arch"] = ArchJson(model.Spec) };
         if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
         Safetensors.Write(path, StateDict.Entries(model), meta);

@@ -209,6 +209,9 @@ public class TrainerTests
             Assert.InRange(r["live_tensors"]!.GetValue<long>(), 1, 1_000_000);
         });
         Assert.Contains(rows, r => r["event"]?.GetValue<string>() == "val" && r["protocol"]!.GetValue<string>() == "rgb");
+        // checkpoint writes (after steps 2 and 4) and validation (after 3) leave no tensors behind
+        long Live(long s) => rows.First(r => r["loss"] is not null && r["step"]!.GetValue<long>() == s)["live_tensors"]!.GetValue<long>();
+        Assert.True(Live(2) == Live(4), $"live tensors by step: {Live(1)}, {Live(2)}, {Live(3)}, {Live(4)}");
     }
 
     [Fact]

@@ -13,6 +13,7 @@ import parity_common as pc  # noqa: E402
 
 PRESETS = {
     "memorynet": ("memorynet", dict(n_feat=40, scale_unetfeats=20, scale_orsnetfeats=16, num_cab=8)),
+    "memorynet-s": ("memorynet", dict(n_feat=16, scale_unetfeats=8, scale_orsnetfeats=8, num_cab=2)),
     "mprnet-derain": ("Deraining", dict(n_feat=40, scale_unetfeats=20, scale_orsnetfeats=16, num_cab=8)),
     "mprnet-deblur": ("Deblurring", dict(n_feat=96, scale_unetfeats=48, scale_orsnetfeats=32, num_cab=8)),
 }

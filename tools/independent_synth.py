@@ -57,6 +57,18 @@ def random_crop(rng, img, size):
     return img[y:y + size, x:x + size].copy(), [x, y, size, size]
 
 
+# ---------------------------------------------------------------- kernels
+def splat(ker, x, y):
+    """Adds a unit point at (x, y) to the square kernel bilinearly (parts outside are dropped)."""
+    k = ker.shape[0]
+    x0, y0 = int(np.floor(x)), int(np.floor(y))
+    fx, fy = x - x0, y - y0
+    for yy, xx, wgt in ((y0, x0, (1 - fx) * (1 - fy)), (y0, x0 + 1, fx * (1 - fy)),
+                        (y0 + 1, x0, (1 - fx) * fy), (y0 + 1, x0 + 1, fx * fy)):
+        if 0 <= yy < k and 0 <= xx < k:
+            ker[yy, xx] += wgt
+
+
 # ---------------------------------------------------------------- rain (Rain100L)
 def line_kernel(length, angle_deg):
     """Anti-aliased line of `length` px through the centre, angle measured from
@@ -69,13 +81,7 @@ def line_kernel(length, angle_deg):
     dx, dy = np.sin(th), -np.cos(th)          # image y grows downwards
     n = max(2, int(np.ceil(length * 4)))
     for t in np.linspace(-length / 2, length / 2, n):
-        x, y = c + t * dx, c + t * dy
-        x0, y0 = int(np.floor(x)), int(np.floor(y))
-        fx, fy = x - x0, y - y0
-        for yy, xx, wgt in ((y0, x0, (1 - fx) * (1 - fy)), (y0, x0 + 1, fx * (1 - fy)),
-                            (y0 + 1, x0, (1 - fx) * fy), (y0 + 1, x0 + 1, fx * fy)):
-            if 0 <= yy < k and 0 <= xx < k:
-                ker[yy, xx] += wgt
+        splat(ker, c + t * dx, c + t * dy)
     return ker / ker.sum()
 
 
@@ -140,12 +146,7 @@ def shake_kernel(rng, extent):
     ker = np.zeros((k, k), np.float32)
     c = (k - 1) / 2
     for x, y in pts + c:
-        x0, y0 = int(np.floor(x)), int(np.floor(y))
-        fx, fy = x - x0, y - y0
-        for yy, xx, wgt in ((y0, x0, (1 - fx) * (1 - fy)), (y0, x0 + 1, fx * (1 - fy)),
-                            (y0 + 1, x0, (1 - fx) * fy), (y0 + 1, x0 + 1, fx * fy)):
-            if 0 <= yy < k and 0 <= xx < k:
-                ker[yy, xx] += wgt
+        splat(ker, x, y)
     return ker / ker.sum()
 
 

@@ -54,11 +54,11 @@ public static class BenchCommand
             using (var output = restorer.Restore(input)) { }
             sw.Stop();
             if (i > 0) times.Add(sw.Elapsed.TotalSeconds / batch); // iteration 0 is the warm-up
-            if (i == Math.Min(iters, 5)) { rssAfterWarmup = CurrentRssMb(); liveAfterWarmup = DisposeScopeManager.Statistics.ThreadTotalLiveCount; }
+            if (i == Math.Min(iters, 5)) { rssAfterWarmup = ProcessMemory.CurrentRssMb(); liveAfterWarmup = DisposeScopeManager.Statistics.ThreadTotalLiveCount; }
         }
         times.Sort();
         double median = times[times.Count / 2];
-        double peakMb = PeakRssMb();
+        double peakMb = ProcessMemory.PeakRssMb();
         var result = new JsonObject
         {
             ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = precision.ToString().ToLowerInvariant(), ["threads"] = threads,
@@ -68,7 +68,7 @@ public static class BenchCommand
             ["peak_rss_mb"] = Math.Round(peakMb, 1),
             ["iters"] = iters, ["min_seconds_per_image"] = Math.Round(times[0], 4),
             // memory discipline: resident memory and live tensors after the first iterations vs at the end
-            ["rss_after_warmup_mb"] = Math.Round(rssAfterWarmup, 1), ["rss_end_mb"] = Math.Round(CurrentRssMb(), 1),
+            ["rss_after_warmup_mb"] = Math.Round(rssAfterWarmup, 1), ["rss_end_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
             ["live_tensors_after_warmup"] = liveAfterWarmup, ["live_tensors_end"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
         };
         var table = new Table().AddColumns("arch", "size", "batch", "threads", "s/image (median)", "MP/s", "peak RSS MB");
@@ -112,9 +112,9 @@ public static class BenchCommand
         {
             ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = "fp32", ["threads"] = threads,
             ["seconds_per_step"] = Math.Round(median, 4), ["steps_per_second"] = Math.Round(1 / median, 4),
-            ["peak_rss_mb"] = Math.Round(PeakRssMb(), 1), ["iters"] = iters,
+            ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1), ["iters"] = iters,
         };
-        AnsiConsole.WriteLine($"{spec.Name} train step, batch {batch} of {size}²: {median:0.000} s/step ({1 / median:0.00} steps/s), peak RSS {PeakRssMb():0} MB");
+        AnsiConsole.WriteLine($"{spec.Name} train step, batch {batch} of {size}²: {median:0.000} s/step ({1 / median:0.00} steps/s), peak RSS {ProcessMemory.PeakRssMb():0} MB");
         if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, result.ToJsonString(new() { WriteIndented = true }));
         return 0;
     }
@@ -164,7 +164,4 @@ public static class BenchCommand
             AtomicFile.WriteAllText(jsonPath, new JsonObject { ["threads"] = threads, ["size"] = size, ["ops"] = rows }.ToJsonString(new() { WriteIndented = true }));
         return 0;
     }
-
-    public static double PeakRssMb() => ProcessMemory.PeakRssMb();
-    public static double CurrentRssMb() => ProcessMemory.CurrentRssMb();
 }

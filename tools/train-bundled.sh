@@ -43,12 +43,17 @@ if [ -f "$run/state.json" ]; then "${train_cmd[@]}" --resume; else "${train_cmd[
 import json, sys
 run, task, arch, protocol, test_set, card, cmd = sys.argv[1:]
 state = json.load(open(f"{run}/state.json"))
+branches = next((l.split(":", 1)[1].strip() for l in open(f"{run}/config.yml") if l.startswith("memory-branches:")), "3")
+arch_line = f"`{arch}`, {branches} memory branches"
+if branches == "0":
+    arch_line += (" (the MPRNet backbone without the input memory: in runs this short the memory branches cost "
+                  "quality, docs/ablation.md)")
 after = json.load(open(f"{run}/eval-after.json"))
 before = json.load(open(f"{run}/eval-before.json"))
 cmd = cmd.replace(card.rsplit('/models/', 1)[0] + '/memorynet', './memorynet')
 open(card, "w").write(f"""# {task}
 
-* architecture: `{arch}` (models info {task} prints the numbers)
+* architecture: {arch_line} (models info {task} prints the numbers)
 * training data: synthetic `{task}` degradations made on the fly from the TRAIN split of the photo corpus
   (tools/get-photos.sh; split by photograph); never the test photos
 * recipe: `{cmd.replace(run, 'RUN')}`

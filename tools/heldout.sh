@@ -23,13 +23,13 @@ rows=("derain|independent_synth.py|rain|paired|y|input|target|"
 for row in "${rows[@]}"; do
   IFS='|' read -r task maker kind format protocol degraded clean mask <<<"$row"
   set_dir="$work/$task"
-  if [ ! -d "$set_dir" ]; then
-    if [ "$maker" = "memorynet synth" ]; then
-      run "$mn" synth --kind "$kind" --clean "$photos/test" --out "$set_dir" --count "$count" --size 256 --seed 5
-    else
-      run "$py" "$root/tools/independent_synth.py" "$kind" --clean "$photos/test" --out "$set_dir" --count "$count" --size 256 --seed 5
-    fi
+  if [ "$maker" = "memorynet synth" ]; then
+    make=("$mn" synth --kind "$kind" --clean "$photos/test" --out "$set_dir" --count "$count" --size 256 --seed 5)
+  else
+    make=("$py" "$root/tools/independent_synth.py" "$kind" --clean "$photos/test" --out "$set_dir" --count "$count" --size 256 --seed 5)
   fi
+  # an existing set is reused (same seed, same bytes); its command is listed either way
+  if [ -d "$set_dir" ]; then cmds+=("${make[*]}"); else run "${make[@]}"; fi
   maskarg=(); [ -n "$mask" ] && maskarg=(--mask "$set_dir/$mask")
   run "$mn" eval --pred "$set_dir/$degraded" --gt "$set_dir/$clean" "${maskarg[@]}" --protocol "$protocol" --json "$work/$task-before.json"
   run "$mn" eval --task "$task" --data "$set_dir" --format "$format" --protocol "$protocol" --json "$work/$task-after.json"

@@ -39,13 +39,15 @@ if [ -f "$run/state.json" ]; then "${train_cmd[@]}" --resume; else "${train_cmd[
 (cd "$test_set" && "$mn" eval "${before[@]}" --protocol "$protocol" --json "$run/eval-before.json")
 "$mn" eval --model "$run/$weights.safetensors" --data "$test_set" --format "$format" --protocol "$protocol" --json "$run/eval-after.json"
 "$mn" models import "$run/$weights.safetensors" --task "$task" -o "$root/models/$task.safetensors"
-/usr/bin/env python3 - "$run" "$task" "$arch" "$protocol" "$test_set" "$root/models/$task.md" "${train_cmd[*]}" <<'PY'
-import json, sys
-run, task, arch, protocol, test_set, card, cmd = sys.argv[1:]
+/usr/bin/env python3 - "$run" "$task" "$arch" "$protocol" "$test_set" "$root/models/$task.md" "${train_cmd[*]}" "$weights" <<'PY'
+import json, struct, sys
+run, task, arch, protocol, test_set, card, cmd, weights = sys.argv[1:]
 state = json.load(open(f"{run}/state.json"))
-branches = next((l.split(":", 1)[1].strip() for l in open(f"{run}/config.yml") if l.startswith("memory-branches:")), "3")
+with open(card[:-3] + ".safetensors", "rb") as f:   # the shipped file's own architecture record
+    header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+branches = json.loads(header["__metadata__"]["arch"])["memory_branches"]
 arch_line = f"`{arch}`, {branches} memory branches"
-if branches == "0":
+if branches == 0:
     arch_line += (" (the MPRNet backbone without the input memory: in runs this short the memory branches cost "
                   "quality, docs/ablation.md)")
 after = json.load(open(f"{run}/eval-after.json"))
@@ -57,7 +59,7 @@ open(card, "w").write(f"""# {task}
 * training data: synthetic `{task}` degradations made on the fly from the TRAIN split of the photo corpus
   (tools/get-photos.sh; split by photograph); never the test photos
 * recipe: `{cmd.replace(run, 'RUN')}`
-* steps: {state['step']}, training time: {state['seconds'] / 3600:.2f} h on 2 CPU cores
+* steps: {state['step']}, training time: {state['seconds'] / 3600:.2f} h on 2 CPU cores ({weights} weights)
 * held-out: {after['count']} pairs synthesised from the TEST photos (seed 99), protocol `{after['protocol']}`:
   degraded input PSNR {before['psnr']:.2f} dB / SSIM {before['ssim']:.4f} → restored PSNR {after['psnr']:.2f} dB / SSIM {after['ssim']:.4f}
 * held-out pairs made by OTHER code (tools/independent_synth.py), clean-photo check and bf16 vs fp32:

@@ -14,16 +14,22 @@ public sealed class RestorationLoss : IDisposable
     public double EdgeWeight { get; }
     private readonly EdgeLoss edge = new();
 
-    public RestorationLoss(double edgeWeight = 0.05) => EdgeWeight = edgeWeight;
+    private readonly Func<Tensor, Tensor, Tensor> pixel;
 
-    /// <summary>Returns (charbonnier sum, edge sum) over the stage outputs.</summary>
+    public RestorationLoss(double edgeWeight = 0.05, string pixelLoss = "charbonnier")
+    {
+        EdgeWeight = edgeWeight;
+        pixel = PixelLosses.Get(pixelLoss);
+    }
+
+    /// <summary>Returns (pixel-loss sum, edge sum) over the stage outputs; the pixel loss is Charbonnier unless chosen otherwise.</summary>
     public (Tensor Charbonnier, Tensor Edge) Compute(IReadOnlyList<Tensor> stages, Tensor target)
     {
         using var scope = NewDisposeScope();
         Tensor? ch = null, ed = null;
         foreach (var s in stages)
         {
-            var c = CharbonnierLoss.Compute(s, target);
+            var c = pixel(s, target);
             var e = edge.Compute(s, target);
             ch = ch is null ? c : ch + c;
             ed = ed is null ? e : ed + e;

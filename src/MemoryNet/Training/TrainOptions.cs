@@ -33,6 +33,8 @@ public sealed class TrainOptions
     public double WarmupEpochs { get; set; } = 3;
     public double WeightDecay { get; set; }
     public double EdgeWeight { get; set; } = 0.05;
+    /// <summary>Per-pixel term: charbonnier (the paper), l1, or l2 (mean squared error).</summary>
+    public string PixelLoss { get; set; } = "charbonnier";
     /// <summary>Weight β of the contrastive regularisation (0 = off).</summary>
     public double ContrastiveWeight { get; set; }
     /// <summary>Feature extractor for the contrastive term: "gradient-pyramid" (default, no download) or a torchvision VGG19 .pth.</summary>
@@ -86,6 +88,8 @@ public sealed class TrainOptions
         if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
         if (FeatureMemory is not null && !Modules.ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))
             throw new UserInputException($"--feature-memory must be one of {string.Join(", ", Modules.ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
+        if (!Losses.PixelLosses.Names.Contains(PixelLoss))
+            throw new UserInputException($"--pixel-loss must be one of {string.Join(", ", Losses.PixelLosses.Names)} (got {PixelLoss})");
         if (MemoryPretrainSteps < 0) throw new UserInputException("--memory-pretrain-steps must be ≥ 0");
     }
 }

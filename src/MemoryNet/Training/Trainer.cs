@@ -71,7 +71,7 @@ public sealed class Trainer
             else CopyWeights(model, ema);
         }
 
-        using var loss = new RestorationLoss(o.EdgeWeight);
+        using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
         using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
         using var loader = new BatchLoader(train, o.Batch, o.Patch, o.Seed, state.Step, Math.Max(1, o.Workers));
         long total = o.Steps ?? (long)o.Epochs!.Value * loader.StepsPerEpoch;
@@ -165,7 +165,7 @@ public sealed class Trainer
                 var row = new JsonObject
                 {
                     ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch, ["loss"] = Math.Round(parts.Total, 6),
-                    ["charbonnier"] = Math.Round(parts.Charbonnier, 6), ["edge"] = Math.Round(parts.Edge, 6),
+                    [o.PixelLoss] = Math.Round(parts.Charbonnier, 6), ["edge"] = Math.Round(parts.Edge, 6),
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
                     ["rss_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
                     ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount,

@@ -130,6 +130,29 @@ public class LossTests
     }
 
     [Fact]
+    public void PixelLossesByNameAreTheirFormulas()
+    {
+        using var x = zeros(1, 3, 4, 4);
+        using var y = zeros(1, 3, 4, 4);
+        y[.., .., 0, ..] = 0.5f; // a quarter of the pixels off by 0.5
+        Assert.Equal(0.125, PixelLosses.Get("l1")(x, y).item<float>(), 6);
+        Assert.Equal(0.0625, PixelLosses.Get("l2")(x, y).item<float>(), 6);
+        Assert.Equal(CharbonnierLoss.Compute(x, y).item<float>(), PixelLosses.Get("charbonnier")(x, y).item<float>(), 6);
+        // the loss sums its pixel term over the stage outputs
+        using var loss = new RestorationLoss(0.05, "l2");
+        var (pixel, _) = loss.Compute([x, x, y], y);
+        Assert.Equal(0.125, pixel.item<float>(), 6);
+    }
+
+    [Fact]
+    public void AnUnknownPixelLossIsOneClearLine()
+    {
+        var o = new MemoryNet.Training.TrainOptions { Synth = "shadow", Clean = "photos", Steps = 10, PixelLoss = "huber" };
+        var e = Assert.Throws<UserInputException>(o.Validate);
+        Assert.Contains("--pixel-loss must be one of charbonnier, l1, l2 (got huber)", e.Message);
+    }
+
+    [Fact]
     public void TheLaplacianOfAConstantImageIsZeroAndEdgesAreNot()
     {
         using var edge = new EdgeLoss();

@@ -30,6 +30,7 @@ public static class EvalCommand
         public readonly Option<string> Split = new("--split") { Description = "Sub-folder of --data to use (train/test), when present", DefaultValueFactory = _ => "test" };
         public readonly Option<string> Save = new("--save") { Description = "Also write the restored images and input|output|target strips here" };
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
+        public readonly Option<bool> SelfEnsemble = new("--self-ensemble") { Description = "With --model/--task: average the outputs of the 8 flips/rotations of each image (8x the time)" };
         public readonly ModelOptions Model = new();
     }
 
@@ -37,7 +38,7 @@ public static class EvalCommand
     {
         var cmd = new Command("eval", "Score restored images against ground truth under a named protocol (" + string.Join(", ", EvalProtocols.Names) + ")");
         var o = new Options();
-        foreach (var opt in new Option[] { o.Pred, o.Gt, o.Mask, o.Protocol, o.Json, o.Csv, o.Border, o.Data, o.Format, o.Split, o.Save, o.Precision }) cmd.Options.Add(opt);
+        foreach (var opt in new Option[] { o.Pred, o.Gt, o.Mask, o.Protocol, o.Json, o.Csv, o.Border, o.Data, o.Format, o.Split, o.Save, o.Precision, o.SelfEnsemble }) cmd.Options.Add(opt);
         o.Model.AddTo(cmd);
         o.Protocol.AcceptOnlyFromAmong([.. EvalProtocols.Names]);
         cmd.SetAction(parse => Run(parse, o));
@@ -59,6 +60,7 @@ public static class EvalCommand
         var protoName = parse.GetValue(o.Protocol)
             ?? throw new UserInputException($"--protocol is required ({string.Join(", ", EvalProtocols.Names)})");
         var protocol = EvalProtocols.Get(protoName);
+        if (parse.GetValue(o.SelfEnsemble)) throw new UserInputException("--self-ensemble restores with a model: give --model or --task with --data");
         var pred = parse.GetValue(o.Pred) ?? throw new UserInputException("--pred DIR is required");
         var gt = parse.GetValue(o.Gt) ?? throw new UserInputException("--gt DIR is required");
         var mask = parse.GetValue(o.Mask);
@@ -92,8 +94,8 @@ public static class EvalCommand
 
         o.Model.ApplyThreads(parse);
         using var model = o.Model.Load(parse, out var source);
-        var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!));
-        Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}; {items.Count} images from {data}; protocol {protocol.Name}");
+        var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!)) { SelfEnsemble = parse.GetValue(o.SelfEnsemble) };
+        Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}{(restorer.SelfEnsemble ? ", self-ensemble x8" : "")}; {items.Count} images from {data}; protocol {protocol.Name}");
         var scores = new PairScore[items.Count];
         void Work(Action? tick)
         {
@@ -120,7 +122,7 @@ public static class EvalCommand
                 .Start(ctx => { var task = ctx.AddTask($"restore + eval ({protocol.Name})", maxValue: items.Count); Work(() => task.Increment(1)); });
         else Work(null);
 
-        return Report(parse, o, new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" });
+        return Report(parse, o, new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" + (restorer.SelfEnsemble ? " self-ensemble=x8" : "") });
     }
 
     /// <summary>Prints the table and writes --json/--csv.</summary>

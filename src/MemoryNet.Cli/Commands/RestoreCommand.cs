@@ -14,7 +14,7 @@ public static class RestoreCommand
 
     sealed record Settings(
         string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
-        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision);
+        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, bool SelfEnsemble);
 
     public static Command Create()
     {
@@ -30,12 +30,13 @@ public static class RestoreCommand
         var sideBySide = new Option<bool>("--side-by-side") { Description = "Also write input|output comparison strips (NAME.side.EXT)" };
         var shard = new Option<string?>("--shard") { Description = "Process only shard I of N (I/N, from 0); default: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set" };
         var precision = new Option<string>("--precision") { Description = "fp32, or bf16 (about 2-3x faster on CPUs with AVX512-BF16; quality in docs/performance.md)", DefaultValueFactory = _ => "fp32" };
+        var selfEnsemble = new Option<bool>("--self-ensemble") { Description = "Average the outputs of the 8 flips/rotations of each image (8x the time; gains in docs/bundled-models.md)" };
         var model = new ModelOptions();
         var cmd = new Command("restore", "Restore images with a MemoryNet/MPRNet model");
         cmd.Arguments.Add(inputs);
         cmd.Options.Add(output);
         model.AddTo(cmd);
-        foreach (var o in new Option[] { bits, maxPixels, tile, overlap, maxMemory, skipExisting, format, sideBySide, shard, precision }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { bits, maxPixels, tile, overlap, maxMemory, skipExisting, format, sideBySide, shard, precision, selfEnsemble }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             int t = p.GetValue(tile), ov = p.GetValue(overlap);
@@ -43,7 +44,7 @@ public static class RestoreCommand
             if (ov < 0 || (t > 0 && ov > t / 2)) throw new UserInputException($"--tile-overlap must be between 0 and half the tile{(t > 0 ? $" ({t / 2})" : "")} (got {ov})");
             var tiling = new TileSettings(t, ov, MemoryBudget.Parse(p.GetValue(maxMemory)!));
             return Run(p, new Settings(p.GetValue(inputs)!, p.GetValue(output)!, p.GetValue(bits), p.GetValue(maxPixels), tiling,
-                p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard), CliCommon.ParsePrecision(p.GetValue(precision)!)), model);
+                p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard), CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(selfEnsemble)), model);
         });
         return cmd;
     }
@@ -80,7 +81,7 @@ public static class RestoreCommand
 
         modelOptions.ApplyThreads(p);
         using var model = modelOptions.Load(p, out var source);
-        var restorer = new Restorer(model, s.Precision);
+        var restorer = new Restorer(model, s.Precision) { SelfEnsemble = s.SelfEnsemble };
         Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}");
 
         int bad = 0, failed = 0, done = 0, skipped = 0, finished = 0;

@@ -17,6 +17,10 @@ public sealed class Restorer
 
     public bool ChannelsLast { get; }
 
+    /// <summary>Geometric self-ensemble (EDSR's "+", BasicSR's x8 test): run the 8 flips/rotations of the input and
+    /// average the outputs mapped back; 8× the time, for a small gain on most tasks.</summary>
+    public bool SelfEnsemble { get; init; }
+
     /// <summary>Prepares <paramref name="model"/> for inference: eval mode and, in place, the layout and precision asked for.</summary>
     public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32, bool channelsLast = true)
     {
@@ -30,6 +34,35 @@ public sealed class Restorer
 
     /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
     public Tensor Restore(Tensor input)
+    {
+        if (!SelfEnsemble) return RestoreOnce(input);
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        Tensor? sum = null;
+        for (int k = 0; k < 8; k++)
+        {
+            using var inner = NewDisposeScope();
+            var y = Dihedral(RestoreOnce(Dihedral(input, k, inverse: false)), k, inverse: true);
+            sum = sum is null ? y.contiguous().MoveToOuterDisposeScope() : sum.add_(y);
+        }
+        return sum!.div_(8).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Element k of the 8 flips/rotations of the image plane (k ≥ 4: mirrored, then k mod 4 quarter turns), or its inverse.</summary>
+    public static Tensor Dihedral(Tensor x, int k, bool inverse)
+    {
+        int turns = k % 4;
+        bool mirror = k >= 4;
+        if (!inverse)
+        {
+            var m = mirror ? x.flip(3) : x.alias();
+            return turns == 0 ? m : m.rot90(turns, (2, 3));
+        }
+        var r = turns == 0 ? x.alias() : x.rot90(-turns, (2, 3));
+        return mirror ? r.flip(3) : r;
+    }
+
+    Tensor RestoreOnce(Tensor input)
     {
         using var mode = inference_mode();
         using var scope = NewDisposeScope();

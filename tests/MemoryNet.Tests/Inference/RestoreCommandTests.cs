@@ -213,4 +213,36 @@ public class RestoreCommandTests
     [Fact]
     public void Side_path_sits_beside_the_output() =>
         Assert.Equal(Path.Combine("o", "x.side.png"), RestoreCommand.SidePath(Path.Combine("o", "x.png")));
+
+    [Fact]
+    public void Self_ensemble_output_mirrors_with_its_input()
+    {
+        var root = TestPaths.TempDir();
+        var img = Pattern(20, 12, 3);
+        var mirrored = new float[img.Pixels.Length];
+        for (int y = 0; y < 12; y++)
+            for (int x = 0; x < 20; x++)
+                for (int k = 0; k < 3; k++)
+                    mirrored[(y * 20 + x) * 3 + k] = img.Pixels[(y * 20 + 19 - x) * 3 + k];
+        ImageCodec.Write(img, Path.Combine(root, "a.png"));
+        ImageCodec.Write(new ImageData(20, 12, 3, 8, mirrored), Path.Combine(root, "m.png"));
+        Assert.Equal(0, Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "a1.png")).Item1);
+        Assert.Equal(0, Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "ae.png"), "--self-ensemble").Item1);
+        Assert.Equal(0, Restore(Path.Combine(root, "m.png"), "-o", Path.Combine(root, "me.png"), "--self-ensemble").Item1);
+        var (plain, ae, me) = (ImageCodec.Read(Path.Combine(root, "a1.png")), ImageCodec.Read(Path.Combine(root, "ae.png")), ImageCodec.Read(Path.Combine(root, "me.png")));
+        double worst = 0, changed = 0;
+        for (int y = 0; y < 12; y++)
+            for (int x = 0; x < 20; x++)
+                for (int k = 0; k < 3; k++)
+                {
+                    int i = (y * 20 + x) * 3 + k;
+                    worst = Math.Max(worst, Math.Abs(ae.Pixels[i] - me.Pixels[(y * 20 + 19 - x) * 3 + k]));
+                    changed = Math.Max(changed, Math.Abs(ae.Pixels[i] - plain.Pixels[i]));
+                }
+        Assert.True(worst <= 1.01 / 255, $"mirrored self-ensemble outputs differ by {worst * 255:0.00}/255");
+        Assert.True(changed > 1.5 / 255, "the self-ensemble gives the plain pass's output");
+        var (code, err) = Run("eval", "--pred", root, "--gt", root, "--protocol", "rgb", "--self-ensemble");
+        Assert.Equal(2, code);
+        Assert.Contains(err, l => l.Contains("--self-ensemble restores with a model"));
+    }
 }

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MemoryNet.Losses;
 
 /// <summary>The parts of one step's loss, as logged.</summary>
-public sealed record LossParts(double Total, double Charbonnier, double Edge, double Contrastive, double Recon);
+public sealed record LossParts(double Total, double Pixel, double Edge, double Contrastive, double Recon);
 
 /// <summary>
 /// The paper's objective over all three stage outputs: Σ_s [Charbonnier(X_s, Y) + λ_edge · Edge(X_s, Y)],
@@ -23,18 +23,18 @@ public sealed class RestorationLoss : IDisposable
     }
 
     /// <summary>Returns (pixel-loss sum, edge sum) over the stage outputs; the pixel loss is Charbonnier unless chosen otherwise.</summary>
-    public (Tensor Charbonnier, Tensor Edge) Compute(IReadOnlyList<Tensor> stages, Tensor target)
+    public (Tensor Pixel, Tensor Edge) Compute(IReadOnlyList<Tensor> stages, Tensor target)
     {
         using var scope = NewDisposeScope();
-        Tensor? ch = null, ed = null;
+        Tensor? px = null, ed = null;
         foreach (var s in stages)
         {
             var c = pixel(s, target);
             var e = edge.Compute(s, target);
-            ch = ch is null ? c : ch + c;
+            px = px is null ? c : px + c;
             ed = ed is null ? e : ed + e;
         }
-        return (ch!.MoveToOuterDisposeScope(), ed!.MoveToOuterDisposeScope());
+        return (px!.MoveToOuterDisposeScope(), ed!.MoveToOuterDisposeScope());
     }
 
     public void Dispose() => edge.Dispose();

@@ -165,7 +165,7 @@ public sealed class Trainer
                 var row = new JsonObject
                 {
                     ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch, ["loss"] = Math.Round(parts.Total, 6),
-                    [o.PixelLoss] = Math.Round(parts.Charbonnier, 6), ["edge"] = Math.Round(parts.Edge, 6),
+                    [o.PixelLoss] = Math.Round(parts.Pixel, 6), ["edge"] = Math.Round(parts.Edge, 6),
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
                     ["rss_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
                     ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount,

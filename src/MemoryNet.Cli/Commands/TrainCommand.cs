@@ -24,7 +24,7 @@ public static class TrainCommand
         ["epochs"] = "Epochs to train", ["steps"] = "Optimiser steps to train (instead of --epochs)",
         ["lr"] = "Initial learning rate", ["lr-min"] = "Final learning rate of the cosine schedule", ["warmup-epochs"] = "Linear warm-up epochs (at most a fifth of the run)",
         ["weight-decay"] = "Adam weight decay", ["edge-weight"] = "Weight of the edge (Laplacian) loss",
-        ["pixel-loss"] = "Per-pixel loss: charbonnier (the paper), l1, or l2 (mean squared error; a sparse degradation such as a shadow can leave an L1-type loss stuck at the identity)", ["contrastive-weight"] = "Weight of contrastive regularisation (0 = off)",
+        ["pixel-loss"] = "Per-pixel loss: charbonnier (the paper), l1, l2 (mean squared error; a sparse degradation such as a shadow can leave an L1-type loss stuck at the identity), or psnr (each image's negative PSNR, averaged: the metric itself, as in HINet/NAFNet)", ["contrastive-weight"] = "Weight of contrastive regularisation (0 = off)",
         ["contrastive-features"] = "Contrastive feature extractor: gradient-pyramid, or a torchvision VGG19 .pth", ["grad-clip"] = "Clip the gradient norm (0 = off)",
         ["ema"] = "EMA decay of weights (0 = off), e.g. 0.999", ["seed"] = "Seed of data order, crops and init", ["threads"] = "CPU threads for the network",
         ["workers"] = "Background data-loading workers", ["out"] = "Run folder", ["max-seconds"] = "Stop cleanly with a checkpoint after this many seconds",

@@ -138,6 +138,15 @@ public class LossTests
         Assert.Equal(0.125, PixelLosses.Get("l1")(x, y).item<float>(), 6);
         Assert.Equal(0.0625, PixelLosses.Get("l2")(x, y).item<float>(), 6);
         Assert.Equal(CharbonnierLoss.Compute(x, y).item<float>(), PixelLosses.Get("charbonnier")(x, y).item<float>(), 6);
+        // psnr: each image's own PSNR, then the mean: MSEs 0.0625 and 0.0025 give -12.04 and -26.02 dB
+        using var x2 = zeros(2, 3, 4, 4);
+        using var y2 = zeros(2, 3, 4, 4);
+        y2[0, .., 0, ..] = 0.5f;
+        y2[1] = 0.05f;
+        double expected = (10 * Math.Log10(0.0625 + 1e-8) + 10 * Math.Log10(0.0025 + 1e-8)) / 2;
+        Assert.Equal(expected, PixelLosses.Get("psnr")(x2, y2).item<float>(), 4);
+        // unlike L2 of the pooled batch (10·log10 of the pooled MSE 0.0325 is -14.9 dB)
+        Assert.NotEqual(10 * Math.Log10(PixelLosses.Get("l2")(x2, y2).item<float>()), expected, 1);
         // the loss sums its pixel term over the stage outputs
         using var loss = new RestorationLoss(0.05, "l2");
         var (pixel, _) = loss.Compute([x, x, y], y);
@@ -149,7 +158,7 @@ public class LossTests
     {
         var o = new MemoryNet.Training.TrainOptions { Synth = "shadow", Clean = "photos", Steps = 10, PixelLoss = "huber" };
         var e = Assert.Throws<UserInputException>(o.Validate);
-        Assert.Contains("--pixel-loss must be one of charbonnier, l1, l2 (got huber)", e.Message);
+        Assert.Contains("--pixel-loss must be one of charbonnier, l1, l2, psnr (got huber)", e.Message);
     }
 
     [Fact]

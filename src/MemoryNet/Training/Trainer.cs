@@ -276,7 +276,10 @@ public sealed class Trainer
             var x = tensor(PatchSampler.Cut(input, top, left, size, 0), [1, 3, size, size]);
             var y = tensor(PatchSampler.Cut(target, top, left, size, 0), [1, 3, size, size]);
             var restored = restorer.Restore(x);
-            var score = Metrics.ProtocolScorer.Score(protocol, item.Name, restored, y);
+            // protocols scored per region (istd-*) take the shadow mask of the same crop
+            var m = protocol.ShadowLab && item.Mask is not null
+                ? tensor(PatchSampler.Cut(ImageCodec.Read(item.Mask), top, left, size, 0), [1, 3, size, size]) : null;
+            var score = Metrics.ProtocolScorer.Score(protocol, item.Name, restored, y, m);
             sum += double.IsPositiveInfinity(score.Psnr) ? 100 : score.Psnr;
             n++;
         }

@@ -210,6 +210,34 @@ public class TrainerTests
     };
 
     [Fact]
+    public void ValidationOnAnIstdSetScoresWithItsMasks()
+    {
+        var root = TestPaths.TempDir();
+        var data = MakePairs(Path.Combine(root, "data"), 4);
+        var istd = Path.Combine(root, "istd");
+        foreach (var (from, to) in new[] { ("input", "train_A"), ("target", "train_C") })
+        {
+            Directory.CreateDirectory(Path.Combine(istd, to));
+            foreach (var f in Directory.GetFiles(Path.Combine(data, from))) File.Copy(f, Path.Combine(istd, to, Path.GetFileName(f)));
+        }
+        Directory.CreateDirectory(Path.Combine(istd, "train_B"));
+        var mask = new float[24 * 24 * 3];
+        for (int k = 0; k < mask.Length / 2; k++) mask[k] = 1f; // the top half in shadow
+        for (int i = 0; i < 4; i++) ImageCodec.Write(new ImageData(24, 24, 3, 8, mask), Path.Combine(istd, "train_B", $"{i}.png"));
+
+        var outDir = Path.Combine(root, "run");
+        var o = Options(data, outDir, 3);
+        o.Val = istd;
+        o.ValFormat = "istd";
+        o.ValProtocol = "istd-full";
+        var result = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(istd, DatasetLayout.Istd)).Run(false, null, _ => { }, default);
+        Assert.Equal(StopReason.Finished, result.Reason);
+        var val = RunLog.Read(Path.Combine(outDir, "log.jsonl")).Single(r => r["event"]?.GetValue<string>() == "val");
+        Assert.Equal("istd-full", val["protocol"]!.GetValue<string>());
+        Assert.InRange(val["psnr"]!.GetValue<double>(), 1, 99);
+    }
+
+    [Fact]
     public void ARunWritesItsFolderAndAResumeContinuesFromTheCheckpoint()
     {
         var root = TestPaths.TempDir();

@@ -23,27 +23,21 @@ public static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file" };
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
         var train = new Option<bool>("--train") { Description = "Time one optimiser step (Adam, Charbonnier + edge over the 3 stages) of the batch instead of inference" };
-        var layout = new Option<string>("--layout") { Description = "Activation layout: nhwc (channels-last, default) or nchw", DefaultValueFactory = _ => "nhwc" };
         var roofline = new Option<bool>("--roofline") { Description = "Time single 3x3 convolutions (channels-last, fp32 and bf16) and a large matrix product: the machine's reachable GFLOP/s" };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
-        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, layout, train, roofline }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, train, roofline }) cmd.Options.Add(o);
         cmd.SetAction(p => p.GetValue(roofline) ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : p.GetValue(train) ? RunTrain(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
-            CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(layout) switch
-            {
-                "nhwc" => true,
-                "nchw" => false,
-                var l => throw new UserInputException($"--layout must be nhwc or nchw (got {l})"),
-            }));
+            CliCommon.ParsePrecision(p.GetValue(precision)!)));
         return cmd;
     }
 
-    static int Run(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath, Precision precision, bool channelsLast)
+    static int Run(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath, Precision precision)
     {
         if (size < 8 || batch < 1 || iters < 1 || threads < 1) throw new UserInputException("--size ≥ 8, --batch ≥ 1, --iters ≥ 1 and --threads ≥ 1 are required");
         torch.set_num_threads(threads);
         torch.manual_seed(1234);
         using var model = new MemoryNetModel(spec);
-        var restorer = new Restorer(model, precision, channelsLast);
+        var restorer = new Restorer(model, precision);
         using var input = rand(batch, 3, size, size);
         var times = new List<double>();
         double rssAfterWarmup = 0;
@@ -62,7 +56,6 @@ public static class BenchCommand
         var result = new JsonObject
         {
             ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = precision.ToString().ToLowerInvariant(), ["threads"] = threads,
-            ["layout"] = channelsLast ? "nhwc" : "nchw",
             ["seconds_per_image"] = Math.Round(median, 4),
             ["megapixels_per_second"] = Math.Round(size * (double)size / 1e6 / median, 4),
             ["peak_rss_mb"] = Math.Round(peakMb, 1),
@@ -146,8 +139,8 @@ public static class BenchCommand
             foreach (int c in new[] { 40, 56, 64, 80 })
             {
                 using var scope = NewDisposeScope();
-                var x = ModelLayout.ToChannelsLast(rand(1, c, size, size).to(dt));
-                var w = ModelLayout.ToChannelsLast(rand(c, c, 3, 3).to(dt).mul_(0.01));
+                var x = ChannelsLast.Of(rand(1, c, size, size).to(dt));
+                var w = ChannelsLast.Of(rand(c, c, 3, 3).to(dt).mul_(0.01));
                 double sec = Median(() => { using var y = nn.functional.conv2d(x, w, padding: [1, 1]); });
                 Add($"conv3x3 {c}->{c} at {size}² (NHWC)", dt, 2.0 * c * c * 9 * size * size, sec);
             }

@@ -15,21 +15,20 @@ public sealed class Restorer
     public MemoryNetModel Model { get; }
     public Precision Precision { get; }
 
-    public bool ChannelsLast { get; }
-
     /// <summary>Geometric self-ensemble (EDSR's "+", BasicSR's x8 test): run the 8 flips/rotations of the input and
     /// average the outputs mapped back; 8× the time, for a small gain on most tasks.</summary>
     public bool SelfEnsemble { get; init; }
 
-    /// <summary>Prepares <paramref name="model"/> for inference: eval mode and, in place, the layout and precision asked for.</summary>
-    public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32, bool channelsLast = true)
+    /// <summary>Prepares <paramref name="model"/> for inference: eval mode and, in place, the precision asked for and
+    /// channels-last weights. <paramref name="prepareWeights"/> false leaves the weights as they are (validation during
+    /// training: the optimizer's state keeps the layout of the parameters it was made for).</summary>
+    public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32, bool prepareWeights = true)
     {
         Model = model;
         Precision = precision;
-        ChannelsLast = channelsLast;
         model.eval();
-        if (channelsLast || precision != Precision.Fp32)
-            ModelLayout.Apply(model, channelsLast, precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        if (prepareWeights) ModelLayout.Apply(model, precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        else if (precision != Precision.Fp32) throw new ArgumentException("bf16 needs the weights prepared", nameof(prepareWeights));
     }
 
     /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
@@ -67,8 +66,7 @@ public sealed class Restorer
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         long h = input.shape[2], w = input.shape[3];
-        var x = PadToMultiple(input.to(float32), 8);
-        if (ChannelsLast) x = ModelLayout.ToChannelsLast(x);
+        var x = ChannelsLast.Of(PadToMultiple(input.to(float32), 8));
         var outputs = Model.forward(x);
         var restored = outputs[0][.., .., ..(int)h, ..(int)w].to(float32).ClampK(0, 1).contiguous();
         return restored.MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using MemoryNet.Modules;
 using MemoryNet.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -86,13 +87,13 @@ public sealed class Vgg19Features : nn.Module, IFeatureExtractor
     static readonly int[] TapAfterConv = [0, 2, 4, 8, 12];            // relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
     static readonly double[] TapWeights = [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0];
     static readonly int[] PoolBefore = [2, 4, 8, 12];                  // max-pool before these convs
-    private readonly ModuleList<Conv2d> convs = new();
+    private readonly ModuleList<Conv> convs = new();
     private readonly Tensor mean, std;
 
     Vgg19Features() : base(nameof(Vgg19Features))
     {
         int inC = 3;
-        foreach (var c in Channels) { convs.Add(nn.Conv2d(inC, c, 3, padding: 1)); inC = c; }
+        foreach (var c in Channels) { convs.Add(new Conv(inC, c, 3, bias: true)); inC = c; }
         mean = tensor(new float[] { 0.485f, 0.456f, 0.406f }, [1, 3, 1, 1]);
         std = tensor(new float[] { 0.229f, 0.224f, 0.225f }, [1, 3, 1, 1]);
         RegisterComponents();
@@ -108,8 +109,8 @@ public sealed class Vgg19Features : nn.Module, IFeatureExtractor
             {
                 string w = $"features.{ConvIndices[i]}.weight", b = $"features.{ConvIndices[i]}.bias";
                 if (!sd.ContainsKey(w) || !sd.ContainsKey(b)) throw new UserInputException($"{path}: not a torchvision VGG19 state_dict (missing {w})");
-                vgg.convs[i].weight!.copy_(sd[w]);
-                vgg.convs[i].bias!.copy_(sd[b]);
+                vgg.convs[i].Weight.copy_(sd[w]);
+                vgg.convs[i].Bias!.copy_(sd[b]);
             }
         foreach (var p in vgg.parameters()) p.requires_grad = false;
         vgg.eval();

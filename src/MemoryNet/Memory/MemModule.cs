@@ -36,7 +36,7 @@ public sealed class MemModule : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        var rows = x.permute(0, 2, 3, 1).reshape(-1, c).to(float32); // cheap when x is channels-last
+        var rows = x.permute(0, 2, 3, 1).reshape(-1, c).to(memory.Items.dtype); // cheap when x is channels-last
         long n = rows.shape[0];
         Tensor sem, ins, part;
         if (is_grad_enabled() || n <= InferenceChunkRows) (sem, ins, part) = memory.forward(rows);

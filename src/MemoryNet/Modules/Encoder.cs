@@ -10,7 +10,7 @@ public sealed class Encoder : nn.Module
 {
     private readonly Sequential encoder_level1, encoder_level2, encoder_level3;
     private readonly DownSample down12, down23;
-    private readonly Conv2d? csff_enc1, csff_enc2, csff_enc3, csff_dec1, csff_dec2, csff_dec3;
+    private readonly Pointwise? csff_enc1, csff_enc2, csff_enc3, csff_dec1, csff_dec2, csff_dec3;
 
     public Encoder(ArchSpec spec, nn.Module<Tensor, Tensor> act, bool csff) : base(nameof(Encoder))
     {
@@ -22,12 +22,12 @@ public sealed class Encoder : nn.Module
         down23 = new DownSample(n + s, s);
         if (csff)
         {
-            csff_enc1 = nn.Conv2d(n, n, 1, bias: false);
-            csff_enc2 = nn.Conv2d(n + s, n + s, 1, bias: false);
-            csff_enc3 = nn.Conv2d(n + 2 * s, n + 2 * s, 1, bias: false);
-            csff_dec1 = nn.Conv2d(n, n, 1, bias: false);
-            csff_dec2 = nn.Conv2d(n + s, n + s, 1, bias: false);
-            csff_dec3 = nn.Conv2d(n + 2 * s, n + 2 * s, 1, bias: false);
+            csff_enc1 = new Pointwise(n, n);
+            csff_enc2 = new Pointwise(n + s, n + s);
+            csff_enc3 = new Pointwise(n + 2 * s, n + 2 * s);
+            csff_dec1 = new Pointwise(n, n);
+            csff_dec2 = new Pointwise(n + s, n + s);
+            csff_dec3 = new Pointwise(n + 2 * s, n + 2 * s);
         }
         RegisterComponents();
     }

@@ -8,8 +8,12 @@ namespace MemoryNet.Modules;
 public static class Layers
 {
     /// <summary>A "same" convolution (padding k/2), as the reference's conv().</summary>
-    public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, bool bias = false) =>
-        nn.Conv2d(inChannels, outChannels, kernelSize, padding: kernelSize / 2, bias: bias);
+    public static Conv Conv(long inChannels, long outChannels, long kernelSize, bool bias = false) =>
+        new(inChannels, outChannels, kernelSize, bias);
+
+    /// <summary><see cref="Conv"/>, or a <see cref="Pointwise"/> product for a 1×1 kernel.</summary>
+    public static nn.Module<Tensor, Tensor> ConvOrPointwise(long inChannels, long outChannels, long kernelSize, bool bias = false) =>
+        kernelSize == 1 ? new Pointwise(inChannels, outChannels, bias) : Conv(inChannels, outChannels, kernelSize, bias);
 
     /// <summary>A sequence of CABs named 0..n-1.</summary>
     public static Sequential Cabs(int count, long channels, ArchSpec spec, nn.Module<Tensor, Tensor> act) =>

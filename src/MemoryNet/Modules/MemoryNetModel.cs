@@ -22,7 +22,7 @@ public sealed class MemoryNetModel : nn.Module
     private readonly Decoder stage2_decoder;
     private readonly ORSNet stage3_orsnet;
     private readonly SAM sam12, sam23;
-    private readonly Conv2d concat12, concat23, tail;
+    private readonly Conv concat12, concat23, tail;
     // the paper's feature-level memories (Fig. 3): one per stage-2 U-Net level, absent from the reference
     private readonly MemModule? fmem_enc1, fmem_enc2, fmem_enc3, fmem_dec1, fmem_dec2, fmem_dec3;
 
@@ -106,8 +106,9 @@ public sealed class MemoryNetModel : nn.Module
         if (height % 8 != 0 || width % 8 != 0)
             throw new ArgumentException($"input {height}x{width}: height and width must be multiples of 8 (pad first)");
         long h2 = height / 2, w2 = width / 2;
+        x = ChannelsLast.Of(x); // see ChannelsLast: every convolution runs NHWC
         var (in1, in2, in3) = StageInputs(x);
-        var backbone = concat12.weight!.dtype; // bf16 inference: memory reads in fp32, backbone in bf16
+        var backbone = concat12.Weight.dtype; // bf16 inference: memory reads in fp32, backbone in bf16
         if (in1.dtype != backbone) { in1 = in1.to(backbone); in2 = in2.to(backbone); in3 = in3.to(backbone); }
 
         // Stage 1: four quadrants [left-top, right-top, left-bottom, right-bottom] as one batch

@@ -11,7 +11,7 @@ public sealed class ORSNet : nn.Module
     private readonly ORB orb1, orb2, orb3;
     private readonly UpSample up_enc1, up_dec1;
     private readonly Sequential up_enc2, up_dec2;
-    private readonly Conv2d conv_enc1, conv_enc2, conv_enc3, conv_dec1, conv_dec2, conv_dec3;
+    private readonly Pointwise conv_enc1, conv_enc2, conv_enc3, conv_dec1, conv_dec2, conv_dec3;
 
     public ORSNet(ArchSpec spec, nn.Module<Tensor, Tensor> act) : base(nameof(ORSNet))
     {
@@ -23,12 +23,12 @@ public sealed class ORSNet : nn.Module
         up_dec1 = new UpSample(n, s);
         up_enc2 = nn.Sequential(("0", new UpSample(n + s, s)), ("1", new UpSample(n, s)));
         up_dec2 = nn.Sequential(("0", new UpSample(n + s, s)), ("1", new UpSample(n, s)));
-        conv_enc1 = nn.Conv2d(n, width, 1, bias: false);
-        conv_enc2 = nn.Conv2d(n, width, 1, bias: false);
-        conv_enc3 = nn.Conv2d(n, width, 1, bias: false);
-        conv_dec1 = nn.Conv2d(n, width, 1, bias: false);
-        conv_dec2 = nn.Conv2d(n, width, 1, bias: false);
-        conv_dec3 = nn.Conv2d(n, width, 1, bias: false);
+        conv_enc1 = new Pointwise(n, width);
+        conv_enc2 = new Pointwise(n, width);
+        conv_enc3 = new Pointwise(n, width);
+        conv_dec1 = new Pointwise(n, width);
+        conv_dec2 = new Pointwise(n, width);
+        conv_dec3 = new Pointwise(n, width);
         RegisterComponents();
     }
 
@@ -53,7 +53,7 @@ public sealed class ORSNet : nn.Module
     }
 
     /// <summary>conv(up(t)), freeing the up-sampled intermediate.</summary>
-    static Tensor Project(Conv2d conv, nn.Module<Tensor, Tensor> up, Tensor t)
+    static Tensor Project(Pointwise conv, nn.Module<Tensor, Tensor> up, Tensor t)
     {
         using var u = up.forward(t);
         return conv.forward(u);

@@ -11,7 +11,7 @@ public sealed class DownSample : nn.Module<Tensor, Tensor>
 
     public DownSample(long inChannels, long sFactor) : base(nameof(DownSample))
     {
-        down = nn.Sequential(("0", new Rescale(0.5)), ("1", nn.Conv2d(inChannels, inChannels + sFactor, 1, bias: false)));
+        down = nn.Sequential(("0", new Rescale(0.5)), ("1", new Pointwise(inChannels, inChannels + sFactor)));
         RegisterComponents();
     }
 
@@ -25,7 +25,7 @@ public sealed class UpSample : nn.Module<Tensor, Tensor>
 
     public UpSample(long inChannels, long sFactor) : base(nameof(UpSample))
     {
-        up = nn.Sequential(("0", new Rescale(2.0)), ("1", nn.Conv2d(inChannels + sFactor, inChannels, 1, bias: false)));
+        up = nn.Sequential(("0", new Rescale(2.0)), ("1", new Pointwise(inChannels + sFactor, inChannels)));
         RegisterComponents();
     }
 
@@ -39,7 +39,7 @@ public sealed class SkipUpSample : nn.Module<Tensor, Tensor, Tensor>
 
     public SkipUpSample(long inChannels, long sFactor) : base(nameof(SkipUpSample))
     {
-        up = nn.Sequential(("0", new Rescale(2.0)), ("1", nn.Conv2d(inChannels + sFactor, inChannels, 1, bias: false)));
+        up = nn.Sequential(("0", new Rescale(2.0)), ("1", new Pointwise(inChannels + sFactor, inChannels)));
         RegisterComponents();
     }
 

@@ -7,13 +7,13 @@ namespace MemoryNet.Modules;
 /// <summary>Supervised attention module (1×1 convs): img = conv2(f) + x_img; out = conv1(f) ⊙ sigmoid(conv3(img)) + f.</summary>
 public sealed class SAM : nn.Module<Tensor, Tensor, (Tensor Features, Tensor Image)>
 {
-    private readonly Conv2d conv1, conv2, conv3;
+    private readonly nn.Module<Tensor, Tensor> conv1, conv2, conv3;
 
     public SAM(long nFeat, long kernelSize, bool bias) : base(nameof(SAM))
     {
-        conv1 = Layers.Conv(nFeat, nFeat, kernelSize, bias);
-        conv2 = Layers.Conv(nFeat, 3, kernelSize, bias);
-        conv3 = Layers.Conv(3, nFeat, kernelSize, bias);
+        conv1 = Layers.ConvOrPointwise(nFeat, nFeat, kernelSize, bias);
+        conv2 = Layers.ConvOrPointwise(nFeat, 3, kernelSize, bias);
+        conv3 = Layers.ConvOrPointwise(3, nFeat, kernelSize, bias);
         RegisterComponents();
     }
 

@@ -262,8 +262,7 @@ public sealed class Trainer
     {
         var protocol = Metrics.EvalProtocols.Get(o.ValProtocol);
         model.eval();
-        // the training model's layout is left alone (no channels-last rewrite of its weights mid-run)
-        var restorer = new Inference.Restorer(model, Inference.Precision.Fp32, channelsLast: false);
+        var restorer = new Inference.Restorer(model, Inference.Precision.Fp32, prepareWeights: false);
         double sum = 0;
         int n = 0;
         foreach (var item in val.Take(o.ValMax))

@@ -1,0 +1,36 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Modules;
+
+/// <summary>
+/// A k×k "same" convolution (padding k/2, stride 1; state_dict: weight (O, I, k, k)[, bias], initialised as
+/// nn.Conv2d is) that always runs channels-last: its input is given NHWC strides when it lacks them (an alias when it
+/// has them), which puts libtorch on oneDNN's channels-last kernels whatever the weight's layout (see
+/// <see cref="ChannelsLast"/> for why that matters).
+/// </summary>
+public sealed class Conv : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private readonly long padding;
+
+    public Conv(long inChannels, long outChannels, long kernelSize, bool bias = false) : base(nameof(Conv))
+    {
+        double bound = 1.0 / Math.Sqrt(inChannels * kernelSize * kernelSize); // nn.Conv2d's kaiming_uniform(a=√5) bound
+        weight = nn.Parameter(empty(outChannels, inChannels, kernelSize, kernelSize).uniform_(-bound, bound));
+        if (bias) this.bias = nn.Parameter(empty(outChannels).uniform_(-bound, bound));
+        padding = kernelSize / 2;
+        RegisterComponents();
+    }
+
+    public Parameter Weight => weight;
+    public Parameter? Bias => bias;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var input = ChannelsLast.Of(x);
+        return nn.functional.conv2d(input, weight, bias, padding: [padding, padding]);
+    }
+}

@@ -5,9 +5,9 @@ namespace MemoryNet.Memory;
 
 /// <summary>
 /// Applies the memory unit to every pixel: (B, C, H, W) → rows (B·H·W, C) → three (B, C, H, W) reads.
-/// Without gradients (inference) the rows go through in chunks of <see cref="InferenceChunkRows"/>: every read is
-/// row-wise, so the result is the same, and the (rows × items) addressing temporaries (about 4 KB per pixel for the
-/// 100-item memory) stay bounded instead of growing with the image.
+/// Without gradients (inference) an RGB memory reads through <see cref="FusedMemoryRead"/>; wider ones go through in
+/// chunks of <see cref="InferenceChunkRows"/>: every read is row-wise, so the result is the same, and the (rows × items)
+/// addressing temporaries (about 4 KB per pixel for the 100-item memory) stay bounded instead of growing with the image.
 /// </summary>
 public sealed class MemModule : nn.Module
 {
@@ -39,7 +39,8 @@ public sealed class MemModule : nn.Module
         var rows = x.permute(0, 2, 3, 1).reshape(-1, c).to(memory.Items.dtype); // cheap when x is channels-last
         long n = rows.shape[0];
         Tensor sem, ins, part;
-        if (is_grad_enabled() || n <= InferenceChunkRows) (sem, ins, part) = memory.forward(rows);
+        if (!is_grad_enabled() && FusedMemoryRead.Applies(rows)) (sem, ins, part) = memory.ForwardFused(rows);
+        else if (is_grad_enabled() || n <= InferenceChunkRows) (sem, ins, part) = memory.forward(rows);
         else
         {
             var sems = new List<Tensor>(); var inss = new List<Tensor>(); var parts = new List<Tensor>();

@@ -59,6 +59,16 @@ public sealed class MemoryUnit : nn.Module
         return gated.permute(0, 2, 1).mean([2]).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The same reads as <see cref="forward"/> through <see cref="FusedMemoryRead"/> (inference: no autograd).</summary>
+    public (Tensor Sem, Tensor Ins, Tensor Part) ForwardFused(Tensor q)
+    {
+        using var scope = NewDisposeScope();
+        var insProto = InstancePrototypes();
+        var semProto = SemanticPrototypes(insProto, reweight_layer_ins, numCls, pttNum, feaDim);
+        var (sem, ins, part) = FusedMemoryRead.Read(q, weight, insProto, semProto, get_num_threads());
+        return (sem.MoveToOuterDisposeScope(), ins.MoveToOuterDisposeScope(), part.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Rows q (N, C) → (semantic, instance, part) reads, each (N, C).</summary>
     public (Tensor Sem, Tensor Ins, Tensor Part) forward(Tensor q)
     {

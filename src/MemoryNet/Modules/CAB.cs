@@ -26,8 +26,9 @@ public sealed class CAB : nn.Module<Tensor, Tensor>
     {
         var res = body.forward(x);
         using var weights = CA.Weights(res);
-        // without autograd the body's output is ours to overwrite: no full-size temporaries for the tail
-        if (is_inference_mode_enabled() || !is_grad_enabled()) return res.mul_(weights).add_(x);
+        // without autograd: one pass for the tail (libtorch's bf16 mul_ then add_ take twice as long as addcmul)
+        if (is_inference_mode_enabled() || !is_grad_enabled())
+            using (res) return x.addcmul(res, weights, 1);
         using (res)
         {
             using var attended = res * weights;

@@ -25,10 +25,22 @@ public sealed class CALayer : nn.Module<Tensor, Tensor>
     public Tensor Weights(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var pooled = x.mean([2, 3]);
+        var pooled = Pool(x);
         var hidden = nn.functional.relu(nn.functional.linear(pooled, squeeze!.weight!.flatten(1), squeeze!.bias));
         var w = nn.functional.linear(hidden, excite!.weight!.flatten(1), excite!.bias).sigmoid_();
         return w.unsqueeze(-1).unsqueeze(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The mean over the pixels, (N, C). For a bf16 channels-last map it is a matrix product with a row of
+    /// ones (oneDNN accumulates the bf16 products in fp32), ~5× faster here than libtorch's bf16 mean.</summary>
+    static Tensor Pool(Tensor x)
+    {
+        if (x.dtype != ScalarType.BFloat16 || !ChannelsLast.Is(x)) return x.mean([2, 3]);
+        long n = x.shape[0], c = x.shape[1], pixels = x.shape[2] * x.shape[3];
+        using var rows = x.permute(0, 2, 3, 1).reshape(n, pixels, c);
+        using var ones = torch.ones(n, 1, pixels, dtype: ScalarType.BFloat16);
+        using var sum = ones.bmm(rows);
+        return sum.view(n, c).div_(pixels);
     }
 
     public override Tensor forward(Tensor x)

@@ -31,6 +31,7 @@ public sealed class Conv : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var input = ChannelsLast.Of(x);
+        if (Kernels.Winograd3x3.Applies(input, weight)) return Kernels.Winograd3x3.Forward(input, weight, bias, get_num_threads());
         return nn.functional.conv2d(input, weight, bias, padding: [padding, padding]);
     }
 }

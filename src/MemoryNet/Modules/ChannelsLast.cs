@@ -8,10 +8,13 @@ namespace MemoryNet.Modules;
 /// Every convolution of the network runs channels-last (NHWC strides). It is oneDNN's fast layout, and it is also a
 /// correctness requirement: the oneDNN 3.7.1 inside TorchSharp 0.107's libtorch returns wrong values (errors of order 1,
 /// NaN in bf16) for NCHW convolutions whose channel count is not a multiple of 16 (24, 40, 56, 60 and 72 measured;
-/// forward and backward) on AMD Zen 5 (EPYC, family 1Ah), while its channels-last kernels are right at every width.
-/// libtorch runs a convolution channels-last when its weight or its input is, so the model keeps its 4-D weights
-/// channels-last from construction on and converts its input on entry. TorchSharp has no memory_format argument:
-/// permute + contiguous + permute back makes the NHWC strides.
+/// forward and backward) on AMD Zen 5 (EPYC, family 1Ah), while its channels-last 3×3 kernels were right at every
+/// width tried (docs/performance.md). libtorch runs a convolution channels-last when its input or its weight is, so
+/// <see cref="Conv"/> gives its input NHWC strides (the model converts its input on entry, so this is an alias inside
+/// the network), training keeps plain NCHW parameters (the optimizer's state follows them), and inference gives the
+/// weights NHWC strides too (<see cref="Inference.ModelLayout"/>). 1×1 convolutions are matrix products
+/// (<see cref="Pointwise"/>). TorchSharp has no memory_format argument: permute + contiguous + permute back makes the
+/// NHWC strides.
 /// </summary>
 public static class ChannelsLast
 {

@@ -218,9 +218,8 @@ public static unsafe class Winograd3x3
                     }
                     else
                     {
-                        var z = Vector512<float>.Zero;
-                        d0 = Avx512F.MaskLoad(q, mask, z); d1 = Avx512F.MaskLoad(q + pix, mask, z); d2 = Avx512F.MaskLoad(q + 2 * pix, mask, z);
-                        d3 = Avx512F.MaskLoad(q + 3 * pix, mask, z); d4 = Avx512F.MaskLoad(q + 4 * pix, mask, z); d5 = Avx512F.MaskLoad(q + 5 * pix, mask, z);
+                        d0 = LoadPart(q, cnt, mask); d1 = LoadPart(q + pix, cnt, mask); d2 = LoadPart(q + 2 * pix, cnt, mask);
+                        d3 = LoadPart(q + 3 * pix, cnt, mask); d4 = LoadPart(q + 4 * pix, cnt, mask); d5 = LoadPart(q + 5 * pix, cnt, mask);
                     }
                 }
                 else
@@ -248,7 +247,18 @@ public static unsafe class Winograd3x3
     {
         if ((uint)yy >= (uint)s.H || (uint)xx >= (uint)s.W) return Vector512<float>.Zero;
         float* q = x + ((long)yy * s.W + xx) * s.Cin + c0;
-        return cnt == 16 ? Vector512.Load(q) : Avx512F.MaskLoad(q, mask, Vector512<float>.Zero);
+        return cnt == 16 ? Vector512.Load(q) : LoadPart(q, cnt, mask);
+    }
+
+    /// <summary>The first cnt floats at p, zeros after them, reading nothing beyond p + cnt (a masked load; element by
+    /// element where AVX-512 is missing, so that the kernel is right on any CPU though only used with AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> LoadPart(float* p, int cnt, Vector512<float> mask)
+    {
+        if (Avx512F.IsSupported) return Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
+        var v = Vector512<float>.Zero;
+        for (int i = 0; i < cnt; i++) v = v.WithElement(i, p[i]);
+        return v;
     }
 
     /// <summary>The six rows of Bᵀ applied to (d0 … d5).</summary>
@@ -306,7 +316,9 @@ public static unsafe class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* p, Vector512<float> v, int cnt, Vector512<float> mask)
     {
-        if (cnt == 16) v.Store(p); else Avx512F.MaskStore(p, mask, v);
+        if (cnt == 16) v.Store(p);
+        else if (Avx512F.IsSupported) Avx512F.MaskStore(p, mask, v);
+        else for (int i = 0; i < cnt; i++) p[i] = v.GetElement(i);
     }
 
     /// <summary>The four rows of Aᵀ applied to (m0 … m5).</summary>

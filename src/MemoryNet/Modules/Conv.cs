@@ -18,11 +18,18 @@ public sealed class Conv : nn.Module<Tensor, Tensor>
 
     public Conv(long inChannels, long outChannels, long kernelSize, bool bias = false) : base(nameof(Conv))
     {
-        double bound = 1.0 / Math.Sqrt(inChannels * kernelSize * kernelSize); // nn.Conv2d's kaiming_uniform(a=√5) bound
-        weight = nn.Parameter(empty(outChannels, inChannels, kernelSize, kernelSize).uniform_(-bound, bound));
-        if (bias) this.bias = nn.Parameter(empty(outChannels).uniform_(-bound, bound));
+        (weight, this.bias) = InitialParameters(inChannels, outChannels, kernelSize, bias);
         padding = kernelSize / 2;
         RegisterComponents();
+    }
+
+    /// <summary>Weight (O, I, k, k) and optional bias as nn.Conv2d initialises them: uniform in ±1/√(I·k²)
+    /// (kaiming_uniform with a = √5).</summary>
+    internal static (Parameter Weight, Parameter? Bias) InitialParameters(long inChannels, long outChannels, long kernelSize, bool bias)
+    {
+        double bound = 1.0 / Math.Sqrt(inChannels * kernelSize * kernelSize);
+        var w = nn.Parameter(empty(outChannels, inChannels, kernelSize, kernelSize).uniform_(-bound, bound));
+        return (w, bias ? nn.Parameter(empty(outChannels).uniform_(-bound, bound)) : null);
     }
 
     public Parameter Weight => weight;

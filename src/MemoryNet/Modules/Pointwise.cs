@@ -18,13 +18,9 @@ public sealed class Pointwise : nn.Module<Tensor, Tensor>
 
     public Pointwise(long inChannels, long outChannels, bool bias = false) : base(nameof(Pointwise))
     {
-        double bound = 1.0 / Math.Sqrt(inChannels); // nn.Conv2d's kaiming_uniform(a=√5) bound for a 1×1 kernel
-        weight = nn.Parameter(empty(outChannels, inChannels, 1, 1).uniform_(-bound, bound));
-        if (bias) this.bias = nn.Parameter(empty(outChannels).uniform_(-bound, bound));
+        (weight, this.bias) = Conv.InitialParameters(inChannels, outChannels, 1, bias);
         RegisterComponents();
     }
-
-    public Parameter Weight => weight;
 
     public override Tensor forward(Tensor x)
     {

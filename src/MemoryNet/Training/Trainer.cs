@@ -68,7 +68,7 @@ public sealed class Trainer
         if (ema is not null)
         {
             if (resume && File.Exists(run.Ema)) LoadInto(ema, run.Ema);
-            else CopyWeights(model, ema);
+            else StateDict.CopyParameters(model, ema);
         }
 
         using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
@@ -232,14 +232,6 @@ public sealed class Trainer
         using var ckpt = ModelFile.Read(path);
         ModelFile.Apply(model, ckpt, model.Spec);
         return model;
-    }
-
-    static void CopyWeights(MemoryNetModel from, MemoryNetModel to)
-    {
-        using var _ = no_grad();
-        var src = StateDict.UniqueParameters(from);
-        var dst = StateDict.UniqueParameters(to);
-        for (int i = 0; i < src.Count; i++) dst[i].copy_(src[i]);
     }
 
     static void UpdateEma(MemoryNetModel ema, MemoryNetModel model, double decay)

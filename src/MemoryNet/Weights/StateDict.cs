@@ -32,4 +32,14 @@ public static class StateDict
         var seen = new HashSet<IntPtr>();
         return module.parameters().Where(p => seen.Add(p.Handle)).ToList();
     }
+
+    /// <summary>Copies every parameter of <paramref name="from"/> into the same parameter of <paramref name="to"/>, a
+    /// module of the same architecture (values converted to the target's type and layout).</summary>
+    public static void CopyParameters(nn.Module from, nn.Module to)
+    {
+        using var _ = torch.no_grad();
+        var src = UniqueParameters(from);
+        var dst = UniqueParameters(to);
+        for (int i = 0; i < src.Count; i++) dst[i].copy_(src[i]);
+    }
 }

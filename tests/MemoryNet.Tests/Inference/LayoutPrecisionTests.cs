@@ -41,12 +41,7 @@ public class LayoutPrecisionTests
         var spec = new ArchSpec("custom", n, s, o, 1, branches);
         using var model = new MemoryNetModel(spec);
         using var reference = new MemoryNetModel(spec);
-        using (no_grad())
-        {
-            var src = StateDict.UniqueParameters(model);
-            var dst = StateDict.UniqueParameters(reference);
-            for (int i = 0; i < src.Count; i++) dst[i].copy_(src[i]);
-        }
+        StateDict.CopyParameters(model, reference);
         reference.to(float64);
         model.train(); reference.train();
         using var x = rand(2, 3, 32, 40); // NCHW input, as the trainer's batches are

@@ -61,12 +61,7 @@ public class Winograd3x3Tests
         var spec = new ArchSpec("custom", 40, 20, 16, 1, 3);
         using var model = new MemoryNetModel(spec);
         using var reference = new MemoryNetModel(spec);
-        using (no_grad())
-        {
-            var src = MemoryNet.Weights.StateDict.UniqueParameters(model);
-            var dst = MemoryNet.Weights.StateDict.UniqueParameters(reference);
-            for (int i = 0; i < src.Count; i++) dst[i].copy_(src[i]);
-        }
+        MemoryNet.Weights.StateDict.CopyParameters(model, reference);
         reference.to(float64).eval();
         using var x = rand(1, 3, 128, 128);
         using var restored = new MemoryNet.Inference.Restorer(model).Restore(x);

@@ -58,7 +58,7 @@ public static unsafe class Winograd3x3
     {
         TransformWeights(weight, cin, cout, coutP, u);
         Array.Clear(b, 0, coutP); // zero-padded to whole vectors
-        if (bias is not null) { using var bc = bias.detach().contiguous(); bc.data<float>().CopyTo(b, 0, 0); }
+        if (bias is not null) { using var bc = bias.detach().contiguous(); MemoryMarshal.Cast<byte, float>(bc.bytes).CopyTo(b); }
         using var nhwc = empty(n, h, w, cout);
         var y = nhwc.permute(0, 3, 1, 2); // holds the storage itself: the NHWC handle must not outlive this call
         float* xp = Data(x), yp = Data(y);
@@ -118,31 +118,48 @@ public static unsafe class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void TransformWeights(Tensor weight, int cin, int cout, int coutP, float[] u)
     {
-        using var wc = weight.detach().contiguous();
-        var g = wc.data<float>().ToArray();
-        Array.Clear(u, 0, P * cin * coutP);
-        Span<float> gg = stackalloc float[18];
-        for (int co = 0; co < cout; co++)
-            for (int ci = 0; ci < cin; ci++)
+        // (Cin, 3, 3, Cout): 16 output channels of one tap are adjacent, and U's rows are along the output channels
+        using var wt = weight.detach().permute(1, 2, 3, 0).contiguous();
+        ReadOnlySpan<float> g = MemoryMarshal.Cast<byte, float>(wt.bytes); // the tensor's own memory
+        Span<float> lanes = stackalloc float[16];
+        var tap = new Vector512<float>[9];
+        var gg = new Vector512<float>[18];
+        for (int ci = 0; ci < cin; ci++)
+            for (int co = 0; co < coutP; co += 16)
             {
-                int o = (co * cin + ci) * 9;
-                for (int c = 0; c < 3; c++) // G g: rows of G applied down each column of g
+                int cnt = Math.Min(16, cout - co); // U's padding channels come out zero
+                for (int k = 0; k < 9; k++)
                 {
-                    float g0 = g[o + c], g1 = g[o + 3 + c], g2 = g[o + 6 + c];
-                    gg[0 * 3 + c] = g0 / 4;
-                    gg[1 * 3 + c] = -(g0 + g1 + g2) / 6;
-                    gg[2 * 3 + c] = -(g0 - g1 + g2) / 6;
-                    gg[3 * 3 + c] = g0 / 24 + g1 / 12 + g2 / 6;
-                    gg[4 * 3 + c] = g0 / 24 - g1 / 12 + g2 / 6;
-                    gg[5 * 3 + c] = g2;
+                    lanes.Clear();
+                    g.Slice((ci * 9 + k) * cout + co, cnt).CopyTo(lanes);
+                    tap[k] = Vector512.Create<float>(lanes);
                 }
-                for (int r = 0; r < In; r++) // (G g) Gᵀ: the same rows across each row of G g
+                for (int c = 0; c < 3; c++) // G g: G down each column of g
+                    ApplyG(tap[c], tap[3 + c], tap[6 + c], out gg[c], out gg[3 + c], out gg[6 + c], out gg[9 + c], out gg[12 + c], out gg[15 + c]);
+                for (int r = 0; r < In; r++) // (G g) Gᵀ: G across each row of G g
                 {
-                    float g0 = gg[r * 3], g1 = gg[r * 3 + 1], g2 = gg[r * 3 + 2];
-                    Span<float> row = [g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6, g0 / 24 - g1 / 12 + g2 / 6, g2];
-                    for (int c = 0; c < In; c++) u[((r * In + c) * cin + ci) * coutP + co] = row[c];
+                    ApplyG(gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2], out var e0, out var e1, out var e2, out var e3, out var e4, out var e5);
+                    int at = (r * In * cin + ci) * coutP + co, step = cin * coutP; // p = 6r + c
+                    e0.CopyTo(u, at); e1.CopyTo(u, at + step); e2.CopyTo(u, at + 2 * step);
+                    e3.CopyTo(u, at + 3 * step); e4.CopyTo(u, at + 4 * step); e5.CopyTo(u, at + 5 * step);
                 }
             }
+    }
+
+    /// <summary>The six rows of G applied to (g0, g1, g2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void ApplyG(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2,
+        out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3, out Vector512<float> e4, out Vector512<float> e5)
+    {
+        var sixth = Vector512.Create(1f / 6);
+        var outer = g0 * Vector512.Create(1f / 24) + g2 * sixth;
+        var middle = g1 * Vector512.Create(1f / 12);
+        e0 = g0 * Vector512.Create(1f / 4);
+        e1 = -(g0 + g1 + g2) * sixth;
+        e2 = -(g0 - g1 + g2) * sixth;
+        e3 = outer + middle;
+        e4 = outer - middle;
+        e5 = g2;
     }
 
     /// <summary>One row of 4×4 output tiles of one image, in blocks of <see cref="BlockTiles"/> tiles.</summary>

@@ -5,6 +5,9 @@ namespace MemoryNet.Modules;
 /// (3 = the reference MemoryNet, 0 = plain MPRNet; 1 = stage 3 only, 2 = stages 2 and 3).
 /// <see cref="FeatureMemory"/> adds the paper's feature-level memories (Fig. 3) to the stage-2 U-Net:
 /// "none" (the reference), "encoder", "decoder" or "both" (see <see cref="MemoryNetModel"/>).
+/// <see cref="Head"/> is what the last convolution predicts: "residual" (the reference: stage 3 = input + tail) or
+/// "affine" (a per-pixel gain and offset: stage 3 = input ⊙ (1 + g) + b, tail = [g, b], 6 channels), the form of an
+/// illumination change such as a shadow, so the texture under a shadow is rescaled rather than redrawn.
 /// </summary>
 public sealed record ArchSpec(
     string Name,
@@ -18,8 +21,11 @@ public sealed record ArchSpec(
     int PartNum = 5,
     int Reduction = 4,
     int KernelSize = 3,
-    string FeatureMemory = "none")
+    string FeatureMemory = "none",
+    string Head = "residual")
 {
+    public bool AffineHead => Head == "affine";
+    public static readonly string[] HeadModes = ["residual", "affine"];
     public bool HasMemory => MemoryBranches > 0;
     public bool EncoderFeatureMemory => FeatureMemory is "encoder" or "both";
     public bool DecoderFeatureMemory => FeatureMemory is "decoder" or "both";
@@ -44,5 +50,5 @@ public sealed record ArchSpec(
 
     public string Describe() =>
         $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, num_cab {NumCab}, memory branches {MemoryBranches}" +
-        (FeatureMemory == "none" ? ")" : $", feature memory {FeatureMemory})");
+        (FeatureMemory == "none" ? "" : $", feature memory {FeatureMemory}") + (AffineHead ? ", affine head)" : ")");
 }

@@ -47,7 +47,7 @@ public sealed class MemoryNetModel : nn.Module
         sam23 = new SAM(n, 1, false);
         concat12 = Layers.Conv(2 * n, n, k);
         concat23 = Layers.Conv(2 * n, n + o, k);
-        tail = Layers.Conv(n + o, 3, k);
+        tail = Layers.Conv(n + o, spec.AffineHead ? 6 : 3, k);
         long s = spec.ScaleUnetFeats;
         MemModule Mem(long width) => new(spec.PttNum, spec.NumCls, spec.PartNum, (int)width);
         if (spec.EncoderFeatureMemory) { fmem_enc1 = Mem(n); fmem_enc2 = Mem(n + s); fmem_enc3 = Mem(n + 2 * s); }
@@ -146,7 +146,9 @@ public sealed class MemoryNetModel : nn.Module
         DisposeAll([shallow3, joined23, sam23Feats]);
         var orsnet = stage3_orsnet.forward(x3, feat2, res2);
         x3.Dispose();
-        var stage3 = tail.forward(orsnet) + in3;
+        var t = tail.forward(orsnet);
+        // affine head: input ⊙ (1 + g) + b = (input + b) + input ⊙ g
+        var stage3 = Spec.AffineHead ? (in3 + t[.., 3..]).addcmul(in3, t[.., ..3], 1) : t + in3;
 
         Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
         return (stages, recon?.MoveToOuterDisposeScope());

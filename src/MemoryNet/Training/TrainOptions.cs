@@ -19,6 +19,8 @@ public sealed class TrainOptions
     public int? MemoryBranches { get; set; }
     /// <summary>Feature-level memories in the stage-2 U-Net: none, encoder, decoder, both.</summary>
     public string? FeatureMemory { get; set; }
+    /// <summary>What the last convolution predicts: residual (the reference) or affine (per-pixel gain and offset).</summary>
+    public string? Head { get; set; }
     /// <summary>Weight α of the feature-memory reconstruction loss.</summary>
     public double ReconWeight { get; set; } = 0.1;
     /// <summary>Phase 1 of two-phase training: this many first steps fit the input memory to clean images only.</summary>
@@ -86,6 +88,8 @@ public sealed class TrainOptions
         if (Lr <= 0 || LrMin < 0 || LrMin > Lr) throw new UserInputException($"need 0 ≤ --lr-min ≤ --lr and --lr > 0 (got {LrMin}, {Lr})");
         if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
         if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
+        if (Head is not null && !Modules.ArchSpec.HeadModes.Contains(Head))
+            throw new UserInputException($"--head must be one of {string.Join(", ", Modules.ArchSpec.HeadModes)} (got {Head})");
         if (FeatureMemory is not null && !Modules.ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))
             throw new UserInputException($"--feature-memory must be one of {string.Join(", ", Modules.ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
         if (!Losses.PixelLosses.Names.Contains(PixelLoss))

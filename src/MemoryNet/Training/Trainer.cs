@@ -43,6 +43,7 @@ public sealed class Trainer
         var spec = ArchSpec.FromName(o.Arch);
         if (o.MemoryBranches is int b && b != spec.MemoryBranches) spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
         if (o.FeatureMemory is string f && f != spec.FeatureMemory) spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
+        if (o.Head is string h && h != spec.Head) spec = spec with { Name = $"{spec.Name}-{h}", Head = h };
         if (o.MemoryPretrainSteps > 0 && !spec.HasMemory) throw new UserInputException("--memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
         return spec;
     }
@@ -222,7 +223,7 @@ public sealed class Trainer
         if (o.Init is not null)
         {
             using var ckpt = ModelFile.Read(o.Init);
-            ModelFile.Apply(model, ckpt, spec);
+            ModelFile.Apply(model, spec.AffineHead ? ModelFile.WithAffineTail(ckpt) : ckpt, spec);
         }
         return model;
     }

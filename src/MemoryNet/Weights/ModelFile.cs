@@ -84,7 +84,7 @@ public static partial class ModelFile
         int I(string k, int d) => o[k]?.GetValue<int>() ?? d;
         return new ArchSpec(o["name"]?.GetValue<string>() ?? "custom", I("n_feat", 40), I("scale_unetfeats", 20), I("scale_orsnetfeats", 16),
             I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5), I("reduction", 4), I("kernel_size", 3),
-            o["feature_memory"]?.GetValue<string>() ?? "none");
+            o["feature_memory"]?.GetValue<string>() ?? "none", o["head"]?.GetValue<string>() ?? "residual");
     }
 
     public static string ArchJson(ArchSpec s) => new JsonObject
@@ -92,6 +92,7 @@ public static partial class ModelFile
         ["name"] = s.Name, ["n_feat"] = s.NFeat, ["scale_unetfeats"] = s.ScaleUnetFeats, ["scale_orsnetfeats"] = s.ScaleOrsnetFeats,
         ["num_cab"] = s.NumCab, ["memory_branches"] = s.MemoryBranches, ["ptt_num"] = s.PttNum, ["num_cls"] = s.NumCls,
         ["part_num"] = s.PartNum, ["reduction"] = s.Reduction, ["kernel_size"] = s.KernelSize, ["feature_memory"] = s.FeatureMemory,
+        ["head"] = s.Head,
     }.ToJsonString();
 
     [GeneratedRegex(@"^stage3_orsnet\.orb1\.body\.(\d+)\.CA\.conv_du\.0\.weight$")]
@@ -120,6 +121,7 @@ public static partial class ModelFile
         else spec = new ArchSpec("custom", n, s, o, numCab, 0, Reduction: reduction, KernelSize: k);
         bool enc = sd.ContainsKey("fmem_enc1.memory.weight"), dec = sd.ContainsKey("fmem_dec1.memory.weight");
         spec = spec with { FeatureMemory = enc && dec ? "both" : enc ? "encoder" : dec ? "decoder" : "none" };
+        if (Dim("tail.weight", 0) == 6) spec = spec with { Head = "affine" };
         return spec.Canonical();
     }
 
@@ -169,6 +171,19 @@ public static partial class ModelFile
         using (no_grad())
             foreach (var (key, target) in entries)
                 target.copy_(file[key].to(target.dtype));
+    }
+
+    /// <summary>
+    /// A residual checkpoint as the equivalent affine-head one (see <see cref="ArchSpec.Head"/>): gain rows zero,
+    /// offset rows the residual, so fine-tuning starts from the same outputs. Affine checkpoints come back unchanged.
+    /// </summary>
+    public static Checkpoint WithAffineTail(Checkpoint ckpt)
+    {
+        if (!ckpt.ByName().TryGetValue("tail.weight", out var w) || w.shape[0] != 3) return ckpt;
+        var tensors = ckpt.Tensors.Select(kv => kv.Key is "tail.weight" or "tail.bias"
+            ? new KeyValuePair<string, Tensor>(kv.Key, cat([zeros_like(kv.Value), kv.Value], 0))
+            : kv).ToList();
+        return ckpt with { Tensors = tensors };
     }
 
     static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";

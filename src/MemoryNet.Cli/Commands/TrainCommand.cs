@@ -30,7 +30,8 @@ public static class TrainCommand
         ["workers"] = "Background data-loading workers", ["out"] = "Run folder", ["max-seconds"] = "Stop cleanly with a checkpoint after this many seconds",
         ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: rain, heavy-rain, raindrop, shadow, blur",
         ["clean"] = "Clean photos for --synth",
-        ["synth-size"] = "Scene size for --synth: photos are scaled and degraded as `synth --size N` would, patches cut from that", ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
+        ["synth-size"] = "Scene size for --synth: photos are scaled and degraded as `synth --size N` would, patches cut from that", ["synth-zoom"] = "Scale augmentation for --synth: scenes cut at a random scale with up to Z times the detail of the --synth-size scale (more distinct scenes from few photos; 1 = off)",
+        ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
         ["save-every"] = "Checkpoint every N steps", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
     };
 

@@ -14,23 +14,27 @@ public sealed class SynthSource : ISampleSource
     private readonly Dictionary<int, List<SynthDataset.Photo>> photosBySize = [];
 
     private readonly int sceneSize;
+    private readonly double zoom;
 
-    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize)
+    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize, double zoom)
     {
-        this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; Count = photoCount * 8;
+        this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; Count = photoCount * 8;
     }
 
     public int Count { get; }
 
     /// <param name="sceneSize">Photos are scaled and degraded as for `synth --size sceneSize`; training patches are cut
     /// from that degraded scene, so rain, drops, penumbrae and blur have the scale of a test set made at that size.</param>
-    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256)
+    /// <param name="zoom">Scale augmentation: photos are kept with up to this many times the detail of the scene scale, and
+    /// each scene is a window of 1–zoom times the scene's width (log-uniform) brought down to it (area resampling).</param>
+    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1)
     {
+        if (zoom < 1) throw new UserInputException($"--synth-zoom must be at least 1 (got {zoom})");
         if (sceneSize < 8) throw new UserInputException($"--synth-size must be at least 8 (got {sceneSize})");
         var k = Degradations.Parse(kind);
         int photos = SynthDataset.ListImages(cleanDir).Count;
         if (photos == 0) throw new UserInputException($"{cleanDir}: no clean photos (PNG, JPEG, BMP, WebP)");
-        return new SynthSource(k, cleanDir, photos, sceneSize);
+        return new SynthSource(k, cleanDir, photos, sceneSize, zoom);
     }
 
     List<SynthDataset.Photo> Photos(int size)
@@ -40,7 +44,7 @@ public sealed class SynthSource : ISampleSource
             if (!photosBySize.TryGetValue(size, out var list))
             {
                 var warnings = new List<string>();
-                photosBySize[size] = list = SynthDataset.LoadPhotos(dir, kind, size, 1, warnings);
+                photosBySize[size] = list = SynthDataset.LoadPhotos(dir, kind, size, 1, warnings, zoom);
                 foreach (var w in warnings) Console.Error.WriteLine($"warning: {w}");
             }
             return list;
@@ -53,8 +57,16 @@ public sealed class SynthSource : ISampleSource
         var photos = Photos(scene);
         var photo = photos[index % photos.Count];
         int m = Degradations.Margin(kind), cw = scene + 2 * m;
-        int x = rng.Int(0, photo.Image.Width - cw + 1), y = rng.Int(0, photo.Image.Height - cw + 1);
-        var pair = Degradations.Apply(kind, photo.Image.Crop(x, y, cw, cw), rng);
+        int window = cw;
+        if (zoom > 1)
+        {
+            int largest = Math.Min(photo.Image.Width, photo.Image.Height);
+            window = Math.Clamp((int)Math.Round(cw * Math.Exp(rng.Uniform(0, Math.Log(zoom)))), cw, Math.Max(cw, largest));
+        }
+        int x = rng.Int(0, photo.Image.Width - window + 1), y = rng.Int(0, photo.Image.Height - window + 1);
+        var clean = photo.Image.Crop(x, y, window, window);
+        if (window != cw) clean = ImageOps.ResizeArea(clean, cw, cw);
+        var pair = Degradations.Apply(kind, clean, rng);
         int px = rng.Int(0, scene - patchSize + 1), py = rng.Int(0, scene - patchSize + 1);
         int mode = rng.Int(0, 8);
         return new Patch(

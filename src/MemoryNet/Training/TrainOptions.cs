@@ -52,6 +52,9 @@ public sealed class TrainOptions
     public string? Synth { get; set; }
     public string? Clean { get; set; }
     public int SynthSize { get; set; } = 256;
+    /// <summary>Scale augmentation for --synth: each scene is cut from the photo at a random scale with up to this many
+    /// times the detail of the `synth --size` scale (log-uniform), then brought to the scene size. 1 = off.</summary>
+    public double SynthZoom { get; set; } = 1;
     public int LogEvery { get; set; } = 10;
     public int ValEvery { get; set; } = 500;
     public int SaveEvery { get; set; } = 200;
@@ -88,6 +91,7 @@ public sealed class TrainOptions
         if (Lr <= 0 || LrMin < 0 || LrMin > Lr) throw new UserInputException($"need 0 ≤ --lr-min ≤ --lr and --lr > 0 (got {LrMin}, {Lr})");
         if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
         if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
+        if (SynthZoom is < 1 or > 8) throw new UserInputException($"--synth-zoom must be between 1 and 8 (got {SynthZoom})");
         if (Head is not null && !Modules.ArchSpec.HeadModes.Contains(Head))
             throw new UserInputException($"--head must be one of {string.Join(", ", Modules.ArchSpec.HeadModes)} (got {Head})");
         if (FeatureMemory is not null && !Modules.ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))

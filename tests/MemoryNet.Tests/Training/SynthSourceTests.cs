@@ -46,6 +46,34 @@ public class SynthSourceTests
         Assert.Contains("usable", ex.Message);
     }
 
+    /// <summary>A horizontal ramp 0→1 across the photo: a scene's clean range (max − min) is the fraction of the photo's
+    /// width its window spans, whatever dihedral transform the patch got.</summary>
+    [Fact]
+    public void Synth_zoom_cuts_scenes_at_random_scales_with_more_detail()
+    {
+        var dir = TestPaths.TempDir();
+        int size = 256;
+        var px = new float[size * size * 3];
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                for (int c = 0; c < 3; c++) px[(y * size + x) * 3 + c] = x / (float)(size - 1);
+        ImageCodec.Write(new ImageData(size, size, 3, 8, px), Path.Combine(dir, "ramp.png"));
+        double[] Ranges(double zoom)
+        {
+            var src = SynthSource.Create("shadow", dir, sceneSize: 32, zoom: zoom);
+            return Enumerable.Range(0, 24).Select(i => src.Make(0, 32, SynthRng.ForItem(5, i)).Target)
+                .Select(t => (double)(t.Max() - t.Min())).ToArray();
+        }
+        // zoom 1: the photo is kept at 1.75 × 32 = 56 px, every scene spans 32/56 of it
+        Assert.All(Ranges(1), r => Assert.InRange(r, 0.52, 0.6));
+        // zoom 4: kept at 224 px; windows of 32–128 px span 0.14–0.57 of it, spread over that interval
+        var zoomed = Ranges(4);
+        Assert.All(zoomed, r => Assert.InRange(r, 0.12, 0.6));
+        Assert.True(zoomed.Min() < 0.25 && zoomed.Max() > 0.4, string.Join(", ", zoomed.Select(r => r.ToString("F2"))));
+        var again = SynthSource.Create("shadow", dir, sceneSize: 32, zoom: 4).Make(0, 32, SynthRng.ForItem(5, 3));
+        Assert.Equal(again.Input, SynthSource.Create("shadow", dir, sceneSize: 32, zoom: 4).Make(0, 32, SynthRng.ForItem(5, 3)).Input);
+    }
+
     [Fact]
     public void A_scene_size_below_8_is_refused()
     {

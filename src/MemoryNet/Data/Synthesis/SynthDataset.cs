@@ -57,7 +57,8 @@ public static class SynthDataset
     }
 
     /// <summary>Reads and reduces the photos; unusable ones (too small, unreadable) become warnings.</summary>
-    public static List<Photo> LoadPhotos(string dir, DegradationKind kind, int size, int threads, List<string> warnings)
+    /// <param name="detail">Keep this many times the detail of the `--size` scale (short side up to 1.75·size·detail; never enlarged).</param>
+    public static List<Photo> LoadPhotos(string dir, DegradationKind kind, int size, int threads, List<string> warnings, double detail = 1)
     {
         var files = ListImages(dir);
         if (files.Count == 0) throw new UserInputException($"{dir}: no images found (PNG, JPEG, BMP or WebP)");
@@ -65,7 +66,7 @@ public static class SynthDataset
         string needWhy = Degradations.Margin(kind) > 0
             ? $"{need} px needed (--size {size} + 2x{Degradations.Margin(kind)} px blur border)"
             : $"--size {size}";
-        int target = Math.Max((int)Math.Round(ScaleFactor * size), need);
+        int target = Math.Max((int)Math.Round(ScaleFactor * size * detail), need);
         var photos = new Photo?[files.Count];
         var warn = new string?[files.Count];
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>

@@ -275,6 +275,31 @@ public class TrainerTests
     }
 
     [Fact]
+    public void AnAffineHeadRunFineTunesFromAResidualCheckpointAndSavesAnAffineModel()
+    {
+        var root = TestPaths.TempDir();
+        var data = MakePairs(Path.Combine(root, "data"), 4);
+        var residual = Options(data, Path.Combine(root, "residual"), 2);
+        new Trainer(residual, SampleSources.ForTraining(residual), null).Run(false, null, _ => { }, default);
+        var o = Options(data, Path.Combine(root, "affine"), 2);
+        o.Head = "affine";
+        o.Init = Path.Combine(root, "residual", "latest.safetensors");
+        var result = new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
+        Assert.Equal(StopReason.Finished, result.Reason);
+        using var model = ModelFile.Load(Path.Combine(root, "affine", "latest.safetensors"));
+        Assert.Equal("affine", model.Spec.Head);
+        Assert.Equal("memorynet-s-affine", model.Spec.Name);
+        // the offset rows started as the residual tail and the gain rows at zero; two steps moved both a little
+        using var init = ModelFile.Read(o.Init);
+        var tail = StateDict.Entries(model).Single(e => e.Key == "tail.weight").Value;
+        var start = init.ByName()["tail.weight"];
+        Assert.True((tail[3..] - start).abs().max().item<float>() < 0.05);
+        Assert.True(tail[..3].abs().max().item<float>() is > 0 and < 0.05f);
+        o.Head = "linear";
+        Assert.Contains("--head", Assert.Throws<UserInputException>(() => o.Validate()).Message);
+    }
+
+    [Fact]
     public void TheConfigFileUsesTheFlagNamesAndRoundTrips()
     {
         var o = new TrainOptions { Data = "d", WarmupEpochs = 1.5, Steps = 80, MemoryBranches = 2 };

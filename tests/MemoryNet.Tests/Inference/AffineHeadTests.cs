@@ -17,17 +17,26 @@ public class AffineHeadTests
         return ModelFile.Read(path);
     }
 
+    /// <summary>A random residual network and an affine-head one loaded from its weights, the tail widened by <paramref name="widen"/>.</summary>
+    static (MemoryNetModel Residual, MemoryNetModel Affine) ResidualAndAffine(int seed, Func<Checkpoint, Checkpoint> widen)
+    {
+        torch.manual_seed(seed);
+        var residual = new MemoryNetModel(Small);
+        using var ckpt = Saved(residual, "residual.safetensors");
+        var spec = Small with { Head = "affine" };
+        var affine = new MemoryNetModel(spec);
+        ModelFile.Apply(affine, widen(ckpt), spec);
+        residual.eval();
+        affine.eval();
+        return (residual, affine);
+    }
+
     [Fact]
     public void AResidualCheckpointWidenedToTheAffineHeadGivesTheSameOutputs()
     {
-        torch.manual_seed(3);
-        using var residual = new MemoryNetModel(Small);
-        using var ckpt = Saved(residual, "residual.safetensors");
-        var spec = Small with { Head = "affine" };
-        using var affine = new MemoryNetModel(spec);
-        ModelFile.Apply(affine, ModelFile.WithAffineTail(ckpt), spec);
-        residual.eval();
-        affine.eval();
+        var (residual, affine) = ResidualAndAffine(3, ModelFile.WithAffineTail);
+        using var _r = residual;
+        using var _a = affine;
         using var x = rand(1, 3, 32, 48);
         using var _ = no_grad();
         var a = residual.forward(x);
@@ -39,15 +48,12 @@ public class AffineHeadTests
     public void TheAffineHeadScalesTheInputByOnePlusGainAndAddsTheOffset()
     {
         // gain rows = offset rows = a residual model's tail: its residual r = y_residual − x gives y_affine = x(1 + r) + r
-        torch.manual_seed(5);
-        using var residual = new MemoryNetModel(Small);
-        using var ckpt = Saved(residual, "residual.safetensors");
-        var spec = Small with { Head = "affine" };
-        using var affine = new MemoryNetModel(spec);
-        var tensors = ckpt.Tensors.Select(kv => kv.Key == "tail.weight" ? new KeyValuePair<string, Tensor>(kv.Key, cat([kv.Value, kv.Value], 0)) : kv).ToList();
-        ModelFile.Apply(affine, ckpt with { Tensors = tensors }, spec);
-        residual.eval();
-        affine.eval();
+        var (residual, affine) = ResidualAndAffine(5, ckpt => ckpt with
+        {
+            Tensors = ckpt.Tensors.Select(kv => kv.Key == "tail.weight" ? new KeyValuePair<string, Tensor>(kv.Key, cat([kv.Value, kv.Value], 0)) : kv).ToList(),
+        });
+        using var _r = residual;
+        using var _a = affine;
         using var x = rand(1, 3, 32, 32);
         using var _ = no_grad();
         var r = residual.forward(x)[0] - x;

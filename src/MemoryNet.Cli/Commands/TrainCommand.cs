@@ -31,6 +31,8 @@ public static class TrainCommand
         ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: rain, heavy-rain, raindrop, shadow, blur",
         ["clean"] = "Clean photos for --synth",
         ["synth-size"] = "Scene size for --synth: photos are scaled and degraded as `synth --size N` would, patches cut from that", ["synth-zoom"] = "Scale augmentation for --synth: scenes cut at a random scale with up to Z times the detail of the --synth-size scale (more distinct scenes from few photos; 1 = off)",
+        ["synth-gamma"] = "Exposure augmentation for --synth: each clean scene raised to a power between 1/G and G before it is degraded (1 = off)",
+        ["synth-clean"] = "Fraction of --synth samples left undegraded (input = target): teaches the network to leave clean content alone (0 = off)",
         ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
         ["save-every"] = "Checkpoint every N steps", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
     };

@@ -14,11 +14,12 @@ public sealed class SynthSource : ISampleSource
     private readonly Dictionary<int, List<SynthDataset.Photo>> photosBySize = [];
 
     private readonly int sceneSize;
-    private readonly double zoom;
+    private readonly double zoom, gamma, cleanFraction;
 
-    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize, double zoom)
+    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize, double zoom, double gamma, double cleanFraction)
     {
-        this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; Count = photoCount * 8;
+        this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; this.gamma = gamma; this.cleanFraction = cleanFraction;
+        Count = photoCount * 8;
     }
 
     public int Count { get; }
@@ -27,14 +28,20 @@ public sealed class SynthSource : ISampleSource
     /// from that degraded scene, so rain, drops, penumbrae and blur have the scale of a test set made at that size.</param>
     /// <param name="zoom">Scale augmentation: photos are kept with up to this many times the detail of the scene scale, and
     /// each scene is a window of 1–zoom times the scene's width (log-uniform) brought down to it (area resampling).</param>
-    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1)
+    /// <param name="gamma">Exposure augmentation: each clean scene is raised to a power drawn log-uniformly from
+    /// [1/gamma, gamma] before it is degraded (darker and lighter scenes than the photos hold; 1 = off).</param>
+    /// <param name="cleanFraction">This fraction of samples is left undegraded (input = target): negatives that teach
+    /// the network to leave alone what is not degraded, such as a dark background that is not a shadow.</param>
+    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1, double gamma = 1, double cleanFraction = 0)
     {
         if (zoom < 1) throw new UserInputException($"--synth-zoom must be at least 1 (got {zoom})");
+        if (gamma < 1) throw new UserInputException($"--synth-gamma must be at least 1 (got {gamma})");
+        if (cleanFraction is < 0 or >= 1) throw new UserInputException($"--synth-clean must be in [0, 1) (got {cleanFraction})");
         if (sceneSize < 8) throw new UserInputException($"--synth-size must be at least 8 (got {sceneSize})");
         var k = Degradations.Parse(kind);
         int photos = SynthDataset.ListImages(cleanDir).Count;
         if (photos == 0) throw new UserInputException($"{cleanDir}: no clean photos (PNG, JPEG, BMP, WebP)");
-        return new SynthSource(k, cleanDir, photos, sceneSize, zoom);
+        return new SynthSource(k, cleanDir, photos, sceneSize, zoom, gamma, cleanFraction);
     }
 
     List<SynthDataset.Photo> Photos(int size)
@@ -66,9 +73,13 @@ public sealed class SynthSource : ISampleSource
         int x = rng.Int(0, photo.Image.Width - window + 1), y = rng.Int(0, photo.Image.Height - window + 1);
         var clean = photo.Image.Crop(x, y, window, window);
         if (window != cw) clean = ImageOps.ResizeArea(clean, cw, cw);
+        // the extra draws happen only when an option is on, so runs without them keep their exact samples
+        if (gamma > 1) clean = ImageOps.Power(clean, Math.Exp(rng.Uniform(-Math.Log(gamma), Math.Log(gamma))));
         var pair = Degradations.Apply(kind, clean, rng);
         int px = rng.Int(0, scene - patchSize + 1), py = rng.Int(0, scene - patchSize + 1);
         int mode = rng.Int(0, 8);
+        if (cleanFraction > 0 && rng.NextDouble() < cleanFraction)
+            pair = pair with { Input = pair.Target, Mask = pair.Mask is null ? null : new float[pair.Mask.Length], Soft = null };
         return new Patch(
             PatchSampler.TransformPlanar(CropPlanar(pair.Input.Data, 3, scene, px, py, patchSize), 3, patchSize, mode),
             PatchSampler.TransformPlanar(CropPlanar(pair.Target.Data, 3, scene, px, py, patchSize), 3, patchSize, mode),

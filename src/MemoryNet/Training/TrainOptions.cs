@@ -55,6 +55,10 @@ public sealed class TrainOptions
     /// <summary>Scale augmentation for --synth: each scene is cut from the photo at a random scale with up to this many
     /// times the detail of the `synth --size` scale (log-uniform), then brought to the scene size. 1 = off.</summary>
     public double SynthZoom { get; set; } = 1;
+    /// <summary>Exposure augmentation for --synth: each clean scene is raised to a power log-uniform in [1/G, G]. 1 = off.</summary>
+    public double SynthGamma { get; set; } = 1;
+    /// <summary>Fraction of --synth samples left undegraded (input = target), negatives for what must not change. 0 = off.</summary>
+    public double SynthClean { get; set; }
     public int LogEvery { get; set; } = 10;
     public int ValEvery { get; set; } = 500;
     public int SaveEvery { get; set; } = 200;
@@ -92,6 +96,8 @@ public sealed class TrainOptions
         if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
         if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
         if (SynthZoom is < 1 or > 8) throw new UserInputException($"--synth-zoom must be between 1 and 8 (got {SynthZoom})");
+        if (SynthGamma is < 1 or > 4) throw new UserInputException($"--synth-gamma must be between 1 and 4 (got {SynthGamma})");
+        if (SynthClean is < 0 or >= 1) throw new UserInputException($"--synth-clean must be in [0, 1) (got {SynthClean})");
         if (Head is not null && !Modules.ArchSpec.HeadModes.Contains(Head))
             throw new UserInputException($"--head must be one of {string.Join(", ", Modules.ArchSpec.HeadModes)} (got {Head})");
         if (FeatureMemory is not null && !Modules.ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))

@@ -75,6 +75,44 @@ public class SynthSourceTests
     }
 
     [Fact]
+    public void Synth_clean_leaves_that_fraction_of_samples_undegraded_and_the_others_as_they_were()
+    {
+        var dir = PhotoFolder(96);
+        var plain = SynthSource.Create("shadow", dir, sceneSize: 64);
+        var half = SynthSource.Create("shadow", dir, sceneSize: 64, cleanFraction: 0.5);
+        int clean = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            var p = plain.Make(0, 32, SynthRng.ForItem(11, i));
+            var h = half.Make(0, 32, SynthRng.ForItem(11, i));
+            Assert.Equal(p.Target, h.Target);
+            Assert.NotEqual(p.Input, p.Target);
+            if (h.Input.SequenceEqual(h.Target)) { clean++; Assert.All(h.Mask!, m => Assert.Equal(0f, m)); }
+            else { Assert.Equal(p.Input, h.Input); Assert.Equal(p.Mask, h.Mask); }
+        }
+        Assert.InRange(clean, 10, 30);
+        Assert.Throws<UserInputException>(() => SynthSource.Create("shadow", dir, cleanFraction: 1));
+    }
+
+    [Fact]
+    public void Synth_gamma_changes_the_exposure_of_clean_scenes_within_its_range()
+    {
+        var dir = TestPaths.TempDir();
+        int size = 96;
+        var px = Enumerable.Repeat(0.5f, size * size * 3).ToArray();
+        ImageCodec.Write(new ImageData(size, size, 3, 8, px), Path.Combine(dir, "grey.png"));
+        float grey = 128 / 255f;
+        double[] Levels(double gamma) => Enumerable.Range(0, 30)
+            .Select(i => (double)SynthSource.Create("shadow", dir, sceneSize: 64, gamma: gamma).Make(0, 32, SynthRng.ForItem(3, i)).Target.Average())
+            .ToArray();
+        Assert.All(Levels(1), l => Assert.Equal(grey, l, 4));
+        // powers in [1/2, 2]: grey^2 = 0.25 … grey^0.5 = 0.71, spread over that interval
+        var g = Levels(2);
+        Assert.All(g, l => Assert.InRange(l, Math.Pow(grey, 2) - 1e-4, Math.Pow(grey, 0.5) + 1e-4));
+        Assert.True(g.Min() < 0.4 && g.Max() > 0.6, string.Join(", ", g.Select(l => l.ToString("F2"))));
+    }
+
+    [Fact]
     public void A_scene_size_below_8_is_refused()
     {
         Assert.Throws<UserInputException>(() => SynthSource.Create("rain", PhotoFolder(64), sceneSize: 4));

@@ -93,6 +93,15 @@ public static class ImageOps
         return a + fy * (b - a);
     }
 
+    /// <summary>Every sample raised to the power p (p &gt; 1 darkens the mid-tones, p &lt; 1 lightens them; 0 and 1 stay).</summary>
+    public static RgbImage Power(RgbImage src, double p)
+    {
+        var r = new RgbImage(src.Width, src.Height);
+        float fp = (float)p;
+        for (int i = 0; i < src.Data.Length; i++) r.Data[i] = MathF.Pow(Math.Clamp(src.Data[i], 0f, 1f), fp);
+        return r;
+    }
+
     /// <summary>Downscale by area averaging (exact box coverage): a good-quality, alias-free reduction.</summary>
     public static RgbImage ResizeArea(RgbImage src, int dw, int dh)
     {

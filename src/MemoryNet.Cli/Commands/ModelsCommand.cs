@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace MemoryNet.Cli.Commands;
 
-/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors]</summary>
+/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors | average FILE... -o OUT.safetensors]</summary>
 public static class ModelsCommand
 {
     public static Command Create()
@@ -31,9 +31,19 @@ public static class ModelsCommand
         import.Options.Add(task);
         import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!, p.GetValue(task)));
 
+        var files = new Argument<string[]>("FILE") { Description = "Checkpoints of one architecture (e.g. a run's saved steps)", Arity = ArgumentArity.OneOrMore };
+        var avgOutput = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
+        var avgTask = new Option<string?>("--task") { Description = "Record the task the model restores in its metadata (default: the first file's)" };
+        var average = new Command("average", "Average checkpoints of one architecture weight by weight (steadier than any one of a noisy run's checkpoints)");
+        average.Arguments.Add(files);
+        average.Options.Add(avgOutput);
+        average.Options.Add(avgTask);
+        average.SetAction(p => Average(p.GetValue(files)!, p.GetValue(avgOutput)!, p.GetValue(avgTask)));
+
         cmd.Subcommands.Add(list);
         cmd.Subcommands.Add(info);
         cmd.Subcommands.Add(import);
+        cmd.Subcommands.Add(average);
         cmd.SetAction(_ => List());
         return cmd;
     }
@@ -69,12 +79,30 @@ public static class ModelsCommand
         return 0;
     }
 
-    static int Import(string file, string? arch, string output, string? task)
+    static int Average(string[] files, string output, string? task)
+    {
+        CheckOutput(output, task);
+        string? firstTask;
+        using (var first = ModelFile.Read(files[0])) firstTask = first.Metadata.GetValueOrDefault("task");
+        using var model = ModelFile.Average(files);
+        var meta = new Dictionary<string, string> { ["source"] = $"mean of {files.Length}: " + string.Join(", ", files.Select(Path.GetFileName)) };
+        if ((task ?? firstTask) is { } t) meta["task"] = t;
+        ModelFile.Save(model, output, meta);
+        AnsiConsole.WriteLine($"wrote {output}: the mean of {files.Length} checkpoint(s) of {model.Spec.Describe()}");
+        return 0;
+    }
+
+    static void CheckOutput(string output, string? task)
     {
         if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"{output}: the output must be a .safetensors file");
         if (task is not null && !BundledModels.Tasks.Contains(task))
             throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", BundledModels.Tasks)})");
+    }
+
+    static int Import(string file, string? arch, string output, string? task)
+    {
+        CheckOutput(output, task);
         using var model = ModelFile.Load(file, arch is null ? null : ArchSpec.FromName(arch));
         var meta = new Dictionary<string, string> { ["source"] = Path.GetFileName(file) };
         if (task is not null) meta["task"] = task;

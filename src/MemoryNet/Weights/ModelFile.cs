@@ -186,6 +186,36 @@ public static partial class ModelFile
         return ckpt with { Tensors = tensors };
     }
 
+    /// <summary>
+    /// The mean of several checkpoints of one architecture, weight by weight (checkpoint averaging, as in SWA and model
+    /// soups): checkpoints along one fine-tuning run sit in one basin, and their mean is steadier than any one of them.
+    /// A file of another architecture is refused with its name.
+    /// </summary>
+    public static MemoryNetModel Average(IReadOnlyList<string> paths)
+    {
+        if (paths.Count == 0) throw new UserInputException("give at least one weights file to average");
+        var model = Load(paths[0]);
+        try
+        {
+            // a parameter shared by several modules (MPRNet's PReLUs) is listed under each name: sum it once
+            var seen = new HashSet<IntPtr>();
+            var sum = StateDict.Entries(model).Where(kv => kv.Value.is_floating_point() && seen.Add(kv.Value.Handle)).ToList();
+            foreach (var path in paths.Skip(1))
+            {
+                using var other = Load(path);
+                if (other.Spec with { Name = "" } != model.Spec with { Name = "" })
+                    throw new UserInputException($"{path}: {other.Spec.Describe()}, but {paths[0]} is {model.Spec.Describe()}; only one architecture can be averaged");
+                var theirs = StateDict.Entries(other).ToDictionary(kv => kv.Key, kv => kv.Value);
+                using var _ = no_grad();
+                foreach (var (key, t) in sum) t.add_(theirs[key]);
+            }
+            using (no_grad())
+                foreach (var (_, t) in sum) t.div_(paths.Count);
+            return model;
+        }
+        catch { model.Dispose(); throw; }
+    }
+
     static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";
 
     static string List(List<string> items, int max = 6) =>

@@ -1,0 +1,58 @@
+using MemoryNet.Modules;
+using MemoryNet.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Tests.Inference;
+
+[Collection("Console")]
+public class CheckpointAverageTests
+{
+    static readonly ArchSpec Small = new("small", 8, 4, 4, 1, 0);
+
+    static string SavedRandom(ArchSpec spec, int seed, string dir, string name, string? task = null)
+    {
+        torch.manual_seed(seed);
+        using var model = new MemoryNetModel(spec);
+        var path = Path.Combine(dir, name);
+        ModelFile.Save(model, path, task is null ? null : new Dictionary<string, string> { ["task"] = task });
+        return path;
+    }
+
+    [Fact]
+    public void Models_average_writes_the_weight_by_weight_mean_and_keeps_the_task()
+    {
+        var dir = TestPaths.TempDir();
+        var paths = new[] { 1, 2, 3 }.Select(s => SavedRandom(Small, s, dir, $"step-{s}.safetensors", "deshadow")).ToArray();
+        var outPath = Path.Combine(dir, "mean.safetensors");
+        var (code, err) = CliRunner.Run(["models", "average", .. paths, "-o", outPath]);
+        Assert.True(code == 0, string.Join("\n", err));
+
+        using var mean = ModelFile.Read(outPath);
+        Assert.Equal("deshadow", mean.Metadata["task"]);
+        Assert.Contains("mean of 3", mean.Metadata["source"]);
+        var files = paths.Select(p => ModelFile.Read(p).ByName()).ToArray();
+        var got = mean.ByName();
+        Assert.Equal(files[0].Count, got.Count);
+        foreach (var (key, t) in got)
+        {
+            var expected = (files[0][key] + files[1][key] + files[2][key]) / 3;
+            Assert.True((t - expected).abs().max().item<float>() < 1e-6, key);
+        }
+        // not a copy of one of them
+        Assert.True((got["tail.weight"] - files[0]["tail.weight"]).abs().max().item<float>() > 1e-4);
+    }
+
+    [Fact]
+    public void Models_average_refuses_checkpoints_of_different_architectures_naming_the_file()
+    {
+        var dir = TestPaths.TempDir();
+        var a = SavedRandom(Small, 1, dir, "a.safetensors");
+        var b = SavedRandom(Small with { Head = "affine" }, 2, dir, "b.safetensors");
+        var outPath = Path.Combine(dir, "mean.safetensors");
+        var (code, err) = CliRunner.Run("models", "average", a, b, "-o", outPath);
+        Assert.Equal(2, code);
+        Assert.Contains(err, l => l.Contains("b.safetensors") && l.Contains("one architecture"));
+        Assert.False(File.Exists(outPath));
+    }
+}

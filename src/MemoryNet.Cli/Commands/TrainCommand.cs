@@ -34,7 +34,7 @@ public static class TrainCommand
         ["synth-gamma"] = "Exposure augmentation for --synth: each clean scene raised to a power between 1/G and G before it is degraded (1 = off)",
         ["synth-clean"] = "Fraction of --synth samples left undegraded (input = target): teaches the network to leave clean content alone (0 = off)",
         ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
-        ["save-every"] = "Checkpoint every N steps", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
+        ["save-every"] = "Checkpoint every N steps", ["keep-every"] = "Also keep the weights every N steps in RUN/steps/ (for models average; 0 = off)", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
     };
 
     static string Flag(PropertyInfo p) =>

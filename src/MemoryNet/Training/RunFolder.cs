@@ -15,6 +15,9 @@ public sealed class RunFolder(string dir)
     public string State => Path.Combine(Dir, "state.json");
     public string Log => Path.Combine(Dir, "log.jsonl");
     public string Curve => Path.Combine(Dir, "curve.png");
+    /// <summary>Weights kept along the way (--keep-every), e.g. for <c>models average</c>.</summary>
+    public string Steps => Path.Combine(Dir, "steps");
+    public string StepWeights(long step) => Path.Combine(Steps, $"step-{step:D6}.safetensors");
 }
 
 /// <summary>What a resume needs besides weights and optimiser: the step (data order and learning rate derive from it) and the best score.</summary>

@@ -62,6 +62,8 @@ public sealed class TrainOptions
     public int LogEvery { get; set; } = 10;
     public int ValEvery { get; set; } = 500;
     public int SaveEvery { get; set; } = 200;
+    /// <summary>Keep a copy of the weights (the EMA's when on) every N steps in RUN/steps/step-N.safetensors. 0 = off.</summary>
+    public int KeepEvery { get; set; }
     public int ValMax { get; set; } = 50;
     public string ValProtocol { get; set; } = "rgb";
 
@@ -96,6 +98,7 @@ public sealed class TrainOptions
         if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
         if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
         if (SynthZoom is < 1 or > 8) throw new UserInputException($"--synth-zoom must be between 1 and 8 (got {SynthZoom})");
+        if (KeepEvery < 0) throw new UserInputException($"--keep-every must be 0 (off) or a number of steps (got {KeepEvery})");
         if (SynthGamma is < 1 or > 4) throw new UserInputException($"--synth-gamma must be between 1 and 4 (got {SynthGamma})");
         if (SynthClean is < 0 or >= 1) throw new UserInputException($"--synth-clean must be in [0, 1) (got {SynthClean})");
         if (Head is not null && !Modules.ArchSpec.HeadModes.Contains(Head))

@@ -192,6 +192,12 @@ public sealed class Trainer
                 model.train();
             }
             if (step % o.SaveEvery == 0) Save();
+            if (o.KeepEvery > 0 && step % o.KeepEvery == 0)
+            {
+                using var scope = NewDisposeScope();
+                Directory.CreateDirectory(run.Steps);
+                ModelFile.Save(ema ?? model, run.StepWeights(step), Metadata(spec, state with { Step = step }));
+            }
         }
 
         if (reason != StopReason.NonFiniteLoss)

@@ -275,6 +275,29 @@ public class TrainerTests
     }
 
     [Fact]
+    public void KeepEveryLeavesTheWeightsOfThoseStepsForAveraging()
+    {
+        var root = TestPaths.TempDir();
+        var data = MakePairs(Path.Combine(root, "data"), 4);
+        var outDir = Path.Combine(root, "run");
+        var o = Options(data, outDir, 4);
+        o.Val = null;
+        o.KeepEvery = 2;
+        new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
+        Assert.Equal(["step-000002.safetensors", "step-000004.safetensors"],
+            Directory.GetFiles(Path.Combine(outDir, "steps")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var s2 = ModelFile.Read(Path.Combine(outDir, "steps", "step-000002.safetensors"));
+        using var s4 = ModelFile.Read(Path.Combine(outDir, "steps", "step-000004.safetensors"));
+        using var latest = ModelFile.Read(Path.Combine(outDir, "latest.safetensors"));
+        Assert.Equal("2", s2.Metadata["step"]);
+        var w2 = s2.ByName()["tail.weight"]; var w4 = s4.ByName()["tail.weight"];
+        Assert.True((w2 - w4).abs().max().item<float>() > 0, "two more steps changed the weights");
+        Assert.True((w4 - latest.ByName()["tail.weight"]).abs().max().item<float>() == 0, "the last kept weights are the latest");
+        o.KeepEvery = -1;
+        Assert.Contains("--keep-every", Assert.Throws<UserInputException>(() => o.Validate()).Message);
+    }
+
+    [Fact]
     public void AnAffineHeadRunFineTunesFromAResidualCheckpointAndSavesAnAffineModel()
     {
         var root = TestPaths.TempDir();

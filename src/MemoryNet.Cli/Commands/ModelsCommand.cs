@@ -82,11 +82,9 @@ public static class ModelsCommand
     static int Average(string[] files, string output, string? task)
     {
         CheckOutput(output, task);
-        string? firstTask;
-        using (var first = ModelFile.Read(files[0])) firstTask = first.Metadata.GetValueOrDefault("task");
-        using var model = ModelFile.Average(files);
+        using var model = ModelFile.Average(files, out var firstMetadata);
         var meta = new Dictionary<string, string> { ["source"] = $"mean of {files.Length}: " + string.Join(", ", files.Select(Path.GetFileName)) };
-        if ((task ?? firstTask) is { } t) meta["task"] = t;
+        if ((task ?? firstMetadata.GetValueOrDefault("task")) is { } t) meta["task"] = t;
         ModelFile.Save(model, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: the mean of {files.Length} checkpoint(s) of {model.Spec.Describe()}");
         return 0;

@@ -189,12 +189,12 @@ public static partial class ModelFile
     /// <summary>
     /// The mean of several checkpoints of one architecture, weight by weight (checkpoint averaging, as in SWA and model
     /// soups): checkpoints along one fine-tuning run sit in one basin, and their mean is steadier than any one of them.
-    /// A file of another architecture is refused with its name.
+    /// A file of another architecture is refused with its name. <paramref name="firstMetadata"/> is the first file's.
     /// </summary>
-    public static MemoryNetModel Average(IReadOnlyList<string> paths)
+    public static MemoryNetModel Average(IReadOnlyList<string> paths, out Dictionary<string, string> firstMetadata)
     {
         if (paths.Count == 0) throw new UserInputException("give at least one weights file to average");
-        var model = Load(paths[0]);
+        var model = Load(paths[0], null, out firstMetadata);
         try
         {
             // a parameter shared by several modules (MPRNet's PReLUs) is listed under each name: sum it once

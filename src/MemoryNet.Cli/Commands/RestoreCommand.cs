@@ -19,7 +19,7 @@ public static class RestoreCommand
     public static Command Create()
     {
         var inputs = new Argument<string[]>("INPUT") { Description = "Image files, folders or glob patterns (PNG, JPEG, BMP, WebP)", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--output", "-o") { Description = "Output file (one input file) or folder; outputs keep the input's name", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Output file (one input file, with an image extension) or folder (created); outputs in a folder keep the input's name", Required = true };
         var bits = new Option<int?>("--bits") { Description = "PNG output depth 8 or 16 (default: 8, or 16 when the input is 16-bit)" };
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse images with more pixels than this (read from the header, before decoding)", DefaultValueFactory = _ => ImageCodec.DefaultMaxPixels };
         var tile = new Option<int>("--tile") { Description = "Tiled inference with N×N tiles (a multiple of 8); 0 = whole image, or tiles when it would exceed --max-memory", DefaultValueFactory = _ => 0 };
@@ -61,7 +61,16 @@ public static class RestoreCommand
 
         var all = InputCollector.Collect(s.Inputs, includeUnsupported: true);
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
-        bool singleFile = all.Count == 1 && s.Inputs.Length == 1 && File.Exists(s.Inputs[0]) && !Directory.Exists(s.Output);
+        // one input file: -o is the output file, unless it names a folder (existing, or a name without an extension,
+        // which could not be written as an image anyway); a file name we cannot write is refused before any work
+        bool singleFile = all.Count == 1 && s.Inputs.Length == 1 && File.Exists(s.Inputs[0]) && !Directory.Exists(s.Output)
+            && Path.GetExtension(s.Output) != "";
+        if (singleFile)
+        {
+            string ext = Path.GetExtension(s.Output).TrimStart('.').ToLowerInvariant();
+            if (!Formats.Contains(ext == "jpeg" ? "jpg" : ext))
+                throw new UserInputException($"{s.Output}: cannot write '.{ext}' images (use .png, .jpg, .webp or .bmp, or name a folder)");
+        }
         var inputSet = new HashSet<string>(all, StringComparer.Ordinal);
         var files = shard.Select(all);
         if (shard.Count > 1) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");

@@ -245,4 +245,32 @@ public class RestoreCommandTests
         Assert.Equal(2, code);
         Assert.Contains(err, l => l.Contains("--self-ensemble restores with a model"));
     }
+
+    [Fact]
+    public void One_file_with_an_output_name_without_extension_goes_into_that_folder()
+    {
+        var root = TestPaths.TempDir();
+        var input = Path.Combine(root, "photo.png");
+        ImageCodec.Write(Pattern(24, 16, 3), input);
+        var outDir = Path.Combine(root, "restored");
+        var (code, _) = Restore(input, "-o", outDir);
+        Assert.Equal(0, code);
+        var written = ImageCodec.Read(Path.Combine(outDir, "photo.png"));
+        Assert.Equal((24, 16), (written.Width, written.Height));
+    }
+
+    [Fact]
+    public void One_file_with_an_unwritable_output_extension_is_refused_before_any_work()
+    {
+        var root = TestPaths.TempDir();
+        var input = Path.Combine(root, "photo.png");
+        ImageCodec.Write(Pattern(24, 16, 3), input);
+        var target = Path.Combine(root, "photo.tif");
+        var (code, err) = Run("restore", input, "-o", target, "--model", Path.Combine(root, "no-such-model.pth"));
+        Assert.Equal(2, code);
+        var line = Assert.Single(err, l => l.Contains("photo.tif"));
+        Assert.Contains("cannot write '.tif'", line);
+        Assert.DoesNotContain(err, l => l.Contains("no-such-model")); // refused before the model is even looked for
+        Assert.False(File.Exists(target));
+    }
 }

@@ -12,6 +12,13 @@ public static class RestoreCommand
 {
     static readonly string[] Formats = ["png", "jpg", "webp", "bmp"];
 
+    /// <summary>An image format name or extension as one of <see cref="Formats"/> would spell it ("JPEG", ".jpeg" → "jpg").</summary>
+    static string FormatName(string nameOrExtension)
+    {
+        string f = nameOrExtension.Trim().TrimStart('.').ToLowerInvariant();
+        return f == "jpeg" ? "jpg" : f;
+    }
+
     sealed record Settings(
         string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
         bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, bool SelfEnsemble);
@@ -53,8 +60,7 @@ public static class RestoreCommand
     {
         if (s.Bits is not (null or 8 or 16)) throw new UserInputException($"--bits must be 8 or 16 (got {s.Bits})");
         if (s.MaxPixels < 1) throw new UserInputException($"--max-pixels must be at least 1 (got {s.MaxPixels})");
-        string? format = s.Format?.Trim().TrimStart('.').ToLowerInvariant();
-        if (format == "jpeg") format = "jpg";
+        string? format = s.Format is null ? null : FormatName(s.Format);
         if (format is not null && !Formats.Contains(format)) throw new UserInputException($"--format must be one of {string.Join(", ", Formats)} (got '{s.Format}')");
         if (s.Bits == 16 && format is not (null or "png")) throw new UserInputException("--bits 16 needs PNG output (--format png)");
         var shard = Shard.Resolve(s.Shard, Environment.GetEnvironmentVariable, out var shardSource);
@@ -67,9 +73,9 @@ public static class RestoreCommand
             && Path.GetExtension(s.Output) != "";
         if (singleFile)
         {
-            string ext = Path.GetExtension(s.Output).TrimStart('.').ToLowerInvariant();
-            if (!Formats.Contains(ext == "jpeg" ? "jpg" : ext))
-                throw new UserInputException($"{s.Output}: cannot write '.{ext}' images (use .png, .jpg, .webp or .bmp, or name a folder)");
+            string ext = Path.GetExtension(s.Output);
+            if (!Formats.Contains(FormatName(ext)))
+                throw new UserInputException($"{s.Output}: cannot write '{ext}' images (use .{string.Join(", .", Formats)}, or name a folder)");
         }
         var inputSet = new HashSet<string>(all, StringComparer.Ordinal);
         var files = shard.Select(all);

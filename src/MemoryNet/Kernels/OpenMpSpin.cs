@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace MemoryNet.Kernels;
 
 /// <summary>
@@ -15,17 +12,10 @@ internal static class OpenMpSpin
 {
     public const string SpinCount = "10000";
 
-    [DllImport("libc", EntryPoint = "setenv")]
-    static extern int SetEnv(string name, string value, int overwrite);
-
-#pragma warning disable CA2255 // a module initializer is the one place that runs before libtorch is loaded
-    [ModuleInitializer]
-#pragma warning restore CA2255
+    /// <summary>Called by <see cref="NativeSetup"/> when the library loads.</summary>
     internal static void Configure()
     {
-        if (!OperatingSystem.IsLinux()) return;
         if (Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is not null || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return;
-        try { SetEnv("GOMP_SPINCOUNT", SpinCount, 0); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+        NativeSetup.SetEnvIfUnset("GOMP_SPINCOUNT", SpinCount);
     }
 }

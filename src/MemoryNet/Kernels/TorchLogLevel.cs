@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MemoryNet.Kernels;
@@ -17,24 +16,14 @@ internal static class TorchLogLevel
     public const string Default = "ERROR";
     const string InitLogging = "_ZN3c1011initLoggingEv"; // c10::initLogging()
 
-    [DllImport("libc", EntryPoint = "setenv")]
-    static extern int SetEnv(string name, string value, int overwrite);
-
-#pragma warning disable CA2255 // a module initializer runs before any tensor is made
-    [ModuleInitializer]
-#pragma warning restore CA2255
+    /// <summary>Called by <see cref="NativeSetup"/> when the library loads.</summary>
     internal static unsafe void Configure()
     {
-        if (!OperatingSystem.IsLinux()) return;
-        try
-        {
-            if (Environment.GetEnvironmentVariable(Variable) is null) SetEnv(Variable, Default, 0);
-            // libc10 is found where TorchSharp's own loads will look (the runtimes folder of the deps file);
-            // loading it first is harmless: libtorch later links to this same copy by its soname
-            if (!NativeLibrary.TryLoad("c10", typeof(TorchSharp.torch).Assembly, null, out var c10)) return;
-            if (NativeLibrary.TryGetExport(c10, InitLogging, out var init))
-                ((delegate* unmanaged<void>)init)();
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException) { }
+        NativeSetup.SetEnvIfUnset(Variable, Default);
+        // libc10 is found where TorchSharp's own loads will look (the runtimes folder of the deps file);
+        // loading it first is harmless: libtorch later links to this same copy by its soname
+        if (!NativeLibrary.TryLoad("c10", typeof(TorchSharp.torch).Assembly, null, out var c10)) return;
+        if (NativeLibrary.TryGetExport(c10, InitLogging, out var init))
+            ((delegate* unmanaged<void>)init)();
     }
 }

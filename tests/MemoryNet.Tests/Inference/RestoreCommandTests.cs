@@ -246,12 +246,19 @@ public class RestoreCommandTests
         Assert.Contains(err, l => l.Contains("--self-ensemble restores with a model"));
     }
 
-    [Fact]
-    public void One_file_with_an_output_name_without_extension_goes_into_that_folder()
+    /// <summary>A fresh folder holding one 24×16 photo.png.</summary>
+    static (string Root, string Input) OnePhoto()
     {
         var root = TestPaths.TempDir();
         var input = Path.Combine(root, "photo.png");
         ImageCodec.Write(Pattern(24, 16, 3), input);
+        return (root, input);
+    }
+
+    [Fact]
+    public void One_file_with_an_output_name_without_extension_goes_into_that_folder()
+    {
+        var (root, input) = OnePhoto();
         var outDir = Path.Combine(root, "restored");
         var (code, _) = Restore(input, "-o", outDir);
         Assert.Equal(0, code);
@@ -262,9 +269,7 @@ public class RestoreCommandTests
     [Fact]
     public void One_file_with_an_unwritable_output_extension_is_refused_before_any_work()
     {
-        var root = TestPaths.TempDir();
-        var input = Path.Combine(root, "photo.png");
-        ImageCodec.Write(Pattern(24, 16, 3), input);
+        var (root, input) = OnePhoto();
         var target = Path.Combine(root, "photo.tif");
         var (code, err) = Run("restore", input, "-o", target, "--model", Path.Combine(root, "no-such-model.pth"));
         Assert.Equal(2, code);

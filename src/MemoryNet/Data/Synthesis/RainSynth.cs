@@ -1,9 +1,10 @@
 namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
-/// Rain streaks, the photo-editing recipe behind Rain100L/H and Rain1400 (Yang et al. CVPR'17, Fu et al. CVPR'17):
-/// noise → Gaussian blur σ 0.5 → levels keeping 0.5–3 % bright specks → normalised line motion blur at θ →
-/// levels (73, 158)/255 → screen blend O = 1 − (1 − B)(1 − a·S).
+/// Rain streaks from the photo-editing recipe behind Rain100L/H and Rain1400 (Yang et al. CVPR'17, Fu et al. CVPR'17):
+/// noise → Gaussian blur (speck size) → levels keeping sparse bright specks → normalised line motion blur at θ →
+/// levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S). <see cref="Rain"/> draws every one of
+/// these per layer from wide ranges; <see cref="HeavyRain"/> is the recipe's heavy variant.
 /// </summary>
 public static class RainSynth
 {
@@ -11,12 +12,13 @@ public static class RainSynth
     public const double ReferenceSize = 500;
 
     /// <summary>One streak layer S ∈ [0, 1] (H×W).</summary>
-    public static float[] StreakLayer(int w, int h, SynthRng rng, double density, double length, double angleDeg)
+    public static float[] StreakLayer(int w, int h, SynthRng rng, double density, double length, double angleDeg,
+        double speckSigma = 0.5, double lo = 73 / 255.0, double hi = 158 / 255.0)
     {
         int n = w * h;
         var noise = new float[n];
         for (int i = 0; i < n; i++) noise[i] = rng.NextFloat();
-        var nb = ImageOps.GaussianBlur(noise, w, h, 0.5);
+        var nb = ImageOps.GaussianBlur(noise, w, h, speckSigma);
         // levels 1: black point t keeps `density` of the pixels; white point keeps the top quarter of those at 1
         float t = ImageOps.Quantile(nb, 1 - density);
         float tw = ImageOps.Quantile(nb, 1 - density / 4);
@@ -26,11 +28,11 @@ public static class RainSynth
         // motion blur along the rain direction with a normalised line kernel
         var streak = ImageOps.ConvolveSparse(s, w, h, LineKernel(length, angleDeg));
         // A normalised line kernel divides a streak's brightness by ~L; bring the brightest 0.1 % to 1 so that
-        // the second levels (73, 158) acts as in the editing recipe whatever L and the density are.
+        // the second levels (lo, hi; the editing recipe's 73, 158) acts alike whatever L and the density are.
         float q = ImageOps.Quantile(streak, 0.999);
         float gain = q > 1e-6f ? 1f / q : 1f;
-        const float lo = 73f / 255f, hi = 158f / 255f;
-        for (int i = 0; i < n; i++) streak[i] = Math.Clamp((streak[i] * gain - lo) / (hi - lo), 0f, 1f);
+        float l0 = (float)lo, h0 = (float)hi;
+        for (int i = 0; i < n; i++) streak[i] = Math.Clamp((streak[i] * gain - l0) / (h0 - l0), 0f, 1f);
         return streak;
     }
 
@@ -73,21 +75,60 @@ public static class RainSynth
         }
     }
 
-    /// <summary>Rain100L-like: one streak layer. Only brightens.</summary>
+    /// <summary>
+    /// Rain as a family, drawn per sample so that one model meets the rain of many datasets and cameras (Rain100L's
+    /// dense long semi-transparent streaks, Rain12's short soft ones, Rain100H's crossing layers, real photographs'
+    /// out-of-focus streaks and veil). Each of 1–3 layers has its own speck density, speck size (streak width), length,
+    /// angle (the layers share a base direction with a small spread), brightness and defocus; layers are screen-blended
+    /// or added and clipped; a veil (rain accumulation, O ← αO + (1 − α)A) comes with a quarter of the samples.
+    /// Lengths are in pixels of a ~500 px image (Rain100L is 481×321) and grow only for larger images, so training
+    /// crops carry streaks of the size a benchmark image shows, not shrunk with the crop. Only brightens.
+    /// </summary>
     public static DegradedPair Rain(RgbImage clean, SynthRng rng)
     {
         int w = clean.Width, h = clean.Height;
-        double scale = Math.Max(w, h) / ReferenceSize;
-        double density = rng.Uniform(0.005, 0.03);
-        double length = Math.Max(4, rng.Uniform(15, 50) * scale);
-        double angle = rng.Uniform(-30, 30);
-        double a = rng.Uniform(0.7, 1.0);
-        var s = StreakLayer(w, h, rng, density, length, angle);
+        double scale = Math.Max(1, Math.Max(w, h) / ReferenceSize);
+        double u = rng.NextDouble();
+        int layers = u < 0.55 ? 1 : u < 0.85 ? 2 : 3;
+        double baseAngle = rng.Uniform(-35, 35), spread = rng.Uniform(0, 10);
+        bool additive = rng.Chance(0.4);
         var o = clean.Clone();
-        Screen(o, s, a);
-        var p = new SynthParams().Set("kind", "rain").Set("density", density).Set("length_px", length)
-            .Set("angle_deg", angle).Set("opacity", a);
-        return new DegradedPair(o, clean, null, s, p);
+        var list = new List<SynthParams>();
+        for (int l = 0; l < layers; l++)
+        {
+            double density = Math.Exp(rng.Uniform(Math.Log(0.004), Math.Log(0.08)));
+            double speck = rng.Uniform(0.4, 1.3);
+            double length = Math.Exp(rng.Uniform(Math.Log(6), Math.Log(60))) * scale;
+            double angle = Math.Clamp(baseAngle + spread * rng.Normal(), -50, 50);
+            double lo = rng.Uniform(0.1, 0.35), hi = rng.Uniform(lo + 0.15, 0.95);
+            double a = rng.Uniform(0.25, 1.0);
+            double defocus = rng.Chance(0.35) ? rng.Uniform(0.5, 1.8) : 0;
+            var s = StreakLayer(w, h, rng, density, length, angle, speck, lo, hi);
+            if (defocus > 0) s = ImageOps.GaussianBlur(s, w, h, defocus);
+            if (additive) Add(o, s, a); else Screen(o, s, a);
+            list.Add(new SynthParams().Set("density", density).Set("speck_sigma", speck).Set("length_px", length)
+                .Set("angle_deg", angle).Set("levels", new[] { lo, hi }).Set("opacity", a).Set("defocus_sigma", defocus));
+        }
+        var p = new SynthParams().Set("kind", "rain").Set("blend", additive ? "add" : "screen").Set("layers", list);
+        if (rng.Chance(0.25))
+        {
+            double alpha = rng.Uniform(0.8, 0.97), airlight = rng.Uniform(0.6, 1.0);
+            float af = (float)alpha, bf = (float)((1 - alpha) * airlight);
+            for (int i = 0; i < o.Data.Length; i++) o.Data[i] = af * o.Data[i] + bf;
+            p.Set("veil_alpha", alpha).Set("airlight", airlight);
+        }
+        return new DegradedPair(o, clean, null, null, p);
+    }
+
+    static void Add(RgbImage o, float[] s, double a)
+    {
+        int n = o.PlaneSize;
+        float af = (float)a;
+        for (int c = 0; c < 3; c++)
+        {
+            var p = o.Plane(c);
+            for (int i = 0; i < n; i++) p[i] = Math.Min(1f, p[i] + af * s[i]);
+        }
     }
 
     /// <summary>Rain100H-like: 2–5 streak layers of different angle and length, then a veil O ← αO + (1 − α)A.</summary>

@@ -1,39 +1,55 @@
 namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
-/// Raindrops on glass (model of Qian et al. CVPR'18, I = (1 − M)⊙B + R). Each drop is a small fish-eye lens:
-/// inside it the view is inverted, shrunken and defocused, brighter, with a dark rim; its alpha is the drop
-/// shape blurred by σ = 0.05–0.15 r; mask = alpha &gt; 0.5.
+/// Raindrops on glass (model of Qian et al. CVPR'18, I = (1 − M)⊙B + R), drawn as a family per sample. Each drop is a
+/// small fish-eye lens: inside it the view is inverted, shrunken and defocused, brighter, with a dark rim and, on
+/// some drops, a specular highlight. Real raindrop photographs (the Raindrop dataset, dash-camera pictures) show
+/// dozens to hundreds of drops per image, most of them small, and the drops themselves out of focus because the
+/// camera focuses on the scene behind the glass: the whole drop layer is blurred by a focus σ before it is laid
+/// over the photo. Drop sizes are in pixels of a ~480 px image and grow only for larger images, so a training crop
+/// carries drops of the size a full photograph shows.
 /// </summary>
 public static class RaindropSynth
 {
+    /// <summary>Drop radii are drawn for images whose shorter side is about this many pixels.</summary>
+    public const double ReferenceSize = 480;
+
     public static DegradedPair Apply(RgbImage clean, SynthRng rng)
     {
         int w = clean.Width, h = clean.Height, n = w * h;
-        double defocus = rng.Uniform(2, 7);
-        var blurred = ImageOps.GaussianBlur(clean, defocus);
-        int count = rng.Int(5, 41);
-        var o = clean.Clone();
+        double scale = Math.Max(1, Math.Min(w, h) / ReferenceSize);
+        double viewBlur = rng.Uniform(2, 7) * scale;            // what the drop lens sees of the scene
+        double focus = rng.Uniform(0.3, 4) * scale;             // defocus of the drops themselves
+        double perMegapixel = Math.Exp(rng.Uniform(Math.Log(150), Math.Log(2500)));
+        int count = Math.Max(1, (int)Math.Round(perMegapixel * n / 1e6 / (scale * scale)));
+        double rMax = rng.Uniform(8, 30);                       // the largest drops of this picture, px at 480
+        var blurred = ImageOps.GaussianBlur(clean, viewBlur);
+        // the drop layer, premultiplied: colour·alpha and alpha, composited drop over drop
+        var layer = new float[3 * n];
         var alphaAll = new float[n];
         var drops = new List<SynthParams>();
-        double minDim = Math.Min(w, h);
 
         for (int d = 0; d < count; d++)
         {
-            double r = Math.Max(1.5, rng.Uniform(0.01, 0.06) * minDim);
+            // many small drops, few large: r = rMin·(rMax/rMin)^(u²)
+            double u = rng.NextDouble();
+            double r = 2.0 * Math.Pow(rMax / 2.0, u * u) * scale;
             double cx = rng.Uniform(0, w), cy = rng.Uniform(0, h);
-            double aspect = rng.Uniform(0.7, 1.3);
+            double aspect = rng.Uniform(0.75, 1.35);
             double psi = rng.Uniform(0, Math.PI);
             var ha = new double[5]; var hb = new double[5];
             double wob = 0;
-            for (int m = 2; m <= 4; m++) { ha[m] = rng.Uniform(-0.05, 0.05); hb[m] = rng.Uniform(-0.05, 0.05); wob += Math.Abs(ha[m]) + Math.Abs(hb[m]); }
-            double k = rng.Uniform(0.2, 0.5);
+            for (int m = 2; m <= 4; m++) { ha[m] = rng.Uniform(-0.06, 0.06); hb[m] = rng.Uniform(-0.06, 0.06); wob += Math.Abs(ha[m]) + Math.Abs(hb[m]); }
+            double k = rng.Uniform(0.2, 0.6);
             double beta = rng.Uniform(0.02, 0.1);
-            double bright = rng.Uniform(1.0, 1.3);
-            double gamma = rng.Uniform(0.2, 0.5);
+            double bright = rng.Uniform(0.95, 1.3);
+            double gamma = rng.Uniform(0.1, 0.5);
             double sigmaA = rng.Uniform(0.05, 0.15) * r;
+            double spec = rng.Chance(0.5) ? rng.Uniform(0.2, 0.7) : 0;
+            double opacity = rng.Uniform(0.75, 1.0);
             drops.Add(new SynthParams().Set("cx", cx).Set("cy", cy).Set("r", r).Set("aspect", aspect).Set("angle", psi)
-                .Set("k", k).Set("beta", beta).Set("brightness", bright).Set("rim", gamma).Set("edge_sigma", sigmaA));
+                .Set("k", k).Set("beta", beta).Set("brightness", bright).Set("rim", gamma).Set("edge_sigma", sigmaA)
+                .Set("highlight", spec).Set("opacity", opacity));
 
             double sa = Math.Sqrt(aspect);
             double extent = r * Math.Max(sa, 1 / sa) * (1 + wob) + 3 * sigmaA + 3;
@@ -44,6 +60,8 @@ public static class RaindropSynth
             var inside = new float[bw * bh];
             var refr = new float[3 * bw * bh];
             double rimW = 0.1 * r;
+            // the highlight sits up and to the left of the centre (light from above), a tenth of the drop wide
+            double hx = -0.35 * r, hy = -0.4 * r, hs = Math.Max(0.5, 0.12 * r);
             for (int yy = 0; yy < bh; yy++)
                 for (int xx = 0; xx < bw; xx++)
                 {
@@ -74,10 +92,12 @@ public static class RaindropSynth
                     double sx = cx + coef * px, sy = cy + coef * py;
                     double rimD = rho - dist;
                     double rim = 1 - gamma * DMath.Exp(-(rimD * rimD) / (2 * rimW * rimW));
+                    double dhx = px - hx, dhy = py - hy;
+                    double glint = spec * DMath.Exp(-(dhx * dhx + dhy * dhy) / (2 * hs * hs));
                     for (int c = 0; c < 3; c++)
                     {
                         float v = ImageOps.Bilinear(blurred.Plane(c), w, h, sx - 0.5, sy - 0.5);
-                        refr[c * bw * bh + li] = (float)Math.Min(1.0, v * bright * rim);
+                        refr[c * bw * bh + li] = (float)Math.Min(1.0, v * bright * rim + glint);
                     }
                 }
             var alpha = ImageOps.GaussianBlur(inside, bw, bh, sigmaA);
@@ -88,18 +108,29 @@ public static class RaindropSynth
                 {
                     int x = x0 + xx; if (x < 0 || x >= w) continue;
                     int li = yy * bw + xx;
-                    float a = alpha[li];
+                    float a = alpha[li] * (float)opacity;
                     if (a <= 0) continue;
                     int gi = y * w + x;
                     for (int c = 0; c < 3; c++)
-                        o.Data[c * n + gi] = (1 - a) * o.Data[c * n + gi] + a * refr[c * bw * bh + li];
-                    if (a > alphaAll[gi]) alphaAll[gi] = a;
+                        layer[c * n + gi] = a * refr[c * bw * bh + li] + (1 - a) * layer[c * n + gi];
+                    alphaAll[gi] = a + (1 - a) * alphaAll[gi];
                 }
             }
         }
+        if (focus > 0.05)
+        {
+            alphaAll = ImageOps.GaussianBlur(alphaAll, w, h, focus);
+            for (int c = 0; c < 3; c++)
+                ImageOps.GaussianBlur(layer.AsSpan(c * n, n), w, h, focus).CopyTo(layer, c * n);
+        }
+        var o = clean.Clone();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < n; i++)
+                o.Data[c * n + i] = Math.Clamp((1 - alphaAll[i]) * o.Data[c * n + i] + layer[c * n + i], 0f, 1f);
         var mask = new float[n];
         for (int i = 0; i < n; i++) mask[i] = alphaAll[i] > 0.5f ? 1f : 0f;
-        var p = new SynthParams().Set("kind", "raindrop").Set("defocus_sigma", defocus).Set("count", count).Set("drops", drops);
+        var p = new SynthParams().Set("kind", "raindrop").Set("view_blur_sigma", viewBlur).Set("focus_sigma", focus)
+            .Set("count", count).Set("drops", drops);
         return new DegradedPair(o, clean, mask, alphaAll, p);
     }
 }

@@ -19,14 +19,15 @@ public static class SynthCommand
         var preview = new Option<string?>("--preview") { Description = "Also write a contact sheet (input | target | mask) of the first pairs to this image file" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (0 = all cores; the output does not depend on it)", DefaultValueFactory = _ => 0 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a dataset already in --out" };
+        var kernels = new Option<string?>("--kernels") { Description = "Folder of measured blur kernels (kernels.json or greyscale images) that blur draws 30 % of its pairs from" };
 
         var cmd = new Command("synth", "Make a paired dataset from clean photos with a published degradation model (rain, raindrops, shadows, motion blur)");
-        foreach (var o in new Option[] { kind, clean, outDir, count, size, seed, preview, threads, overwrite }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { kind, clean, outDir, count, size, seed, preview, threads, overwrite, kernels }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var opts = new SynthOptions(Degradations.Parse(parse.GetValue(kind)!), parse.GetValue(clean)!, parse.GetValue(outDir)!,
                 parse.GetValue(count), parse.GetValue(size), parse.GetValue(seed), parse.GetValue(preview),
-                parse.GetValue(threads), parse.GetValue(overwrite));
+                parse.GetValue(threads), parse.GetValue(overwrite), KernelDir: parse.GetValue(kernels));
             if (opts.Preview is not null && !MemoryNet.Imaging.ImageCodec.IsImagePath(opts.Preview))
                 throw new UserInputException($"{opts.Preview}: --preview must end in .png, .jpg, .webp or .bmp");
             void Warn(string w) => Console.Error.WriteLine($"warning: {w}");

@@ -32,6 +32,7 @@ public static class TrainCommand
         ["clean"] = "Clean photos for --synth",
         ["synth-size"] = "Scene size for --synth: photos are scaled and degraded as `synth --size N` would, patches cut from that", ["synth-zoom"] = "Scale augmentation for --synth: scenes cut at a random scale with up to Z times the detail of the --synth-size scale (more distinct scenes from few photos; 1 = off)",
         ["synth-gamma"] = "Exposure augmentation for --synth: each clean scene raised to a power between 1/G and G before it is degraded (1 = off)",
+        ["synth-kernels"] = "Folder of measured blur kernels (kernels.json or greyscale images) that --synth blur draws 30 % of its samples from",
         ["synth-clean"] = "Fraction of --synth samples left undegraded (input = target): teaches the network to leave clean content alone (0 = off)",
         ["log-every"] = "Log every N steps", ["val-every"] = "Validate every N steps",
         ["save-every"] = "Checkpoint every N steps", ["keep-every"] = "Also keep the weights every N steps in RUN/steps/ (for models average; 0 = off)", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",

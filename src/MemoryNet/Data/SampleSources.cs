@@ -7,7 +7,7 @@ public static class SampleSources
 {
     public static ISampleSource ForTraining(TrainOptions o)
     {
-        if (o.Synth is not null) return SynthSource.Create(o.Synth, o.Clean!, o.SynthSize, o.SynthZoom, o.SynthGamma, o.SynthClean);
+        if (o.Synth is not null) return SynthSource.Create(o.Synth, o.Clean!, o.SynthSize, o.SynthZoom, o.SynthGamma, o.SynthClean, o.SynthKernels);
         var items = PairedFolders.Read(o.Data!, PairedFolders.ParseLayout(o.Format), "train");
         PairedFolders.CheckSizes(items);
         return new PairedSource(items);

@@ -15,10 +15,12 @@ public sealed class SynthSource : ISampleSource
 
     private readonly int sceneSize;
     private readonly double zoom, gamma, cleanFraction;
+    private readonly BlurKernelBank? kernels;
 
-    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize, double zoom, double gamma, double cleanFraction)
+    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize, double zoom, double gamma, double cleanFraction, BlurKernelBank? kernels)
     {
         this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; this.gamma = gamma; this.cleanFraction = cleanFraction;
+        this.kernels = kernels;
         Count = photoCount * 8;
     }
 
@@ -32,7 +34,9 @@ public sealed class SynthSource : ISampleSource
     /// [1/gamma, gamma] before it is degraded (darker and lighter scenes than the photos hold; 1 = off).</param>
     /// <param name="cleanFraction">This fraction of samples is left undegraded (input = target): negatives that teach
     /// the network to leave alone what is not degraded, such as a dark background that is not a shadow.</param>
-    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1, double gamma = 1, double cleanFraction = 0)
+    /// <param name="kernelDir">Measured blur kernels for blur (<see cref="BlurKernelBank.Load"/>); null: none.</param>
+    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1, double gamma = 1, double cleanFraction = 0,
+        string? kernelDir = null)
     {
         if (zoom < 1) throw new UserInputException($"--synth-zoom must be at least 1 (got {zoom})");
         if (gamma < 1) throw new UserInputException($"--synth-gamma must be at least 1 (got {gamma})");
@@ -41,7 +45,8 @@ public sealed class SynthSource : ISampleSource
         var k = Degradations.Parse(kind);
         int photos = SynthDataset.ListImages(cleanDir).Count;
         if (photos == 0) throw new UserInputException($"{cleanDir}: no clean photos (PNG, JPEG, BMP, WebP)");
-        return new SynthSource(k, cleanDir, photos, sceneSize, zoom, gamma, cleanFraction);
+        var bank = kernelDir is null ? null : BlurKernelBank.Load(kernelDir);
+        return new SynthSource(k, cleanDir, photos, sceneSize, zoom, gamma, cleanFraction, bank);
     }
 
     List<SynthDataset.Photo> Photos(int size)
@@ -75,7 +80,7 @@ public sealed class SynthSource : ISampleSource
         if (window != cw) clean = ImageOps.ResizeArea(clean, cw, cw);
         // the extra draws happen only when an option is on, so runs without them keep their exact samples
         if (gamma > 1) clean = ImageOps.Power(clean, Math.Exp(rng.Uniform(-Math.Log(gamma), Math.Log(gamma))));
-        var pair = Degradations.Apply(kind, clean, rng);
+        var pair = Degradations.Apply(kind, clean, rng, kernels);
         int px = rng.Int(0, scene - patchSize + 1), py = rng.Int(0, scene - patchSize + 1);
         int mode = rng.Int(0, 8);
         if (cleanFraction > 0 && rng.NextDouble() < cleanFraction)

@@ -158,18 +158,21 @@ public static class ImageCodec
     }
 
     /// <summary>Writes by extension (.png, .jpg/.jpeg, .webp, .bmp). The write is atomic: temp file, then rename.</summary>
-    public static void Write(ImageData img, string path, int bits = 8, int quality = 95)
+    public static void Write(ImageData img, string path, int bits = 8, int quality = 95) =>
+        AtomicFile.WriteAllBytes(path, Encode(img, Path.GetExtension(path), quality, bits, path));
+
+    /// <summary>The file bytes for an extension (.png, .jpg/.jpeg, .webp, .bmp).</summary>
+    public static byte[] Encode(ImageData img, string extension, int quality = 95, int bits = 8, string? name = null)
     {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
-        byte[] bytes = ext switch
+        string ext = extension.ToLowerInvariant();
+        return ext switch
         {
             ".png" => EncodePng(img, bits),
             ".jpg" or ".jpeg" => EncodeSkia(img, SKEncodedImageFormat.Jpeg, quality),
             ".webp" => EncodeSkia(img, SKEncodedImageFormat.Webp, quality),
             ".bmp" => EncodeBmp(img),
-            _ => throw new ImageFormatException($"{path}: cannot write '{ext}' (use .png, .jpg, .webp or .bmp)"),
+            _ => throw new ImageFormatException($"{name ?? "image"}: cannot write '{ext}' (use .png, .jpg, .webp or .bmp)"),
         };
-        AtomicFile.WriteAllBytes(path, bytes);
     }
 
     public static byte[] EncodePng(ImageData img, int bits = 8)

@@ -59,6 +59,8 @@ public sealed class TrainOptions
     public double SynthGamma { get; set; } = 1;
     /// <summary>Fraction of --synth samples left undegraded (input = target), negatives for what must not change. 0 = off.</summary>
     public double SynthClean { get; set; }
+    /// <summary>Folder of measured blur kernels (kernels.json or greyscale images) that --synth blur also draws from.</summary>
+    public string? SynthKernels { get; set; }
     public int LogEvery { get; set; } = 10;
     public int ValEvery { get; set; } = 500;
     public int SaveEvery { get; set; } = 200;

@@ -1,10 +1,12 @@
+using MemoryNet.Imaging;
+
 namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
-/// Motion blur, two models chosen per image: random camera trajectories (Boracchi &amp; Foi, TIP 2012) giving a
-/// uniform kernel normalised to sum 1, plus noise N(0, 0.01²); or GoPro-like non-uniform blur (Nah et al.
-/// CVPR'17): 7–13 warps along a smooth random path averaged in linear light (gamma 2.2).
-/// The input crop carries a border of <see cref="Margin"/> px on each side; both outputs are the centre.
+/// Motion blur (see <see cref="Apply"/>): random camera trajectories (Boracchi &amp; Foi, TIP 2012) giving a uniform
+/// kernel normalised to sum 1, measured kernels, or GoPro-like non-uniform blur (Nah et al. CVPR'17: 7–13 warps along a
+/// smooth random path averaged in linear light). The input crop carries a border of <see cref="Margin"/> px on each
+/// side; both outputs are the centre.
 /// </summary>
 public static class BlurSynth
 {
@@ -74,51 +76,116 @@ public static class BlurSynth
 
     /// <summary>
     /// Blurs a crop that includes a <see cref="Margin"/> px border on each side; input and target are the centre.
+    /// A family drawn per sample, in linear light (gamma 2.2) as a sensor integrates: GoPro-like non-uniform warps
+    /// (40 %), a random camera trajectory, or, when <paramref name="kernels"/> are given, a measured kernel turned and
+    /// rescaled (30 % of samples). Before blurring, a third of the scenes get their highlights raised above white
+    /// (lamps, sun glints), so that blurring spreads them into the clipped light streaks of long exposures; the target
+    /// is the scene as the camera would have clipped it sharp. After: Poisson–Gaussian sensor noise and, on 40 %,
+    /// JPEG compression (quality 60–95).
     /// </summary>
-    public static DegradedPair Apply(RgbImage withBorder, SynthRng rng)
+    public static DegradedPair Apply(RgbImage withBorder, SynthRng rng, BlurKernelBank? kernels = null)
     {
         if (withBorder.Width <= 2 * Margin || withBorder.Height <= 2 * Margin)
             throw new ArgumentException($"blur needs a {Margin} px border around the crop");
-        bool trajectory = rng.Chance(0.5);
-        return trajectory ? TrajectoryBlur(withBorder, rng) : GoProBlur(withBorder, rng);
+        int w = withBorder.Width, h = withBorder.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
+        var p = new SynthParams().Set("kind", "blur");
+        var lin = new RgbImage(w, h);
+        for (int i = 0; i < lin.Data.Length; i++) lin.Data[i] = (float)DMath.Pow(Math.Max(withBorder.Data[i], 0f), Gamma);
+        if (rng.Chance(0.3))
+        {
+            double gain = rng.Uniform(2, 8), threshold = rng.Uniform(0.8, 0.95);
+            RaiseHighlights(lin, gain, threshold);
+            p.Set("highlight_gain", gain).Set("highlight_threshold", threshold);
+        }
+        double u = rng.NextDouble();
+        RgbImage blurred = u < 0.4 ? GoProBlur(lin, rng, p)
+            : u >= 0.7 && kernels is not null ? MeasuredKernelBlur(lin, rng, kernels, p)
+            : TrajectoryBlur(lin, rng, p);
+        var input = new RgbImage(ow, oh);
+        for (int i = 0; i < input.Data.Length; i++) input.Data[i] = (float)DMath.Pow(Math.Clamp(blurred.Data[i], 0f, 1f), 1 / Gamma);
+        // sensor noise, signal-dependent: σ² = read² + shot·x
+        double read = rng.Uniform(0, 0.015), shot = rng.Uniform(0, 4e-4);
+        for (int i = 0; i < input.Data.Length; i++)
+        {
+            double x = input.Data[i];
+            input.Data[i] = Math.Clamp((float)(x + Math.Sqrt(read * read + shot * x) * rng.Normal()), 0f, 1f);
+        }
+        p.Set("noise_read_sigma", read).Set("noise_shot", shot);
+        if (rng.Chance(0.4))
+        {
+            int q = rng.Int(60, 96);
+            input = JpegRoundTrip(input, q);
+            p.Set("jpeg_quality", q);
+        }
+        var target = withBorder.Crop(Margin, Margin, ow, oh);
+        return new DegradedPair(input, target, null, null, p);
     }
 
-    static DegradedPair TrajectoryBlur(RgbImage src, SynthRng rng)
+    const double Gamma = 2.2;
+
+    /// <summary>Linear values above the threshold's level rise smoothly towards gain × (a light source clipped at white).</summary>
+    static void RaiseHighlights(RgbImage lin, double gain, double threshold)
+    {
+        int n = lin.PlaneSize;
+        double t = DMath.Pow(threshold, Gamma);
+        for (int i = 0; i < n; i++)
+        {
+            double lum = 0.2126 * lin.Data[i] + 0.7152 * lin.Data[n + i] + 0.0722 * lin.Data[2 * n + i];
+            if (lum <= t) continue;
+            double s = Math.Min(1, (lum - t) / (1 - t));
+            float f = (float)(1 + (gain - 1) * s * s * (3 - 2 * s));
+            for (int c = 0; c < 3; c++) lin.Data[c * n + i] *= f;
+        }
+    }
+
+    static RgbImage JpegRoundTrip(RgbImage img, int quality)
+    {
+        var bytes = ImageCodec.Encode(img.Quantize8().ToImageData(), ".jpg", quality);
+        return RgbImage.FromImageData(ImageCodec.Decode(bytes, "blur.jpg"));
+    }
+
+    static RgbImage Convolve(RgbImage lin, List<ImageOps.Tap> taps)
+    {
+        int w = lin.Width, h = lin.Height;
+        var blurred = new RgbImage(w, h);
+        for (int c = 0; c < 3; c++) ImageOps.ConvolveSparse(lin.Plane(c), w, h, taps).CopyTo(blurred.Plane(c));
+        return blurred.Crop(Margin, Margin, w - 2 * Margin, h - 2 * Margin);
+    }
+
+    static RgbImage TrajectoryBlur(RgbImage lin, SynthRng rng, SynthParams p)
     {
         var traj = Trajectory(rng, out var info);
         double exposure = Exposures[rng.Int(0, Exposures.Length)];
         var taps = Kernel(traj, exposure, out _);
-        int w = src.Width, h = src.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
-        var blurred = new RgbImage(w, h);
-        for (int c = 0; c < 3; c++) ImageOps.ConvolveSparse(src.Plane(c), w, h, taps).CopyTo(blurred.Plane(c));
-        var input = blurred.Crop(Margin, Margin, ow, oh);
-        const double noise = 0.01;
-        for (int i = 0; i < input.Data.Length; i++)
-            input.Data[i] = Math.Clamp(input.Data[i] + (float)(noise * rng.Normal()), 0f, 1f);
-        var target = src.Crop(Margin, Margin, ow, oh);
         int extent = taps.Max(t => Math.Max(Math.Abs(t.Dx), Math.Abs(t.Dy)));
-        var p = new SynthParams().Set("kind", "blur").Set("method", "trajectory").Set("exposure", exposure)
-            .Set("kernel_taps", taps.Count).Set("kernel_radius", extent).Set("noise_sigma", noise).Set("trajectory", info);
-        return new DegradedPair(input, target, null, null, p);
+        p.Set("method", "trajectory").Set("exposure", exposure).Set("kernel_taps", taps.Count).Set("kernel_radius", extent).Set("trajectory", info);
+        return Convolve(lin, taps);
     }
 
-    static DegradedPair GoProBlur(RgbImage src, SynthRng rng)
+    static RgbImage MeasuredKernelBlur(RgbImage lin, SynthRng rng, BlurKernelBank kernels, SynthParams p)
+    {
+        int k = rng.Int(0, kernels.Kernels.Count), mode = rng.Int(0, 8);
+        double scale = Math.Exp(rng.Uniform(Math.Log(0.6), Math.Log(1.6)));
+        var taps = kernels.Taps(k, mode, scale, Canvas);
+        p.Set("method", "kernel").Set("kernel", kernels.Kernels[k].Name).Set("kernel_transform", mode).Set("kernel_scale", scale)
+            .Set("kernel_taps", taps.Count);
+        return Convolve(lin, taps);
+    }
+
+    static RgbImage GoProBlur(RgbImage lin, SynthRng rng, SynthParams p)
     {
         int frames = 7 + 2 * rng.Int(0, 4); // 7, 9, 11, 13: odd, the middle one is the identity
-        double tmax = rng.Uniform(3, 15);
+        double tmax = rng.Uniform(2, 24);
         double phi = rng.Uniform(0, 2 * Math.PI);
         double vx = tmax * DMath.Cos(phi), vy = tmax * DMath.Sin(phi);
         double cphi = rng.Uniform(0, 2 * Math.PI), curv = rng.Uniform(0, 0.4) * tmax;
         double wx = curv * DMath.Cos(cphi), wy = curv * DMath.Sin(cphi);
-        double lim = 15 / Math.Max(Math.Sqrt((vx + wx) * (vx + wx) + (vy + wy) * (vy + wy)), Math.Sqrt((wx - vx) * (wx - vx) + (wy - vy) * (wy - vy)));
+        double lim = 28 / Math.Max(Math.Sqrt((vx + wx) * (vx + wx) + (vy + wy) * (vy + wy)), Math.Sqrt((wx - vx) * (wx - vx) + (wy - vy) * (wy - vy)));
         if (lim < 1) { vx *= lim; vy *= lim; wx *= lim; wy *= lim; }
         double deg = Math.PI / 180;
         double om1 = rng.Uniform(-1.5, 1.5) * deg, om2 = rng.Uniform(-0.5, 0.5) * deg;
 
-        int w = src.Width, h = src.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
-        const double g = 2.2;
-        var lin = new RgbImage(w, h);
-        for (int i = 0; i < src.Data.Length; i++) lin.Data[i] = (float)DMath.Pow(Math.Max(src.Data[i], 0f), g);
+        int w = lin.Width, h = lin.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
         var acc = new double[3 * ow * oh];
         double ccx = (w - 1) / 2.0, ccy = (h - 1) / 2.0;
         int mid = frames / 2;
@@ -137,12 +204,11 @@ public static class BlurSynth
                         acc[c * ow * oh + y * ow + x] += ImageOps.Bilinear(lin.Plane(c), w, h, sx, sy);
                 }
         }
-        var input = new RgbImage(ow, oh);
-        for (int i = 0; i < acc.Length; i++) input.Data[i] = (float)DMath.Pow(acc[i] / frames, 1 / g);
-        var target = src.Crop(Margin, Margin, ow, oh);
-        var p = new SynthParams().Set("kind", "blur").Set("method", "gopro").Set("frames", frames)
+        var blurred = new RgbImage(ow, oh);
+        for (int i = 0; i < acc.Length; i++) blurred.Data[i] = (float)(acc[i] / frames);
+        p.Set("method", "gopro").Set("frames", frames)
             .Set("translation_px", new[] { SynthParams.R(vx), SynthParams.R(vy) }).Set("curvature_px", new[] { SynthParams.R(wx), SynthParams.R(wy) })
-            .Set("rotation_deg", new[] { SynthParams.R(om1 / deg), SynthParams.R(om2 / deg) }).Set("gamma", g);
-        return new DegradedPair(input, target, null, null, p);
+            .Set("rotation_deg", new[] { SynthParams.R(om1 / deg), SynthParams.R(om2 / deg) });
+        return blurred;
     }
 }

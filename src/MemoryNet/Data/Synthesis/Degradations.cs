@@ -28,13 +28,14 @@ public static class Degradations
     /// <summary>Border (px per side) the clean crop must carry beyond the output size.</summary>
     public static int Margin(DegradationKind k) => k == DegradationKind.Blur ? BlurSynth.Margin : 0;
 
-    public static DegradedPair Apply(DegradationKind kind, RgbImage clean, SynthRng rng) => kind switch
+    /// <param name="kernels">Measured blur kernels that blur may draw from (null: trajectories and warps only).</param>
+    public static DegradedPair Apply(DegradationKind kind, RgbImage clean, SynthRng rng, BlurKernelBank? kernels = null) => kind switch
     {
         DegradationKind.Rain => RainSynth.Rain(clean, rng),
         DegradationKind.HeavyRain => RainSynth.HeavyRain(clean, rng),
         DegradationKind.Raindrop => RaindropSynth.Apply(clean, rng),
         DegradationKind.Shadow => ShadowSynth.Apply(clean, rng),
-        DegradationKind.Blur => BlurSynth.Apply(clean, rng),
+        DegradationKind.Blur => BlurSynth.Apply(clean, rng, kernels),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -8,7 +8,8 @@ namespace MemoryNet.Data.Synthesis;
 public sealed record SynthOptions(
     DegradationKind Kind, string CleanDir, string OutDir,
     int Count = 100, int Size = 256, long Seed = 0,
-    string? Preview = null, int Threads = 0, bool Overwrite = false, int PreviewPairs = 8, int PreviewTile = 128);
+    string? Preview = null, int Threads = 0, bool Overwrite = false, int PreviewPairs = 8, int PreviewTile = 128,
+    string? KernelDir = null);
 
 public sealed record SynthReport(int Written, int PhotosUsed, IReadOnlyList<string> Warnings, double Seconds,
     double[] Psnr, string Layout, string Manifest);
@@ -115,7 +116,8 @@ public static class SynthDataset
     }
 
     /// <summary>One pair, as written (samples already rounded to 8 bits), with its manifest line.</summary>
-    public static (DegradedPair Pair, string ManifestLine) MakeItem(DegradationKind kind, IReadOnlyList<Photo> photos, int size, long seed, int index)
+    public static (DegradedPair Pair, string ManifestLine) MakeItem(DegradationKind kind, IReadOnlyList<Photo> photos, int size, long seed, int index,
+        BlurKernelBank? kernels = null)
     {
         ulong itemSeed = SynthRng.ItemSeed(seed, index);
         var rng = new SynthRng(itemSeed);
@@ -123,7 +125,7 @@ public static class SynthDataset
         int m = Degradations.Margin(kind), cw = size + 2 * m;
         int x = rng.Int(0, photo.Image.Width - cw + 1), y = rng.Int(0, photo.Image.Height - cw + 1);
         var crop = photo.Image.Crop(x, y, cw, cw);
-        var pair = Degradations.Apply(kind, crop, rng);
+        var pair = Degradations.Apply(kind, crop, rng, kernels);
         var q = new DegradedPair(pair.Input.Quantize8(), pair.Target.Quantize8(), pair.Mask, pair.Soft, pair.Params);
         double psnr = ImageOps.Psnr(q.Input, q.Target);
 
@@ -169,6 +171,7 @@ public static class SynthDataset
             }
         }
         var warnings = new List<string>();
+        var kernels = o.KernelDir is null ? null : BlurKernelBank.Load(o.KernelDir);
         var photos = LoadPhotos(o.CleanDir, o.Kind, o.Size, threads, warnings);
         foreach (var w in warnings) warn?.Invoke(w);
 
@@ -183,7 +186,7 @@ public static class SynthDataset
         var previewPairs = new DegradedPair[keep];
         Parallel.For(0, o.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
         {
-            var (pair, line) = MakeItem(o.Kind, photos, o.Size, o.Seed, i);
+            var (pair, line) = MakeItem(o.Kind, photos, o.Size, o.Seed, i, kernels);
             var (fi, ft, fm) = FileNames(o.Kind, i);
             File.WriteAllBytes(Path.Combine(outDir, fi), PngWriter.EncodeRgb(pair.Input));
             File.WriteAllBytes(Path.Combine(outDir, ft), PngWriter.EncodeRgb(pair.Target));

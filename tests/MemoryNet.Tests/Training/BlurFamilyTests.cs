@@ -1,0 +1,108 @@
+using MemoryNet.Data.Synthesis;
+using MemoryNet.Imaging;
+
+namespace MemoryNet.Tests.Training;
+
+/// <summary>The blur family: warps, trajectories and measured kernels in linear light, then noise and JPEG.</summary>
+public class BlurFamilyTests
+{
+    static RgbImage Flat(int size, float v)
+    {
+        var img = new RgbImage(size, size);
+        Array.Fill(img.Data, v);
+        return img;
+    }
+
+    /// <summary>A 1×9 horizontal line kernel written as kernels.json.</summary>
+    static string LineKernelFolder()
+    {
+        var dir = TestPaths.TempDir();
+        File.WriteAllText(Path.Combine(dir, "kernels.json"),
+            """{"line": {"size": [1, 9], "values": [1, 1, 1, 1, 1, 1, 1, 1, 1]}, "dot": {"size": [1, 1], "values": [3]}}""");
+        return dir;
+    }
+
+    [Fact]
+    public void Measured_kernels_are_normalised_turned_and_rescaled()
+    {
+        var bank = BlurKernelBank.Load(LineKernelFolder());
+        Assert.Equal(["dot", "line"], bank.Kernels.Select(k => k.Name));
+        Assert.Equal(1.0, bank.Kernels[1].Values.Sum(), 5);
+        var flat = bank.Taps(1, 0, 1, 64);
+        Assert.Equal(1.0, flat.Sum(t => t.W), 5);
+        Assert.All(flat, t => Assert.Equal(0, t.Dy));
+        Assert.Equal(8, flat.Max(t => t.Dx) - flat.Min(t => t.Dx));
+        var turned = bank.Taps(1, 4, 1, 64);                  // transposed: a vertical line
+        Assert.All(turned, t => Assert.Equal(0, t.Dx));
+        var doubled = bank.Taps(1, 0, 2, 64);
+        Assert.Equal(16, doubled.Max(t => t.Dx) - doubled.Min(t => t.Dx));
+        var capped = bank.Taps(1, 0, 20, 13);                 // never wider than the canvas allows
+        Assert.True(capped.Max(t => t.Dx) - capped.Min(t => t.Dx) <= 12);
+    }
+
+    [Fact]
+    public void A_kernel_folder_of_greyscale_images_loads_and_a_bad_list_is_refused_naming_the_file()
+    {
+        var dir = TestPaths.TempDir();
+        var px = new float[5 * 5];
+        px[12] = 1; px[13] = 0.5f;
+        ImageCodec.Write(new ImageData(5, 5, 1, 8, px), Path.Combine(dir, "k.png"));
+        var bank = BlurKernelBank.Load(dir);
+        Assert.Equal(2.0, bank.Kernels[0].Values[12] / bank.Kernels[0].Values[13], 1);
+
+        var bad = TestPaths.TempDir();
+        File.WriteAllText(Path.Combine(bad, "kernels.json"), """{"k": {"size": [2, 2], "values": [1, 2, 3]}}""");
+        var ex = Assert.Throws<UserInputException>(() => BlurKernelBank.Load(bad));
+        Assert.Contains("kernels.json", ex.Message);
+    }
+
+    [Fact]
+    public void The_family_uses_every_method_and_measured_kernels_only_when_given()
+    {
+        var scene = Flat(96, 0.5f);
+        for (int i = 0; i < scene.Data.Length; i += 7) scene.Data[i] = 0.9f;
+        var bank = BlurKernelBank.Load(LineKernelFolder());
+        var with = Enumerable.Range(0, 40).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(1, i), bank).Params).ToList();
+        var without = Enumerable.Range(0, 40).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(1, i)).Params).ToList();
+        Assert.Equal(["gopro", "kernel", "trajectory"], with.Select(p => (string)p["method"]!).Distinct().Order());
+        Assert.Equal(["gopro", "trajectory"], without.Select(p => (string)p["method"]!).Distinct().Order());
+        Assert.Contains(with, p => p["jpeg_quality"] is not null);
+        Assert.Contains(with, p => p["jpeg_quality"] is null);
+        Assert.Contains(with, p => p["highlight_gain"] is not null);
+    }
+
+    [Fact]
+    public void Blurring_keeps_a_flat_scene_at_its_level_and_the_target_is_the_sharp_centre()
+    {
+        // kernels sum to 1 in linear light and the noise has zero mean: a flat grey stays that grey on average
+        var scene = Flat(128, 0.4f);
+        for (int i = 0; i < 20; i++)
+        {
+            var pair = BlurSynth.Apply(scene, SynthRng.ForItem(6, i));
+            Assert.Equal(64, pair.Input.Width);
+            Assert.All(pair.Target.Data, v => Assert.Equal(0.4f, v));
+            Assert.InRange(pair.Input.Data.Average(), 0.39, 0.41);
+        }
+    }
+
+    [Fact]
+    public void Raised_highlights_spread_into_clipped_streaks()
+    {
+        // a small lamp on a dark scene: where the family raises highlights, the blurred lamp still clips at white
+        var scene = Flat(128, 0.05f);
+        for (int y = 62; y < 66; y++)
+            for (int x = 62; x < 66; x++)
+                for (int c = 0; c < 3; c++) scene.Data[(c * 128 + y) * 128 + x] = 1f;
+        int raisedWhite = 0, plainWhite = 0, raised = 0, plain = 0;
+        for (int i = 0; i < 60; i++)
+        {
+            var pair = BlurSynth.Apply(scene, SynthRng.ForItem(8, i));
+            if ((string)pair.Params["method"]! != "trajectory" && (string)pair.Params["method"]! != "gopro") continue;
+            int white = pair.Input.Data.Count(v => v > 0.97f);
+            if (pair.Params["highlight_gain"] is not null) { raised++; raisedWhite += white; } else { plain++; plainWhite += white; }
+        }
+        Assert.True(raised > 5 && plain > 5);
+        Assert.True(raisedWhite / (double)raised > 3 * (plainWhite / (double)plain + 1),
+            $"white pixels per image: raised {raisedWhite / (double)raised:F1}, plain {plainWhite / (double)plain:F1}");
+    }
+}

@@ -80,17 +80,20 @@ public class SynthSourceTests
         var dir = PhotoFolder(96);
         var plain = SynthSource.Create("shadow", dir, sceneSize: 64);
         var half = SynthSource.Create("shadow", dir, sceneSize: 64, cleanFraction: 0.5);
-        int clean = 0;
+        int clean = 0, degraded = 0;
         for (int i = 0; i < 40; i++)
         {
             var p = plain.Make(0, 32, SynthRng.ForItem(11, i));
             var h = half.Make(0, 32, SynthRng.ForItem(11, i));
             Assert.Equal(p.Target, h.Target);
-            Assert.NotEqual(p.Input, p.Target);
-            if (h.Input.SequenceEqual(h.Target)) { clean++; Assert.All(h.Mask!, m => Assert.Equal(0f, m)); }
+            // a patch may miss the scene's shadow (a building's edge, a pole elsewhere): count those the plain source degraded
+            bool plainDegraded = !p.Input.SequenceEqual(p.Target);
+            if (plainDegraded) degraded++;
+            if (h.Input.SequenceEqual(h.Target)) { if (plainDegraded) clean++; Assert.All(h.Mask!, m => Assert.Equal(0f, m)); }
             else { Assert.Equal(p.Input, h.Input); Assert.Equal(p.Mask, h.Mask); }
         }
-        Assert.InRange(clean, 10, 30);
+        Assert.True(degraded >= 30, $"{degraded} of 40 patches degraded");
+        Assert.InRange(clean, degraded / 4, 3 * degraded / 4);
         Assert.Throws<UserInputException>(() => SynthSource.Create("shadow", dir, cleanFraction: 1));
     }
 

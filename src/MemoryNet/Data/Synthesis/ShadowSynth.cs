@@ -3,7 +3,10 @@ namespace MemoryNet.Data.Synthesis;
 /// <summary>
 /// SynShadow (Inoue &amp; Yamasaki, TCSVT 2021): I_s = m ⊙ D(I_sf) + (1 − m) ⊙ I_sf with a soft matte m and
 /// per-channel darkening D_c(x) = clip(a·(x − x1_c), 0, 1), blue darkened least (skylight). Here D_c(x) is
-/// also capped at x, so that a shadow never brightens a pixel.
+/// also capped at x, so that a shadow never brightens a pixel. The matte is a family of occluders: random polygons,
+/// low-frequency blobs, the straight or stepped edge of a building, tree branches with dappled leaves, poles and
+/// people; its penumbra is hard on one side of the picture and soft on the other, as a shadow is near and far from
+/// the object that casts it.
 /// </summary>
 public static class ShadowSynth
 {
@@ -16,10 +19,36 @@ public static class ShadowSynth
         double[] x1c = [x1 + dR, x1, x1 - dB];
 
         double coverageTarget = rng.Uniform(0.05, 0.4);
-        bool polygons = rng.Chance(0.5);
-        float[] binary = polygons ? PolygonMatte(w, h, rng, coverageTarget, out var shapeInfo) : NoiseMatte(w, h, rng, coverageTarget, out shapeInfo);
-        double sigma = rng.Uniform(1, 15);
-        var matte = ImageOps.GaussianBlur(binary, w, h, sigma);
+        double u = rng.NextDouble();
+        string shape = u < 0.25 ? "polygons" : u < 0.45 ? "noise" : u < 0.7 ? "edge" : u < 0.85 ? "branches" : "poles";
+        SynthParams shapeInfo;
+        float[] binary = shape switch
+        {
+            "polygons" => PolygonMatte(w, h, rng, coverageTarget, out shapeInfo),
+            "noise" => NoiseMatte(w, h, rng, coverageTarget, out shapeInfo),
+            "edge" => EdgeMatte(w, h, rng, out shapeInfo),
+            "branches" => BranchMatte(w, h, rng, out shapeInfo),
+            _ => PoleMatte(w, h, rng, out shapeInfo),
+        };
+        double drawn = binary.Average();
+        if (drawn < 0.02 || drawn > 0.7)   // a branch that wandered off the picture, poles that cover it: polygons instead
+        {
+            shape = "polygons";
+            binary = PolygonMatte(w, h, rng, coverageTarget, out shapeInfo);
+        }
+        // the penumbra widens with the distance from the occluder to the ground: hard on one side of the picture,
+        // soft on the other (σ from sigma to sigma·spread along a random direction)
+        double sigma = Math.Exp(rng.Uniform(Math.Log(0.7), Math.Log(12))), spread = rng.Uniform(1, 5);
+        double dir = rng.Uniform(0, 2 * Math.PI);
+        var matte = VaryingBlur(binary, w, h, sigma, Math.Min(sigma * spread, 20), dir);
+        // a penumbra wider than the occluder leaves no umbra (a thin pole's shadow would vanish): narrow it until at
+        // least half of the drawn shape stays in shadow
+        double drawnCov = binary.Average();
+        for (int k = 0; k < 4 && matte.Count(v => v > 0.5f) < 0.5 * drawnCov * n; k++)
+        {
+            sigma /= 2;
+            matte = VaryingBlur(binary, w, h, sigma, Math.Min(sigma * spread, 20), dir);
+        }
         double cov = 0;
         foreach (var v in binary) cov += v;
         cov /= n;
@@ -41,8 +70,8 @@ public static class ShadowSynth
         var mask = new float[n];
         for (int i = 0; i < n; i++) mask[i] = matte[i] > 0.5f ? 1f : 0f;
         var par = new SynthParams().Set("kind", "shadow").Set("a", a).Set("x1_r", x1c[0]).Set("x1_g", x1c[1]).Set("x1_b", x1c[2])
-            .Set("y2", y2).Set("matte", polygons ? "polygons" : "noise").Set("matte_info", shapeInfo)
-            .Set("coverage", cov).Set("penumbra_sigma", sigma);
+            .Set("y2", y2).Set("matte", shape).Set("matte_info", shapeInfo)
+            .Set("coverage", cov).Set("penumbra_sigma", new[] { sigma, Math.Min(sigma * spread, 20) }).Set("penumbra_direction", dir);
         return new DegradedPair(o, clean, mask, matte, par);
     }
 
@@ -119,6 +148,112 @@ public static class ShadowSynth
             }
         }
         return mask;
+    }
+
+    /// <summary>Blur whose σ goes from s0 to s1 along direction <paramref name="dir"/> (two blurs mixed by position).</summary>
+    static float[] VaryingBlur(float[] binary, int w, int h, double s0, double s1, double dir)
+    {
+        var a = ImageOps.GaussianBlur(binary, w, h, s0);
+        if (s1 - s0 < 0.25) return a;
+        var b = ImageOps.GaussianBlur(binary, w, h, s1);
+        double dx = DMath.Cos(dir), dy = DMath.Sin(dir);
+        double lo = Math.Min(0, dx * w) + Math.Min(0, dy * h), hi = Math.Max(0, dx * w) + Math.Max(0, dy * h);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float t = (float)((x * dx + y * dy - lo) / Math.Max(hi - lo, 1));
+                int i = y * w + x;
+                a[i] += t * (b[i] - a[i]);
+            }
+        return a;
+    }
+
+    /// <summary>The shadow of a building: one side of a line across the picture, its edge straight or stepped.</summary>
+    static float[] EdgeMatte(int w, int h, SynthRng rng, out SynthParams info)
+    {
+        double ang = rng.Uniform(0, 2 * Math.PI), nx = DMath.Cos(ang), ny = DMath.Sin(ang);
+        // the line passes so that 15–60 % of the picture is in shadow
+        double frac = rng.Uniform(0.15, 0.6);
+        var proj = new float[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) proj[y * w + x] = (float)(x * nx + y * ny);
+        double off = ImageOps.Quantile(proj, frac);
+        int steps = rng.Chance(0.5) ? rng.Int(1, 5) : 0;     // a roofline's steps along the edge
+        double period = Math.Max(w, h) / (double)Math.Max(1, steps), depth = steps > 0 ? rng.Uniform(0.03, 0.12) * Math.Max(w, h) : 0;
+        double phase = rng.Uniform(0, period);
+        var mask = new float[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                double along = -x * ny + y * nx;
+                double notch = steps > 0 && ((along + phase) / period - Math.Floor((along + phase) / period)) < 0.5 ? depth : 0;
+                mask[y * w + x] = proj[y * w + x] < off + notch ? 1f : 0f;
+            }
+        info = new SynthParams().Set("angle", ang).Set("fraction", frac).Set("steps", steps);
+        return mask;
+    }
+
+    /// <summary>Tree shadow: 1–4 branches (random walks with tapering width) carrying leaf blobs, dappled.</summary>
+    static float[] BranchMatte(int w, int h, SynthRng rng, out SynthParams info)
+    {
+        var mask = new float[w * h];
+        int branches = rng.Int(1, 5), leaves = 0;
+        double size = Math.Max(w, h);
+        for (int b = 0; b < branches; b++)
+        {
+            double x = rng.Uniform(0, w), y = rng.Uniform(0, h), heading = rng.Uniform(0, 2 * Math.PI);
+            double width = rng.Uniform(0.01, 0.04) * size;
+            int segs = rng.Int(20, 60);
+            double stepLen = size / segs * rng.Uniform(0.5, 1.2);
+            for (int sgm = 0; sgm < segs; sgm++)
+            {
+                heading += rng.Normal(0, 0.25);
+                x += stepLen * DMath.Cos(heading); y += stepLen * DMath.Sin(heading);
+                double r = width * (1 - 0.8 * sgm / (double)segs);
+                Disc(mask, w, h, x, y, r);
+                if (rng.Chance(0.5))
+                {
+                    // a cluster of leaves beside the branch
+                    double lr = rng.Uniform(0.015, 0.05) * size;
+                    double la = heading + rng.Uniform(-2, 2), ld = rng.Uniform(1, 3) * lr;
+                    Disc(mask, w, h, x + ld * DMath.Cos(la), y + ld * DMath.Sin(la), lr);
+                    leaves++;
+                }
+            }
+        }
+        info = new SynthParams().Set("branches", branches).Set("leaves", leaves);
+        return mask;
+    }
+
+    /// <summary>Poles, posts and people: 1–4 long quadrilaterals, nearly parallel (one sun).</summary>
+    static float[] PoleMatte(int w, int h, SynthRng rng, out SynthParams info)
+    {
+        int count = rng.Int(1, 5);
+        double dir = rng.Uniform(0, Math.PI), size = Math.Max(w, h);
+        var polys = new List<(double X, double Y)[]>();
+        for (int i = 0; i < count; i++)
+        {
+            double a = dir + rng.Normal(0, 0.08);
+            double len = rng.Uniform(0.4, 1.5) * size, wid0 = rng.Uniform(0.02, 0.12) * size, wid1 = wid0 * rng.Uniform(0.5, 1.5);
+            double cx = rng.Uniform(0, w), cy = rng.Uniform(0, h);
+            double ux = DMath.Cos(a), uy = DMath.Sin(a), px = -uy, py = ux;
+            polys.Add([
+                (cx - ux * len / 2 - px * wid0 / 2, cy - uy * len / 2 - py * wid0 / 2),
+                (cx - ux * len / 2 + px * wid0 / 2, cy - uy * len / 2 + py * wid0 / 2),
+                (cx + ux * len / 2 + px * wid1 / 2, cy + uy * len / 2 + py * wid1 / 2),
+                (cx + ux * len / 2 - px * wid1 / 2, cy + uy * len / 2 - py * wid1 / 2)]);
+        }
+        info = new SynthParams().Set("poles", count).Set("direction", dir);
+        return Rasterize(w, h, polys, 1);
+    }
+
+    static void Disc(float[] mask, int w, int h, double cx, double cy, double r)
+    {
+        int x0 = Math.Max(0, (int)Math.Floor(cx - r)), x1 = Math.Min(w - 1, (int)Math.Ceiling(cx + r));
+        int y0 = Math.Max(0, (int)Math.Floor(cy - r)), y1 = Math.Min(h - 1, (int)Math.Ceiling(cy + r));
+        for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+                if ((x + 0.5 - cx) * (x + 0.5 - cx) + (y + 0.5 - cy) * (y + 0.5 - cy) <= r * r) mask[y * w + x] = 1f;
     }
 
     /// <summary>Thresholded low-frequency noise (a coarse random grid, smoothly interpolated) at the target coverage.</summary>

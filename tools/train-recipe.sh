@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Trains a bundled model from its recipe (models/recipes/TASK.yml) on the clean photo corpus, resumably.
+#
+#   tools/train-recipe.sh TASK [SECONDS]       TASK: derain | deraindrop | deshadow | deblur
+#
+# 1. validation pairs: `synth` of the recipe's kind from DATA/clean/val (photos never trained on), seed 7, 48 pairs of
+#    256 px; the run keeps best.safetensors by their PSNR under the recipe's val-protocol. Checkpoints are chosen on
+#    these alone: never on Rain100L, Rain12 or real/ (evaluation only).
+# 2. training: `train --config models/recipes/TASK.yml --clean DATA/clean/train` (degradations made on the fly), stopped
+#    cleanly after SECONDS (default 3600); running the script again resumes the run.
+# 3. scores of best.safetensors: the validation pairs and, for derain, Rain100L and Rain12 under `y` (reported, not
+#    used to choose).
+# Environment: DATA (default ../shared/data beside the repository), RUNS (/tmp/runs), INIT (weights to start from),
+#   EXTRA (more train flags).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+task="${1:?usage: $0 derain|deraindrop|deshadow|deblur [SECONDS]}"
+seconds="${2:-3600}"
+data="${DATA:-$root/../shared/data}"; runs="${RUNS:-/tmp/runs}"
+recipe="$root/models/recipes/$task.yml"
+[ -f "$recipe" ] || { echo "$recipe: no recipe for '$task'" >&2; exit 2; }
+[ -d "$data/clean/train" ] || { echo "$data/clean/train: no clean photos (set DATA)" >&2; exit 2; }
+kind=$(sed -n 's/^synth: *\([a-z-]*\).*/\1/p' "$recipe")
+protocol=$(sed -n 's/^val-protocol: *\([a-z-]*\).*/\1/p' "$recipe")
+case "$kind" in   # layout of the validation pairs synth writes
+  shadow) format=istd ;; raindrop) format=raindrop ;; *) format=paired ;;
+esac
+read -r -a extra <<<"${EXTRA:-}"
+[ "$kind" = blur ] && [ -d "$data/kernels" ] && extra+=(--synth-kernels "$data/kernels")
+mn="$root/memorynet"
+val="$runs/val-$task"
+[ -d "$val" ] || "$mn" synth --kind "$kind" --clean "$data/clean/val" --out "$val" --count 48 --size 256 --seed 7
+run="$runs/$task"
+cmd=("$mn" train --config "$recipe" --clean "$data/clean/train" --val "$val" --val-format "$format" --format "$format"
+  --out "$run" --max-seconds "$seconds" "${extra[@]}")
+if [ -f "$run/state.json" ]; then "${cmd[@]}" --resume
+else
+  [ -n "${INIT:-}" ] && cmd+=(--init "$INIT")
+  "${cmd[@]}"
+fi
+echo "== $task: best.safetensors on the validation pairs ($protocol)"
+"$mn" eval --model "$run/best.safetensors" --data "$val" --format "$format" --protocol "$protocol" --json "$run/eval-val.json" | tail -4
+if [ "$task" = derain ]; then
+  for set in rain100l rain12; do
+    echo "== derain: $set (y), reported only"
+    "$mn" eval --model "$run/best.safetensors" --data "$data/$set" --format paired --protocol y --json "$run/eval-$set.json" | tail -4
+  done
+fi
+echo "ship it: $mn models import $run/best.safetensors --task $task -o $root/models/$task.safetensors (then update models/$task.md)"

@@ -26,10 +26,11 @@ case "$kind" in   # layout of the validation pairs synth writes
   shadow) format=istd ;; raindrop) format=raindrop ;; *) format=paired ;;
 esac
 read -r -a extra <<<"${EXTRA:-}"
-[ "$kind" = blur ] && [ -d "$data/kernels" ] && extra+=(--synth-kernels "$data/kernels")
+kernels=()
+if [ "$kind" = blur ] && [ -d "$data/kernels" ]; then extra+=(--synth-kernels "$data/kernels"); kernels=(--kernels "$data/kernels"); fi
 mn="$root/memorynet"
 val="$runs/val-$task"
-[ -d "$val" ] || "$mn" synth --kind "$kind" --clean "$data/clean/val" --out "$val" --count 48 --size 256 --seed 7
+[ -d "$val" ] || "$mn" synth --kind "$kind" --clean "$data/clean/val" --out "$val" --count 48 --size 256 --seed 7 "${kernels[@]}"
 run="$runs/$task"
 cmd=("$mn" train --config "$recipe" --clean "$data/clean/train" --val "$val" --val-format "$format" --format "$format"
   --out "$run" --max-seconds "$seconds" "${extra[@]}")

@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace MemoryNet.Cli.Commands;
 
-/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors | average FILE... -o OUT.safetensors]</summary>
+/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors | average FILE... -o OUT.safetensors | export MODEL -o OUT.pth]</summary>
 public static class ModelsCommand
 {
     public static Command Create()
@@ -40,10 +40,20 @@ public static class ModelsCommand
         average.Options.Add(avgTask);
         average.SetAction(p => Average(p.GetValue(files)!, p.GetValue(avgOutput)!, p.GetValue(avgTask)));
 
+        var exportName = new Argument<string>("MODEL") { Description = "A bundled model name or a weights file" };
+        var exportOutput = new Option<string>("--output", "-o") { Description = "Output PyTorch checkpoint (.pth or .pt)", Required = true };
+        var wrap = new Option<bool>("--wrap") { Description = "Save {'state_dict': ...} as the official training scripts do, instead of the plain state_dict" };
+        var export = new Command("export", "Write a model as a PyTorch checkpoint (zip format, the reference state_dict names) that the official code loads");
+        export.Arguments.Add(exportName);
+        export.Options.Add(exportOutput);
+        export.Options.Add(wrap);
+        export.SetAction(p => Export(p.GetValue(exportName)!, p.GetValue(exportOutput)!, p.GetValue(wrap)));
+
         cmd.Subcommands.Add(list);
         cmd.Subcommands.Add(info);
         cmd.Subcommands.Add(import);
         cmd.Subcommands.Add(average);
+        cmd.Subcommands.Add(export);
         cmd.SetAction(_ => List());
         return cmd;
     }
@@ -96,6 +106,20 @@ public static class ModelsCommand
             throw new UserInputException($"{output}: the output must be a .safetensors file");
         if (task is not null && !BundledModels.Tasks.Contains(task))
             throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", BundledModels.Tasks)})");
+    }
+
+    static int Export(string name, string output, bool wrap)
+    {
+        if (!output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
+            throw new UserInputException($"{output}: the output must be a .pth or .pt file");
+        string path = File.Exists(name) ? name : BundledModels.TryFind(name) ?? throw new UserInputException($"{name}: no such file or bundled model");
+        using var model = ModelFile.Load(path);
+        var entries = StateDict.Entries(model);
+        PthWriter.Write(output, entries, wrap ? "state_dict" : null);
+        AnsiConsole.WriteLine($"wrote {output}: {entries.Count} tensors of {model.Spec.Describe()}{(wrap ? " under 'state_dict'" : "")}");
+        if (model.Spec.AffineHead)
+            AnsiConsole.WriteLine("note: this model has an affine output head, which the official MPRNet/MemoryNet code does not have: it loads only into this project");
+        return 0;
     }
 
     static int Import(string file, string? arch, string output, string? task)

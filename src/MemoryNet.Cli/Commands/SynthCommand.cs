@@ -9,7 +9,7 @@ public static class SynthCommand
 {
     public static Command Create()
     {
-        var kind = new Option<string>("--kind") { Description = "Degradation: rain, heavy-rain, raindrop, shadow or blur", Required = true };
+        var kind = new Option<string>("--kind") { Description = "Degradation: " + string.Join("; ", Degradations.All.Select(d => $"{d.Name} ({d.Description})")), Required = true };
         kind.AcceptOnlyFromAmong([.. Degradations.Names]);
         var clean = new Option<string>("--clean") { Description = "Folder of clean photographs (searched recursively)", Required = true };
         var outDir = new Option<string>("--out") { Description = "Output dataset folder (created)", Required = true };
@@ -41,14 +41,14 @@ public static class SynthCommand
                         new RemainingTimeColumn(), new SpinnerColumn())
                     .Start(ctx =>
                     {
-                        var task = ctx.AddTask($"synth {Degradations.Name(opts.Kind)}", maxValue: opts.Count);
+                        var task = ctx.AddTask($"synth {opts.Kind.Name}", maxValue: opts.Count);
                         report = SynthDataset.Run(opts, warnings.Add, () => task.Increment(1));
                     });
                 foreach (var w in warnings) Warn(w);
             }
             else report = SynthDataset.Run(opts, Warn);
             var ps = report.Psnr;
-            Console.WriteLine($"wrote {report.Written} {Degradations.Name(opts.Kind)} pairs of {opts.Size}x{opts.Size} ({report.Layout} layout) " +
+            Console.WriteLine($"wrote {report.Written} {opts.Kind.Name} pairs of {opts.Size}x{opts.Size} ({report.Layout} layout) " +
                 $"from {report.PhotosUsed} photos to {opts.OutDir} in {report.Seconds:0.0} s; " +
                 $"PSNR input vs target {ps.Min():0.0}-{ps.Max():0.0} dB (median {Median(ps):0.0})");
             if (opts.Preview is not null) Console.WriteLine($"contact sheet: {opts.Preview}");

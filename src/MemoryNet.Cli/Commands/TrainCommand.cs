@@ -28,7 +28,7 @@ public static class TrainCommand
         ["contrastive-features"] = "Contrastive feature extractor: gradient-pyramid, or a torchvision VGG19 .pth", ["grad-clip"] = "Clip the gradient norm (0 = off)",
         ["ema"] = "EMA decay of weights (0 = off), e.g. 0.999", ["seed"] = "Seed of data order, crops and init", ["threads"] = "CPU threads for the network",
         ["workers"] = "Background data-loading workers", ["out"] = "Run folder", ["max-seconds"] = "Stop cleanly with a checkpoint after this many seconds",
-        ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: rain, heavy-rain, raindrop, shadow, blur",
+        ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: " + string.Join(", ", MemoryNet.Data.Synthesis.Degradations.Names),
         ["clean"] = "Clean photos for --synth",
         ["synth-size"] = "Scene size for --synth: photos are scaled and degraded as `synth --size N` would, patches cut from that", ["synth-zoom"] = "Scale augmentation for --synth: scenes cut at a random scale with up to Z times the detail of the --synth-size scale (more distinct scenes from few photos; 1 = off)",
         ["synth-gamma"] = "Exposure augmentation for --synth: each clean scene raised to a power between 1/G and G before it is degraded (1 = off)",

@@ -9,7 +9,7 @@ namespace MemoryNet.Data;
 /// </summary>
 public sealed class SynthSource : ISampleSource
 {
-    private readonly DegradationKind kind;
+    private readonly Degradation kind;
     private readonly string dir;
     private readonly Dictionary<int, List<SynthDataset.Photo>> photosBySize = [];
 
@@ -17,7 +17,7 @@ public sealed class SynthSource : ISampleSource
     private readonly double zoom, gamma, cleanFraction;
     private readonly BlurKernelBank? kernels;
 
-    SynthSource(DegradationKind kind, string dir, int photoCount, int sceneSize, double zoom, double gamma, double cleanFraction, BlurKernelBank? kernels)
+    SynthSource(Degradation kind, string dir, int photoCount, int sceneSize, double zoom, double gamma, double cleanFraction, BlurKernelBank? kernels)
     {
         this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; this.gamma = gamma; this.cleanFraction = cleanFraction;
         this.kernels = kernels;
@@ -68,7 +68,7 @@ public sealed class SynthSource : ISampleSource
         int scene = Math.Max(patchSize, sceneSize);
         var photos = Photos(scene);
         var photo = photos[index % photos.Count];
-        int m = Degradations.Margin(kind), cw = scene + 2 * m;
+        int m = kind.Margin, cw = scene + 2 * m;
         int window = cw;
         if (zoom > 1)
         {
@@ -80,7 +80,7 @@ public sealed class SynthSource : ISampleSource
         if (window != cw) clean = ImageOps.ResizeArea(clean, cw, cw);
         // the extra draws happen only when an option is on, so runs without them keep their exact samples
         if (gamma > 1) clean = ImageOps.Power(clean, Math.Exp(rng.Uniform(-Math.Log(gamma), Math.Log(gamma))));
-        var pair = Degradations.Apply(kind, clean, rng, kernels);
+        var pair = kind.Apply(clean, rng, kernels);
         int px = rng.Int(0, scene - patchSize + 1), py = rng.Int(0, scene - patchSize + 1);
         int mode = rng.Int(0, 8);
         if (cleanFraction > 0 && rng.NextDouble() < cleanFraction)

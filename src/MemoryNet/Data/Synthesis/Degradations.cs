@@ -3,56 +3,61 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Data.Synthesis;
 
-public enum DegradationKind { Rain, HeavyRain, Raindrop, Shadow, Blur }
-
 /// <summary>
-/// The degradations as functions, image (or tensor) in, pair out; deterministic for the state of the
-/// <see cref="SynthRng"/> passed (the same bits on every machine). Training can call these on the fly.
+/// One synthetic degradation: its name (and the other spellings accepted), the dataset layout `synth` writes for it,
+/// the border (px per side) its clean crop must carry beyond the output size, and the function, image in and pair
+/// out, deterministic for the state of the <see cref="SynthRng"/> passed (the same bits on every machine).
 /// </summary>
-public static class Degradations
+public sealed record Degradation(string Name, string[] Aliases, DatasetLayout Layout, int Margin, string Description,
+    Func<RgbImage, SynthRng, BlurKernelBank?, DegradedPair> Function)
 {
-    public static readonly IReadOnlyList<string> Names = ["rain", "heavy-rain", "raindrop", "shadow", "blur"];
-
-    public static DegradationKind Parse(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "rain" => DegradationKind.Rain,
-        "heavy-rain" or "heavyrain" => DegradationKind.HeavyRain,
-        "raindrop" or "raindrops" => DegradationKind.Raindrop,
-        "shadow" => DegradationKind.Shadow,
-        "blur" => DegradationKind.Blur,
-        _ => throw new UserInputException($"unknown --kind '{name}' (use {string.Join(", ", Names)})"),
-    };
-
-    public static string Name(DegradationKind k) => Names[(int)k];
-
-    /// <summary>Border (px per side) the clean crop must carry beyond the output size.</summary>
-    public static int Margin(DegradationKind k) => k == DegradationKind.Blur ? BlurSynth.Margin : 0;
-
     /// <param name="kernels">Measured blur kernels that blur may draw from (null: trajectories and warps only).</param>
-    public static DegradedPair Apply(DegradationKind kind, RgbImage clean, SynthRng rng, BlurKernelBank? kernels = null) => kind switch
-    {
-        DegradationKind.Rain => RainSynth.Rain(clean, rng),
-        DegradationKind.HeavyRain => RainSynth.HeavyRain(clean, rng),
-        DegradationKind.Raindrop => RaindropSynth.Apply(clean, rng),
-        DegradationKind.Shadow => ShadowSynth.Apply(clean, rng),
-        DegradationKind.Blur => BlurSynth.Apply(clean, rng, kernels),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+    public DegradedPair Apply(RgbImage clean, SynthRng rng, BlurKernelBank? kernels = null) => Function(clean, rng, kernels);
 
     /// <summary>
     /// Tensor form: clean (1,3,H,W) or (3,H,W) in [0,1] → (input, target, mask or null) as (1,3,h,w), (1,3,h,w),
-    /// (1,1,h,w). For blur h = H − 2·32 and w = W − 2·32 (the kernel border is cropped from both).
+    /// (1,1,h,w); h = H − 2·<see cref="Margin"/> and w likewise (the border is cropped from both).
     /// </summary>
-    public static (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Apply(DegradationKind kind, Tensor clean, SynthRng rng)
+    public (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Apply(Tensor clean, SynthRng rng, BlurKernelBank? kernels = null)
     {
-        var pair = Apply(kind, RgbImage.FromTensor(clean), rng);
+        var pair = Apply(RgbImage.FromTensor(clean), rng, kernels);
         Tensor? mask = pair.Mask is null ? null : tensor(pair.Mask, new long[] { 1, 1, pair.Input.Height, pair.Input.Width });
         return (pair.Input.ToTensor(), pair.Target.ToTensor(), mask, pair.Params);
     }
 
-    public static (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Rain(Tensor clean, SynthRng rng) => Apply(DegradationKind.Rain, clean, rng);
-    public static (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) HeavyRain(Tensor clean, SynthRng rng) => Apply(DegradationKind.HeavyRain, clean, rng);
-    public static (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Raindrop(Tensor clean, SynthRng rng) => Apply(DegradationKind.Raindrop, clean, rng);
-    public static (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Shadow(Tensor clean, SynthRng rng) => Apply(DegradationKind.Shadow, clean, rng);
-    public static (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Blur(Tensor clean, SynthRng rng) => Apply(DegradationKind.Blur, clean, rng);
+    /// <summary>Relative file names of item i in this degradation's layout: (input, target, mask or null).</summary>
+    public (string Input, string Target, string? Mask) FileNames(int i) => Layout switch
+    {
+        DatasetLayout.Istd => ($"train_A/{i:D5}.png", $"train_C/{i:D5}.png", $"train_B/{i:D5}.png"),
+        DatasetLayout.Raindrop => ($"data/{i:D5}_rain.png", $"gt/{i:D5}_clean.png", $"mask/{i:D5}_mask.png"),
+        _ => ($"input/{i:D5}.png", $"target/{i:D5}.png", null),
+    };
+
+    public string LayoutName => Layout.ToString().ToLowerInvariant();
+}
+
+/// <summary>The degradations `synth` and `train --synth` know: one declarative list.</summary>
+public static class Degradations
+{
+    public static readonly Degradation Rain = new("rain", [], DatasetLayout.Paired, 0,
+        "rain streaks, a family of 1-3 layers and veils (Rain100L/Rain12-like and beyond)", (c, r, _) => RainSynth.Rain(c, r));
+    public static readonly Degradation HeavyRain = new("heavy-rain", ["heavyrain"], DatasetLayout.Paired, 0,
+        "the Rain100H recipe: 2-5 streak layers and a veil", (c, r, _) => RainSynth.HeavyRain(c, r));
+    public static readonly Degradation Raindrop = new("raindrop", ["raindrops"], DatasetLayout.Raindrop, 0,
+        "raindrops on glass, defocused, with masks", (c, r, _) => RaindropSynth.Apply(c, r));
+    public static readonly Degradation Shadow = new("shadow", [], DatasetLayout.Istd, 0,
+        "cast shadows of many occluders (ISTD triplets)", (c, r, _) => ShadowSynth.Apply(c, r));
+    public static readonly Degradation Blur = new("blur", [], DatasetLayout.Paired, BlurSynth.Margin,
+        "motion blur: warps, trajectories, measured kernels; noise, JPEG", (c, r, k) => BlurSynth.Apply(c, r, k));
+
+    public static readonly IReadOnlyList<Degradation> All = [Rain, HeavyRain, Raindrop, Shadow, Blur];
+
+    public static IReadOnlyList<string> Names { get; } = All.Select(d => d.Name).ToArray();
+
+    public static Degradation Parse(string name)
+    {
+        string n = name.Trim().ToLowerInvariant();
+        return All.FirstOrDefault(d => d.Name == n || d.Aliases.Contains(n))
+            ?? throw new UserInputException($"unknown --kind '{name}' (use {string.Join(", ", Names)})");
+    }
 }

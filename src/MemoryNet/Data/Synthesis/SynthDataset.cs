@@ -6,7 +6,7 @@ using MemoryNet.Imaging;
 namespace MemoryNet.Data.Synthesis;
 
 public sealed record SynthOptions(
-    DegradationKind Kind, string CleanDir, string OutDir,
+    Degradation Kind, string CleanDir, string OutDir,
     int Count = 100, int Size = 256, long Seed = 0,
     string? Preview = null, int Threads = 0, bool Overwrite = false, int PreviewPairs = 8, int PreviewTile = 128,
     string? KernelDir = null);
@@ -29,23 +29,8 @@ public static class SynthDataset
 
     public sealed record Photo(string RelPath, int SourceWidth, int SourceHeight, double Scale, RgbImage Image);
 
-    public static string LayoutOf(DegradationKind k) => k switch
-    {
-        DegradationKind.Shadow => "istd",
-        DegradationKind.Raindrop => "raindrop",
-        _ => "paired",
-    };
-
-    /// <summary>Relative file names of item i: (input, target, mask or null).</summary>
-    public static (string Input, string Target, string? Mask) FileNames(DegradationKind k, int i) => k switch
-    {
-        DegradationKind.Shadow => ($"train_A/{i:D5}.png", $"train_C/{i:D5}.png", $"train_B/{i:D5}.png"),
-        DegradationKind.Raindrop => ($"data/{i:D5}_rain.png", $"gt/{i:D5}_clean.png", $"mask/{i:D5}_mask.png"),
-        _ => ($"input/{i:D5}.png", $"target/{i:D5}.png", null),
-    };
-
     /// <summary>Minimum shorter side a photo needs for this kind and size.</summary>
-    public static int Needed(DegradationKind k, int size) => size + 2 * Degradations.Margin(k);
+    public static int Needed(Degradation k, int size) => size + 2 * k.Margin;
 
     public static List<string> ListImages(string dir)
     {
@@ -59,13 +44,13 @@ public static class SynthDataset
 
     /// <summary>Reads and reduces the photos; unusable ones (too small, unreadable) become warnings.</summary>
     /// <param name="detail">Keep this many times the detail of the `--size` scale (short side up to 1.75·size·detail; never enlarged).</param>
-    public static List<Photo> LoadPhotos(string dir, DegradationKind kind, int size, int threads, List<string> warnings, double detail = 1)
+    public static List<Photo> LoadPhotos(string dir, Degradation kind, int size, int threads, List<string> warnings, double detail = 1)
     {
         var files = ListImages(dir);
         if (files.Count == 0) throw new UserInputException($"{dir}: no images found (PNG, JPEG, BMP or WebP)");
         int need = Needed(kind, size);
-        string needWhy = Degradations.Margin(kind) > 0
-            ? $"{need} px needed (--size {size} + 2x{Degradations.Margin(kind)} px blur border)"
+        string needWhy = kind.Margin > 0
+            ? $"{need} px needed (--size {size} + 2x{kind.Margin} px {kind.Name} border)"
             : $"--size {size}";
         int target = Math.Max((int)Math.Round(ScaleFactor * size * detail), need);
         var photos = new Photo?[files.Count];
@@ -116,27 +101,27 @@ public static class SynthDataset
     }
 
     /// <summary>One pair, as written (samples already rounded to 8 bits), with its manifest line.</summary>
-    public static (DegradedPair Pair, string ManifestLine) MakeItem(DegradationKind kind, IReadOnlyList<Photo> photos, int size, long seed, int index,
+    public static (DegradedPair Pair, string ManifestLine) MakeItem(Degradation kind, IReadOnlyList<Photo> photos, int size, long seed, int index,
         BlurKernelBank? kernels = null)
     {
         ulong itemSeed = SynthRng.ItemSeed(seed, index);
         var rng = new SynthRng(itemSeed);
         var photo = photos[PhotoFor(seed, index, photos.Count)];
-        int m = Degradations.Margin(kind), cw = size + 2 * m;
+        int m = kind.Margin, cw = size + 2 * m;
         int x = rng.Int(0, photo.Image.Width - cw + 1), y = rng.Int(0, photo.Image.Height - cw + 1);
         var crop = photo.Image.Crop(x, y, cw, cw);
-        var pair = Degradations.Apply(kind, crop, rng, kernels);
+        var pair = kind.Apply(crop, rng, kernels);
         var q = new DegradedPair(pair.Input.Quantize8(), pair.Target.Quantize8(), pair.Mask, pair.Soft, pair.Params);
         double psnr = ImageOps.Psnr(q.Input, q.Target);
 
-        var (fi, ft, fm) = FileNames(kind, index);
+        var (fi, ft, fm) = kind.FileNames(index);
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
             w.WriteStartObject();
             w.WriteNumber("index", index);
             w.WriteNumber("seed", itemSeed);
-            w.WriteString("kind", Degradations.Name(kind));
+            w.WriteString("kind", kind.Name);
             w.WriteString("input", fi);
             w.WriteString("target", ft);
             if (fm is not null) w.WriteString("mask", fm); else w.WriteNull("mask");
@@ -175,7 +160,7 @@ public static class SynthDataset
         var photos = LoadPhotos(o.CleanDir, o.Kind, o.Size, threads, warnings);
         foreach (var w in warnings) warn?.Invoke(w);
 
-        var (fi0, ft0, fm0) = FileNames(o.Kind, 0);
+        var (fi0, ft0, fm0) = o.Kind.FileNames(0);
         Directory.CreateDirectory(Path.Combine(outDir, Path.GetDirectoryName(fi0)!));
         Directory.CreateDirectory(Path.Combine(outDir, Path.GetDirectoryName(ft0)!));
         if (fm0 is not null) Directory.CreateDirectory(Path.Combine(outDir, Path.GetDirectoryName(fm0)!));
@@ -187,7 +172,7 @@ public static class SynthDataset
         Parallel.For(0, o.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
         {
             var (pair, line) = MakeItem(o.Kind, photos, o.Size, o.Seed, i, kernels);
-            var (fi, ft, fm) = FileNames(o.Kind, i);
+            var (fi, ft, fm) = o.Kind.FileNames(i);
             File.WriteAllBytes(Path.Combine(outDir, fi), PngWriter.EncodeRgb(pair.Input));
             File.WriteAllBytes(Path.Combine(outDir, ft), PngWriter.EncodeRgb(pair.Target));
             if (fm is not null && pair.Mask is not null)
@@ -201,6 +186,6 @@ public static class SynthDataset
         AtomicFile.WriteAllText(manifest, string.Join("\n", lines) + "\n");
         if (o.Preview is not null)
             ContactSheet.Write(ContactSheet.Build(previewPairs, o.PreviewTile), o.Preview);
-        return new SynthReport(o.Count, photos.Count, warnings, sw.Elapsed.TotalSeconds, psnr, LayoutOf(o.Kind), manifest);
+        return new SynthReport(o.Count, photos.Count, warnings, sw.Elapsed.TotalSeconds, psnr, o.Kind.LayoutName, manifest);
     }
 }

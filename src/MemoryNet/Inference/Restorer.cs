@@ -42,7 +42,7 @@ public sealed class Restorer
         {
             using var inner = NewDisposeScope();
             var y = Dihedral(RestoreOnce(Dihedral(input, k, inverse: false)), k, inverse: true);
-            sum = sum is null ? y.contiguous().MoveToOuterDisposeScope() : sum.add_(y);
+            sum = sum is null ? y.contiguous().MoveToOuterDisposeScope() : sum.add_(y, ScalarOps.One);
         }
         return sum!.div_(8).MoveToOuterDisposeScope();
     }

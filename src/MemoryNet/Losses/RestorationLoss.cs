@@ -31,8 +31,8 @@ public sealed class RestorationLoss : IDisposable
         {
             var c = pixel(s, target);
             var e = edge.Compute(s, target);
-            px = px is null ? c : px + c;
-            ed = ed is null ? e : ed + e;
+            px = px is null ? c : px.Plus(c);
+            ed = ed is null ? e : ed.Plus(e);
         }
         return (px!.MoveToOuterDisposeScope(), ed!.MoveToOuterDisposeScope());
     }

@@ -28,11 +28,11 @@ public sealed class CAB : nn.Module<Tensor, Tensor>
         using var weights = CA.Weights(res);
         // without autograd: one pass for the tail (libtorch's bf16 mul_ then add_ take twice as long as addcmul)
         if (is_inference_mode_enabled() || !is_grad_enabled())
-            using (res) return x.addcmul(res, weights, 1);
+            using (res) return x.addcmul(res, weights, ScalarOps.One);
         using (res)
         {
             using var attended = res * weights;
-            return attended + x;
+            return attended.Plus(x);
         }
     }
 }

@@ -37,11 +37,11 @@ public sealed class Encoder : nn.Module
         using var scope = NewDisposeScope();
         bool fuse = encoderOuts is not null && decoderOuts is not null && csff_enc1 is not null;
         var enc1 = encoder_level1.forward(x);
-        if (fuse) enc1 = enc1 + csff_enc1!.forward(encoderOuts![0]) + csff_dec1!.forward(decoderOuts![0]);
+        if (fuse) enc1 = enc1.Plus(csff_enc1!.forward(encoderOuts![0])).Plus(csff_dec1!.forward(decoderOuts![0]));
         var enc2 = encoder_level2.forward(down12.forward(enc1));
-        if (fuse) enc2 = enc2 + csff_enc2!.forward(encoderOuts![1]) + csff_dec2!.forward(decoderOuts![1]);
+        if (fuse) enc2 = enc2.Plus(csff_enc2!.forward(encoderOuts![1])).Plus(csff_dec2!.forward(decoderOuts![1]));
         var enc3 = encoder_level3.forward(down23.forward(enc2));
-        if (fuse) enc3 = enc3 + csff_enc3!.forward(encoderOuts![2]) + csff_dec3!.forward(decoderOuts![2]);
+        if (fuse) enc3 = enc3.Plus(csff_enc3!.forward(encoderOuts![2])).Plus(csff_dec3!.forward(decoderOuts![2]));
         return [enc1.MoveToOuterDisposeScope(), enc2.MoveToOuterDisposeScope(), enc3.MoveToOuterDisposeScope()];
     }
 }

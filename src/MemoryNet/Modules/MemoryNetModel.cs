@@ -91,8 +91,8 @@ public sealed class MemoryNetModel : nn.Module
         {
             var read = memories[i]!.ReadMean(feats[i]);
             var term = (feats[i] - read).abs().mean().DivK(feats.Length);
-            recon = recon is null ? term : recon + term;
-            result[i] = feats[i] + read;
+            recon = recon is null ? term : recon.Plus(term);
+            result[i] = feats[i].Plus(read);
         }
         return result;
     }
@@ -148,7 +148,7 @@ public sealed class MemoryNetModel : nn.Module
         x3.Dispose();
         var t = tail.forward(orsnet);
         // affine head: input ⊙ (1 + g) + b = (input + b) + input ⊙ g
-        var stage3 = Spec.AffineHead ? (in3 + t[.., 3..]).addcmul(in3, t[.., ..3], 1) : t + in3;
+        var stage3 = Spec.AffineHead ? in3.Plus(t[.., 3..]).addcmul(in3, t[.., ..3], ScalarOps.One) : t.Plus(in3);
 
         Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
         return (stages, recon?.MoveToOuterDisposeScope());

@@ -22,7 +22,7 @@ public sealed class ORB : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var res = body.forward(x);
-        if (is_inference_mode_enabled() || !is_grad_enabled()) return res.add_(x);
-        using (res) return res + x;
+        if (is_inference_mode_enabled() || !is_grad_enabled()) return res.add_(x, ScalarOps.One);
+        using (res) return res.Plus(x);
     }
 }

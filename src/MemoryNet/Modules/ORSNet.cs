@@ -47,7 +47,7 @@ public sealed class ORSNet : nn.Module
     /// <summary>a + b, freeing both.</summary>
     static Tensor Sum(Tensor a, Tensor b)
     {
-        var r = a + b;
+        var r = a.Plus(b);
         a.Dispose(); b.Dispose();
         return r;
     }

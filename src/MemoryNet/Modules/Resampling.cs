@@ -46,7 +46,7 @@ public sealed class SkipUpSample : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor skip)
     {
         using var upsampled = up.forward(x);
-        return upsampled + skip;
+        return upsampled.Plus(skip);
     }
 }
 

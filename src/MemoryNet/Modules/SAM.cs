@@ -20,9 +20,9 @@ public sealed class SAM : nn.Module<Tensor, Tensor, (Tensor Features, Tensor Ima
     public override (Tensor Features, Tensor Image) forward(Tensor x, Tensor xImg)
     {
         using var scope = NewDisposeScope();
-        var img = conv2.forward(x) + xImg;
+        var img = conv2.forward(x).Plus(xImg);
         var gate = conv3.forward(img).sigmoid();
-        var features = conv1.forward(x) * gate + x;
+        var features = (conv1.forward(x) * gate).Plus(x);
         return (features.MoveToOuterDisposeScope(), img.MoveToOuterDisposeScope());
     }
 }

@@ -133,12 +133,12 @@ public sealed class Trainer
                     var (outputs, r) = model.ForwardWithRecon(x);
                     recon = r;
                     (ch, ed) = loss.Compute(outputs, y);
-                    totalLoss = ch + ed.MulK(o.EdgeWeight);
-                    if (recon is not null) totalLoss = totalLoss + recon.MulK(o.ReconWeight);
+                    totalLoss = ch.Plus(ed.MulK(o.EdgeWeight));
+                    if (recon is not null) totalLoss = totalLoss.Plus(recon.MulK(o.ReconWeight));
                     if (contrastive is not null)
                     {
                         cl = contrastive.Compute(outputs[0], y, x);
-                        totalLoss = totalLoss + cl.MulK(o.ContrastiveWeight);
+                        totalLoss = totalLoss.Plus(cl.MulK(o.ContrastiveWeight));
                     }
                 }
                 double value = totalLoss.item<float>();

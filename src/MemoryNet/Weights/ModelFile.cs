@@ -207,7 +207,7 @@ public static partial class ModelFile
                     throw new UserInputException($"{path}: {other.Spec.Describe()}, but {paths[0]} is {model.Spec.Describe()}; only one architecture can be averaged");
                 var theirs = StateDict.Entries(other).ToDictionary(kv => kv.Key, kv => kv.Value);
                 using var _ = no_grad();
-                foreach (var (key, t) in sum) t.add_(theirs[key]);
+                foreach (var (key, t) in sum) t.add_(theirs[key], ScalarOps.One);
             }
             using (no_grad())
                 foreach (var (_, t) in sum) t.div_(paths.Count);

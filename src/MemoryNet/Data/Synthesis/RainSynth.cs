@@ -113,11 +113,17 @@ public static class RainSynth
         if (rng.Chance(0.25))
         {
             double alpha = rng.Uniform(0.8, 0.97), airlight = rng.Uniform(0.6, 1.0);
-            float af = (float)alpha, bf = (float)((1 - alpha) * airlight);
-            for (int i = 0; i < o.Data.Length; i++) o.Data[i] = af * o.Data[i] + bf;
+            Veil(o, alpha, airlight);
             p.Set("veil_alpha", alpha).Set("airlight", airlight);
         }
         return new DegradedPair(o, clean, null, null, p);
+    }
+
+    /// <summary>Rain accumulation: O ← αO + (1 − α)A.</summary>
+    static void Veil(RgbImage o, double alpha, double airlight)
+    {
+        float af = (float)alpha, bf = (float)((1 - alpha) * airlight);
+        for (int i = 0; i < o.Data.Length; i++) o.Data[i] = af * o.Data[i] + bf;
     }
 
     static void Add(RgbImage o, float[] s, double a)
@@ -151,8 +157,7 @@ public static class RainSynth
             list.Add(new SynthParams().Set("density", density).Set("length_px", length).Set("angle_deg", angle).Set("opacity", a));
         }
         double alpha = rng.Uniform(0.7, 0.95), airlight = rng.Uniform(0.8, 1.0);
-        float af = (float)alpha, bf = (float)((1 - alpha) * airlight);
-        for (int i = 0; i < o.Data.Length; i++) o.Data[i] = af * o.Data[i] + bf;
+        Veil(o, alpha, airlight);
         var p = new SynthParams().Set("kind", "heavy-rain").Set("layers", list).Set("veil_alpha", alpha).Set("airlight", airlight);
         return new DegradedPair(o, clean, null, null, p);
     }

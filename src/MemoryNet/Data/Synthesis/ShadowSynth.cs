@@ -35,6 +35,7 @@ public static class ShadowSynth
         {
             shape = "polygons";
             binary = PolygonMatte(w, h, rng, coverageTarget, out shapeInfo);
+            drawn = binary.Average();
         }
         // the penumbra widens with the distance from the occluder to the ground: hard on one side of the picture,
         // soft on the other (σ from sigma to sigma·spread along a random direction)
@@ -43,15 +44,12 @@ public static class ShadowSynth
         var matte = VaryingBlur(binary, w, h, sigma, Math.Min(sigma * spread, 20), dir);
         // a penumbra wider than the occluder leaves no umbra (a thin pole's shadow would vanish): narrow it until at
         // least half of the drawn shape stays in shadow
-        double drawnCov = binary.Average();
-        for (int k = 0; k < 4 && matte.Count(v => v > 0.5f) < 0.5 * drawnCov * n; k++)
+        for (int k = 0; k < 4 && matte.Count(v => v > 0.5f) < 0.5 * drawn * n; k++)
         {
             sigma /= 2;
             matte = VaryingBlur(binary, w, h, sigma, Math.Min(sigma * spread, 20), dir);
         }
-        double cov = 0;
-        foreach (var v in binary) cov += v;
-        cov /= n;
+        double cov = drawn;
 
         var o = clean.Clone();
         for (int c = 0; c < 3; c++)

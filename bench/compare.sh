@@ -3,13 +3,13 @@
 # Usage: bench/compare.sh [ARCH] [SIZE] [ROUNDS]     (defaults: memorynet 256 3)
 # Needs Debian's python3-torch (/usr/bin/python3) and the fetched official code (see tools/parity_common.py);
 # without them it times ours only. Prints medians and ratios; writes bench/results-<arch>-<size>.json.
-# TRAIN=1 [BATCH=B]: one optimiser step of a batch instead (fp32; writes bench/results-train-<arch>-<size>.json).
+# TRAIN=1 [BATCH=B]: one optimiser step of a batch instead (ours in fp32 and bf16 mixed precision; writes bench/results-train-<arch>-<size>.json).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 arch="${1:-memorynet}"; size="${2:-256}"; rounds="${3:-3}"; iters="${ITERS:-5}"
 threads="${THREADS:-$(nproc)}"; train="${TRAIN:-0}"; batch="${BATCH:-1}"
 precs=(fp32 bf16); mode=(); key=seconds_per_image; tag=""
-if [ "$train" = 1 ]; then precs=(fp32); mode=(--train --batch "$batch"); key=seconds_per_step; tag="train-"; fi
+if [ "$train" = 1 ]; then precs=(fp32 bf16); mode=(--train --batch "$batch"); key=seconds_per_step; tag="train-"; fi
 py=/usr/bin/python3
 have_ref=1
 "$py" -c "import torch" 2>/dev/null || { echo "python3-torch missing: timing ours only" >&2; have_ref=0; }

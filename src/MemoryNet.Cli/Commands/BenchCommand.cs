@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
 using MemoryNet.Modules;
+using MemoryNet.Training;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,11 +23,11 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file" };
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
-        var train = new Option<bool>("--train") { Description = "Time one optimiser step (Adam, Charbonnier + edge over the 3 stages) of the batch instead of inference" };
+        var train = new Option<bool>("--train") { Description = "Time one optimiser step (forward, Charbonnier + edge over the 3 stages, backward, Adam; --precision bf16: mixed precision) of the batch instead of inference" };
         var roofline = new Option<bool>("--roofline") { Description = "Time single 3x3 convolutions (channels-last, fp32 and bf16) and a large matrix product: the machine's reachable GFLOP/s" };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
         foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, train, roofline }) cmd.Options.Add(o);
-        cmd.SetAction(p => p.GetValue(roofline) ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : p.GetValue(train) ? RunTrain(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
+        cmd.SetAction(p => p.GetValue(roofline) ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : p.GetValue(train) ? RunTrain(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(json)) : Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
             CliCommon.ParsePrecision(p.GetValue(precision)!)));
         return cmd;
     }
@@ -71,43 +72,34 @@ public static class BenchCommand
         return 0;
     }
 
-    /// <summary>Seconds per optimiser step: forward, the paper's loss, backward, Adam (fp32, the trainer's code path).</summary>
-    static int RunTrain(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath)
+    /// <summary>Seconds per optimiser step: forward, the paper's loss, backward, Adam (the trainer's <see cref="TrainStep"/>).</summary>
+    static int RunTrain(ArchSpec spec, int size, int batch, int iters, int threads, Precision precision, string? jsonPath)
     {
         if (size < 8 || size % 8 != 0 || batch < 1 || iters < 1 || threads < 1) throw new UserInputException("--size must be a multiple of 8; --batch, --iters, --threads ≥ 1");
         torch.set_num_threads(threads);
         torch.manual_seed(1234);
         using var model = new MemoryNetModel(spec);
         model.train();
-        var parameters = MemoryNet.Weights.StateDict.UniqueParameters(model);
-        var optimizer = optim.Adam(parameters, 2e-4, 0.9, 0.999, 1e-8);
         using var loss = new MemoryNet.Losses.RestorationLoss();
+        using var stepper = new TrainStep(model, precision, new StepObjective(loss, loss.EdgeWeight));
         using var x = rand(batch, 3, size, size);
         using var y = rand(batch, 3, size, size);
         var times = new List<double>();
         for (int i = 0; i <= iters; i++)
         {
             var sw = Stopwatch.StartNew();
-            using (var scope = NewDisposeScope())
-            {
-                var outputs = model.forward(x);
-                var (ch, ed) = loss.Compute(outputs, y);
-                var total = ch + ed.MulK(loss.EdgeWeight);
-                optimizer.zero_grad();
-                total.backward();
-                optimizer.step();
-            }
+            stepper.Run(x, y, 2e-4);
             if (i > 0) times.Add(sw.Elapsed.TotalSeconds);
         }
         times.Sort();
         double median = times[times.Count / 2];
         var result = new JsonObject
         {
-            ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = "fp32", ["threads"] = threads,
+            ["arch"] = spec.Name, ["size"] = size, ["batch"] = batch, ["precision"] = precision == Precision.Bf16 ? "bf16" : "fp32", ["threads"] = threads,
             ["seconds_per_step"] = Math.Round(median, 4), ["steps_per_second"] = Math.Round(1 / median, 4),
             ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1), ["iters"] = iters,
         };
-        AnsiConsole.WriteLine($"{spec.Name} train step, batch {batch} of {size}²: {median:0.000} s/step ({1 / median:0.00} steps/s), peak RSS {ProcessMemory.PeakRssMb():0} MB");
+        AnsiConsole.WriteLine($"{spec.Name} {(precision == Precision.Bf16 ? "bf16" : "fp32")} train step, batch {batch} of {size}²: {median:0.000} s/step ({1 / median:0.00} steps/s), peak RSS {ProcessMemory.PeakRssMb():0} MB");
         if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, result.ToJsonString(new() { WriteIndented = true }));
         return 0;
     }

@@ -27,6 +27,7 @@ public static class TrainCommand
         ["pixel-loss"] = "Per-pixel loss: charbonnier (the paper), l1, l2 (mean squared error; a sparse degradation such as a shadow can leave an L1-type loss stuck at the identity), or psnr (each image's negative PSNR, averaged: the metric itself, as in HINet/NAFNet)", ["contrastive-weight"] = "Weight of contrastive regularisation (0 = off)",
         ["contrastive-features"] = "Contrastive feature extractor: gradient-pyramid, or a torchvision VGG19 .pth", ["grad-clip"] = "Clip the gradient norm (0 = off)",
         ["ema"] = "EMA decay of weights (0 = off), e.g. 0.999", ["seed"] = "Seed of data order, crops and init", ["threads"] = "CPU threads for the network",
+        ["precision"] = "fp32, or bf16: mixed precision (fp32 master weights and optimiser, bf16 network; needs a CPU with AVX512-BF16 or AMX)",
         ["workers"] = "Background data-loading workers", ["out"] = "Run folder", ["max-seconds"] = "Stop cleanly with a checkpoint after this many seconds",
         ["init"] = "Fine-tune from any loadable checkpoint", ["synth"] = "Degrade clean photos on the fly: " + string.Join(", ", MemoryNet.Data.Synthesis.Degradations.Names),
         ["clean"] = "Clean photos for --synth",

@@ -39,6 +39,27 @@ public sealed class Conv : nn.Module<Tensor, Tensor>
     {
         using var input = ChannelsLast.Of(x);
         if (Kernels.Winograd3x3.Applies(input, weight)) return Kernels.Winograd3x3.Forward(input, weight, bias, get_num_threads());
+        if (NeedsEvenOutputs(input, weight)) return EvenOutputsConv(input);
         return nn.functional.conv2d(input, weight, bias, padding: [padding, padding]);
+    }
+
+    /// <summary>
+    /// oneDNN 3.7.1's bf16 backward-data of a channels-last convolution with an odd number of output channels (1, 3, 5
+    /// measured; 2, 4, 6, 8 and the network's wider ones are right) returns wrong, run-to-run different input gradients
+    /// (relative error 0.4 to 10⁷), which made every bf16 training gradient garbage through the 3-channel tail and SAM
+    /// convolutions. Forward and the weight gradient are right; fp32 is right (tested).
+    /// </summary>
+    static bool NeedsEvenOutputs(Tensor input, Tensor weight) =>
+        input.dtype == ScalarType.BFloat16 && weight.shape[0] % 2 == 1 && is_grad_enabled() && (input.requires_grad || weight.requires_grad);
+
+    /// <summary>The same convolution with one zero output channel appended (then dropped): an even count, a right backward.</summary>
+    Tensor EvenOutputsConv(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        using var zeroRow = zeros([1, .. weight.shape[1..]], dtype: weight.dtype);
+        var w = cat([weight, zeroRow], 0);
+        var b = bias is null ? null : cat([bias, zeros(1, dtype: bias.dtype)], 0);
+        var y = nn.functional.conv2d(input, w, b, padding: [padding, padding]);
+        return y[.., ..(int)weight.shape[0]].MoveToOuterDisposeScope();
     }
 }

@@ -11,6 +11,9 @@ public sealed class RunFolder(string dir)
     public string Latest => Path.Combine(Dir, "latest.safetensors");
     public string Ema => Path.Combine(Dir, "ema.safetensors");
     public string Best => Path.Combine(Dir, "best.safetensors");
+    /// <summary>Adam's state (<see cref="FlatAdam"/>).</summary>
+    public string Adam => Path.Combine(Dir, "latest.adam.safetensors");
+    /// <summary>Adam's state as runs before <see cref="FlatAdam"/> saved it (TorchSharp's format); read on resume.</summary>
     public string Optimizer => Path.Combine(Dir, "latest.optimizer.bin");
     public string State => Path.Combine(Dir, "state.json");
     public string Log => Path.Combine(Dir, "log.jsonl");

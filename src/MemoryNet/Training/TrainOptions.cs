@@ -45,6 +45,8 @@ public sealed class TrainOptions
     public double Ema { get; set; }
     public long Seed { get; set; } = 1234;
     public int Threads { get; set; } = Environment.ProcessorCount;
+    /// <summary>fp32, or bf16 mixed precision (<see cref="TrainStep"/>): fp32 master weights and Adam, bf16 network.</summary>
+    public string Precision { get; set; } = "fp32";
     public int Workers { get; set; } = 2;
     public string Out { get; set; } = "runs/run";
     public double? MaxSeconds { get; set; }
@@ -109,6 +111,7 @@ public sealed class TrainOptions
             throw new UserInputException($"--feature-memory must be one of {string.Join(", ", Modules.ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
         if (!Losses.PixelLosses.Names.Contains(PixelLoss))
             throw new UserInputException($"--pixel-loss must be one of {string.Join(", ", Losses.PixelLosses.Names)} (got {PixelLoss})");
+        if (Precision is not ("fp32" or "bf16")) throw new UserInputException($"--precision must be fp32 or bf16 (got {Precision})");
         if (MemoryPretrainSteps < 0) throw new UserInputException("--memory-pretrain-steps must be ≥ 0");
     }
 }

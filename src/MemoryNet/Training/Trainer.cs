@@ -57,14 +57,12 @@ public sealed class Trainer
         var spec = Spec();
         using var model = LoadOrCreate(spec, resume, out var state);
         model.train();
-        var parameters = StateDict.UniqueParameters(model);
-        var optimizer = optim.Adam(parameters, o.Lr, 0.9, 0.999, 1e-8, o.WeightDecay);
-        if (resume && File.Exists(run.Optimizer))
-        {
-            using var fs = File.OpenRead(run.Optimizer);
-            using var reader = new BinaryReader(fs);
-            optimizer.load_state_dict(reader);
-        }
+        using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
+        using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
+        var objective = new StepObjective(loss, o.EdgeWeight, o.ReconWeight, contrastive, o.ContrastiveWeight, o.GradClip);
+        using var stepper = new TrainStep(model, o.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective, o.WeightDecay);
+        if (resume && File.Exists(run.Adam)) stepper.Optimizer.Load(run.Adam);
+        else if (resume && File.Exists(run.Optimizer)) stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam
         using var ema = o.Ema > 0 ? new MemoryNetModel(spec) : null;
         if (ema is not null)
         {
@@ -72,8 +70,6 @@ public sealed class Trainer
             else StateDict.CopyParameters(model, ema);
         }
 
-        using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
-        using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
         using var loader = new BatchLoader(train, o.Batch, o.Patch, o.Seed, state.Step, Math.Max(1, o.Workers));
         long total = o.Steps ?? (long)o.Epochs!.Value * loader.StepsPerEpoch;
         long warmup = Math.Min((long)(o.WarmupEpochs * loader.StepsPerEpoch), total / 5); // never most of a short run
@@ -82,7 +78,7 @@ public sealed class Trainer
         if (!resume) AtomicFile.WriteAllText(run.Config, o.ToYaml());
         var log = new RunLog(run.Log);
         if (resume) log.Write(new JsonObject { ["event"] = "resume", ["step"] = state.Step, ["epoch"] = state.Step / loader.StepsPerEpoch });
-        say($"{spec.Describe()}: {parameters.Sum(p => p.numel()):N0} parameters; {train.Count} training samples, {loader.StepsPerEpoch} steps/epoch; " +
+        say($"{spec.Describe()}: {stepper.Optimizer.Count:N0} parameters, {o.Precision}; {train.Count} training samples, {loader.StepsPerEpoch} steps/epoch; " +
             $"steps {state.Step}→{total}, warm-up {warmup}, lr {o.Lr:G3}→{o.LrMin:G3}; run folder {run.Dir}");
 
         var clock = Stopwatch.StartNew();
@@ -100,7 +96,7 @@ public sealed class Trainer
             state = state with { Step = step, Seconds = elapsedBefore + clock.Elapsed.TotalSeconds };
             ModelFile.Save(model, run.Latest, Metadata(spec, state));
             if (ema is not null) ModelFile.Save(ema, run.Ema, Metadata(spec, state));
-            AtomicFile.Write(run.Optimizer, s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true); optimizer.save_state_dict(w); });
+            stepper.Optimizer.Save(run.Adam);
             AtomicFile.WriteAllText(run.State, state.ToJson());
             if (withCurve) CurvePlot.TryWrite(run.Log, run.Curve);
             lastSaved = step;
@@ -113,48 +109,20 @@ public sealed class Trainer
 
             var batch = loader.Next();
             double lr = schedule.At(step);
-            foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
             LossParts parts;
             using (var scope = NewDisposeScope())
             {
                 var x = tensor(batch.Input, [batch.Count, 3, batch.Size, batch.Size]);
                 var y = tensor(batch.Target, [batch.Count, 3, batch.Size, batch.Size]);
-                Tensor totalLoss, ch, ed;
-                Tensor? cl = null, recon = null;
-                if (step < o.MemoryPretrainSteps)
-                {
-                    // phase 1: the input memory records clean images (a memory autoencoder); nothing else learns
-                    ch = CharbonnierLoss.Compute(model.Memory!.ReadMean(y), y);
-                    ed = zeros(1);
-                    totalLoss = ch;
-                }
-                else
-                {
-                    var (outputs, r) = model.ForwardWithRecon(x);
-                    recon = r;
-                    (ch, ed) = loss.Compute(outputs, y);
-                    totalLoss = ch.Plus(ed.MulK(o.EdgeWeight));
-                    if (recon is not null) totalLoss = totalLoss.Plus(recon.MulK(o.ReconWeight));
-                    if (contrastive is not null)
-                    {
-                        cl = contrastive.Compute(outputs[0], y, x);
-                        totalLoss = totalLoss.Plus(cl.MulK(o.ContrastiveWeight));
-                    }
-                }
-                double value = totalLoss.item<float>();
-                if (!double.IsFinite(value))
-                {
-                    reason = StopReason.NonFiniteLoss;
-                    message = $"loss became {value} at step {step}: stopped; the last good checkpoint ({run.Latest}, step {lastSaved}) is kept";
-                    break;
-                }
-                optimizer.zero_grad();
-                totalLoss.backward();
-                if (o.GradClip > 0) nn.utils.clip_grad_norm_(parameters, o.GradClip);
-                optimizer.step();
-                if (ema is not null) UpdateEma(ema, model, o.Ema);
-                parts = new LossParts(value, ch.item<float>(), ed.item<float>(), cl?.item<float>() ?? 0, recon?.item<float>() ?? 0);
+                parts = stepper.Run(x, y, lr, memoryPhase: step < o.MemoryPretrainSteps);
             }
+            if (!double.IsFinite(parts.Total))
+            {
+                reason = StopReason.NonFiniteLoss;
+                message = $"loss became {parts.Total} at step {step}: stopped; the last good checkpoint ({run.Latest}, step {lastSaved}) is kept";
+                break;
+            }
+            if (ema is not null) UpdateEma(ema, model, o.Ema);
             step++;
 
             recent.Enqueue(parts.Total);

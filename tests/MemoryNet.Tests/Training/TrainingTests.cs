@@ -246,7 +246,7 @@ public class TrainerTests
         var o = Options(data, outDir, 4);
         var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired)).Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, first.Reason);
-        foreach (var f in new[] { "config.yml", "latest.safetensors", "latest.optimizer.bin", "state.json", "best.safetensors", "log.jsonl", "curve.png" })
+        foreach (var f in new[] { "config.yml", "latest.safetensors", "latest.adam.safetensors", "state.json", "best.safetensors", "log.jsonl", "curve.png" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
 
         // best.safetensors loads with no other information

@@ -16,5 +16,6 @@ public static class CommandRegistry
         BenchCommand.Create(),
         ModelsCommand.Create(),
         ServeCommand.Create(),
+        CurvesCommand.Create(),
     ];
 }

@@ -260,3 +260,34 @@ public class KilledRunTests
         return (p, err);
     }
 }
+
+[Collection("Console")]
+public class CurvesCommandTests
+{
+    static string FakeRun(string dir, double scale)
+    {
+        Directory.CreateDirectory(dir);
+        var log = new RunLog(Path.Combine(dir, "log.jsonl"));
+        for (int s = 1; s <= 40; s++) log.Write(new System.Text.Json.Nodes.JsonObject { ["step"] = s * 10, ["loss"] = scale / s });
+        for (int s = 1; s <= 4; s++) log.Write(new System.Text.Json.Nodes.JsonObject { ["event"] = "val", ["step"] = s * 100, ["protocol"] = "y", ["psnr"] = 25 + s * scale });
+        return dir;
+    }
+
+    [Fact]
+    public void TwoRunsGoIntoOnePlotAndAFolderWithoutALogIsOneClearLine()
+    {
+        var root = TestPaths.TempDir();
+        var a = FakeRun(Path.Combine(root, "fp32"), 1);
+        var b = FakeRun(Path.Combine(root, "bf16"), 0.9);
+        var png = Path.Combine(root, "curves.png");
+        var (code, _) = CliRunner.Run("curves", a, "bf16=" + b, "-o", png);
+        Assert.Equal(0, code);
+        var image = Imaging.ImageCodec.Read(png);
+        Assert.Equal((900, 500), (image.Width, image.Height));
+
+        var empty = Directory.CreateDirectory(Path.Combine(root, "empty")).FullName;
+        var (bad, err) = CliRunner.Run("curves", a, empty, "-o", png);
+        Assert.Equal(2, bad);
+        Assert.Contains(err, l => l.Contains(empty) && l.Contains("log.jsonl"));
+    }
+}

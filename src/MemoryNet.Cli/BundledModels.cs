@@ -1,6 +1,10 @@
 namespace MemoryNet.Cli;
 
-/// <summary>Finds the models/ folder shipped with the repository (or named by MEMORYNET_MODELS).</summary>
+/// <summary>
+/// Finds the bundled models: the folder named by MEMORYNET_MODELS, else the models/ folder of the repository the program
+/// was built in, else a release's models/ beside the executable or one level up (memorynet-VERSION/bin/ and
+/// memorynet-VERSION/models/, see tools/release.sh).
+/// </summary>
 public static class BundledModels
 {
     public static readonly string[] Tasks = ["derain", "deraindrop", "deshadow", "deblur"];
@@ -16,8 +20,18 @@ public static class BundledModels
             if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "MemoryNet.slnx"))) return candidate;
             dir = dir.Parent;
         }
+        foreach (var release in new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "..") })
+        {
+            var candidate = Path.GetFullPath(Path.Combine(release, "models"));
+            if (Directory.Exists(candidate) && Directory.EnumerateFiles(candidate, "*.safetensors").Any()) return candidate;
+        }
         return null;
     }
+
+    /// <summary>Where the models were looked for, for messages.</summary>
+    public static string Describe() => Folder() ?? (Environment.GetEnvironmentVariable("MEMORYNET_MODELS") is { Length: > 0 } env
+        ? $"MEMORYNET_MODELS={env} (not a folder)"
+        : $"models/ (none beside {AppContext.BaseDirectory.TrimEnd('/')} or in a MemoryNet repository above it; set MEMORYNET_MODELS)");
 
     public static IEnumerable<string> All() =>
         Folder() is { } f ? Directory.EnumerateFiles(f, "*.safetensors").OrderBy(p => p, StringComparer.Ordinal) : [];
@@ -31,6 +45,6 @@ public static class BundledModels
     public static string PathForTask(string task)
     {
         if (!Tasks.Contains(task)) throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", Tasks)})");
-        return TryFind(task) ?? throw new UserInputException($"no bundled model for task '{task}' in {Folder() ?? "models/"} (give --model FILE instead)");
+        return TryFind(task) ?? throw new UserInputException($"no bundled model for task '{task}' in {Describe()} (give --model FILE instead)");
     }
 }

@@ -71,7 +71,7 @@ public static class ModelsCommand
                 count.ToString("N0"), (new FileInfo(path).Length / 1e6).ToString("0.0"));
             n++;
         }
-        if (n == 0) AnsiConsole.WriteLine($"no bundled models in {BundledModels.Folder() ?? "models/"}");
+        if (n == 0) AnsiConsole.WriteLine($"no bundled models in {BundledModels.Describe()}");
         else AnsiConsole.Write(table);
         return 0;
     }

@@ -19,10 +19,11 @@ public static class ServeCommand
         var model = new Option<string?>("--model", "-m") { Description = "A weights file (or bundled model name) to load at start-up and use when a request names no task/model" };
         var arch = new Option<string?>("--arch") { Description = "Architecture preset for --model when the file names none: " + string.Join(", ", ArchSpec.Presets.Select(p => p.Name)) };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the model (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var maxMemory = new Option<string>("--max-memory") { Description = "Memory for restores, shared by the --concurrency slots; an image that would need more than its share is restored in tiles (e.g. 2GB, 800MB)", DefaultValueFactory = _ => "2GB" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not log requests to stderr" };
 
         var cmd = new Command("serve", "Serve the web page and the HTTP API (GET /v1/health, GET /v1/models, POST /v1/restore)");
-        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, model, arch, threads, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, quiet }) cmd.Options.Add(o);
         cmd.SetAction((p, cancel) =>
         {
             double mb = p.GetValue(maxUpload);
@@ -35,6 +36,7 @@ public static class ServeCommand
                 MaxUploadBytes = (long)(mb * 1024 * 1024),
                 MaxPixels = p.GetValue(maxPixels),
                 Concurrency = p.GetValue(concurrency),
+                MaxMemoryBytes = MemoryNet.Inference.MemoryBudget.Parse(p.GetValue(maxMemory)!),
                 Queue = p.GetValue(queue),
                 ModelPath = p.GetValue(model),
                 Arch = p.GetValue(arch),

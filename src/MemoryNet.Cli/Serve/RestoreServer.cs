@@ -261,7 +261,10 @@ public sealed class RestoreServer : IAsyncDisposable
             {
                 var restorer = entry.Restorer;
                 var watch = Stopwatch.StartNew();
-                restored = ImageRestorer.Restore(restorer, image, bits ?? (image.BitDepth == 16 ? 16 : 8));
+                // tiled under this slot's share of the server's memory, as the CLI's --max-memory: a phone photo
+                // restored whole took a 12 MP upload past 18 GB
+                restored = ImageRestorer.Restore(restorer, image, bits ?? (image.BitDepth == 16 ? 16 : 8),
+                    new TileSettings(MaxMemoryBytes: _options.BytesPerRestore));
                 double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
                 Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
             }

@@ -16,6 +16,15 @@ public sealed record ServeOptions
     /// <summary>Restores that run at the same time.</summary>
     public int Concurrency { get; init; } = 1;
 
+    /// <summary>
+    /// Memory for restores, shared by the <see cref="Concurrency"/> slots: each restore gets its share and is tiled
+    /// (<see cref="MemoryNet.Inference.MemoryBudget"/>) when the whole image would need more, as the CLI's --max-memory.
+    /// </summary>
+    public long MaxMemoryBytes { get; init; } = MemoryNet.Inference.MemoryBudget.DefaultBytes;
+
+    /// <summary>What one restore may use: an equal share of <see cref="MaxMemoryBytes"/>.</summary>
+    public long BytesPerRestore => MaxMemoryBytes / Concurrency;
+
     /// <summary>Requests that may wait for a free slot; more are answered 503 with Retry-After.</summary>
     public int Queue { get; init; } = 16;
 
@@ -41,6 +50,7 @@ public sealed record ServeOptions
         if (MaxUploadBytes < 1) throw new UserInputException($"--max-upload-mb must be positive");
         if (MaxPixels < 1) throw new UserInputException($"--max-pixels must be at least 1 (got {MaxPixels})");
         if (Concurrency < 1) throw new UserInputException($"--concurrency must be at least 1 (got {Concurrency})");
+        if (BytesPerRestore < 64L << 20) throw new UserInputException($"--max-memory leaves {BytesPerRestore >> 20} MB per restore with --concurrency {Concurrency}; give each at least 64 MB");
         if (Queue < 0) throw new UserInputException($"--queue must be 0 or more (got {Queue})");
         if (ModelPath is null && Arch is not null) throw new UserInputException("--arch needs --model FILE");
     }

@@ -213,7 +213,7 @@ public class KilledRunTests
         string[] common = ["train", "--data", data, "--arch", "memorynet-s", "--patch", "16", "--batch", "2", "--threads", "1", "--workers", "1",
             "--out", run, "--precision", precision, "--save-every", "2", "--log-every", "1", "--val-every", "1000"];
 
-        var (p1, _) = StartCli([.. common, "--steps", "100000"]);
+        var (p1, _) = CliProcess.Start([.. common, "--steps", "100000"]);
         using (var p = p1)
         {
             var state = Path.Combine(run, "state.json");
@@ -227,7 +227,7 @@ public class KilledRunTests
         long saved = RunState.FromJson(File.ReadAllText(Path.Combine(run, "state.json"))).Step;
         Assert.True(saved >= 4 && saved % 2 == 0, $"state.json names a checkpoint step ({saved})");
 
-        var (p2, err) = StartCli([.. common, "--steps", (saved + 3).ToString(), "--resume"]);
+        var (p2, err) = CliProcess.Start([.. common, "--steps", (saved + 3).ToString(), "--resume"]);
         using (var p = p2)
         {
             Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "the resumed run finished");
@@ -240,24 +240,6 @@ public class KilledRunTests
             .Select(r => r["step"]!.GetValue<long>()).ToList();
         Assert.Equal([saved + 1, saved + 2, saved + 3], resumedSteps);
         Assert.All(rows.Where(r => r["loss"] is not null), r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
-    }
-
-    /// <summary>The CLI as its own process (it is built next to the tests: the test project references it).</summary>
-    static (Process Process, System.Text.StringBuilder Stderr) StartCli(string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "MemoryNet.Cli.dll");
-        Assert.True(File.Exists(dll), $"{dll}: the CLI is not built next to the tests");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        var err = new System.Text.StringBuilder();
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, e) => { lock (err) err.AppendLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return (p, err);
     }
 }
 

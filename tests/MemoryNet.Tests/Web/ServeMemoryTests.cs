@@ -22,14 +22,8 @@ public sealed class ServeMemoryTests(ITestOutputHelper output)
         using (var probe = new TcpListener(IPAddress.Loopback, 0)) { probe.Start(); port = ((IPEndPoint)probe.LocalEndpoint).Port; probe.Stop(); }
         string url = $"http://127.0.0.1:{port}";
 
-        var dll = Path.Combine(AppContext.BaseDirectory, "MemoryNet.Cli.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "exec", dll, "serve", "--urls", url, "--model", model, "--threads", "2", "--quiet" }) psi.ArgumentList.Add(a);
-        using var server = Process.Start(psi)!;
-        server.OutputDataReceived += (_, _) => { };
-        server.ErrorDataReceived += (_, _) => { };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
+        var (process, _) = CliProcess.Start("serve", "--urls", url, "--model", model, "--threads", "2", "--quiet");
+        using var server = process;
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };

@@ -65,6 +65,11 @@ public sealed class RestoreServer : IAsyncDisposable
                 k.AddServerHeader = false;
                 k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             });
+            builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info = new() { Title = "MemoryNet restoration service", Version = "v1", Description = "Remove rain, raindrops, shadows and blur from photos (docs/web.md)." };
+                return Task.CompletedTask;
+            }));
             var app = builder.Build();
             RestoreServer? server = null;
             app.Use(async (ctx, next) =>
@@ -79,13 +84,37 @@ public sealed class RestoreServer : IAsyncDisposable
                 if (options.Log)
                     Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {ctx.Request.Method} {ctx.Request.Path} → {ctx.Response.StatusCode} in {watch.Elapsed.TotalMilliseconds:0} ms");
             });
-            app.MapGet("/v1/health", (HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" }));
-            app.MapGet("/v1/models", (HttpContext ctx) => server!.ModelsJson(ctx));
-            app.MapPost("/v1/restore", (HttpContext ctx) => server!.RestoreAsync(ctx));
-            app.MapGet("/", (HttpContext ctx) => Page(ctx, "index.html", "text/html; charset=utf-8"));
-            app.MapGet("/app.js", (HttpContext ctx) => Page(ctx, "app.js", "text/javascript; charset=utf-8"));
-            app.MapGet("/app.css", (HttpContext ctx) => Page(ctx, "app.css", "text/css; charset=utf-8"));
-            app.MapFallback((HttpContext ctx) => Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/models, POST /v1/restore)"));
+            // Delegate handlers (not RequestDelegate) so that the OpenAPI document gets their descriptions
+            app.MapGet("/v1/health", (Delegate)((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
+                .WithName("health").WithSummary("Liveness: {\"status\": \"ok\"} while the server runs")
+                .Produces(200, contentType: "application/json");
+            app.MapGet("/v1/models", (Delegate)((HttpContext ctx) => server!.ModelsJson(ctx)))
+                .WithName("models").WithSummary("The models this server restores with: name, task, architecture, source, whether loaded")
+                .Produces(200, contentType: "application/json");
+            app.MapPost("/v1/restore", (Delegate)((HttpContext ctx) => server!.RestoreAsync(ctx)))
+                .WithName("restore")
+                .WithSummary("Restore one image")
+                .WithDescription("multipart/form-data with the file field 'image' (PNG, JPEG, BMP, WebP) and optional fields 'task' " +
+                    "(derain, deraindrop, deshadow, deblur), 'model' (a name from GET /v1/models) and 'bits' (8 or 16). The answer is the " +
+                    "restored PNG. Large images are restored in tiles under the server's --max-memory. Errors are JSON {\"error\": \"...\"}: " +
+                    "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the queue is full (Retry-After).")
+                .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
+                .Produces(400, contentType: "application/json").Produces(413, contentType: "application/json")
+                .Produces(415, contentType: "application/json").Produces(503, contentType: "application/json");
+            app.MapOpenApi("/openapi/{documentName}.json");
+            app.MapGet("/", (HttpContext ctx) => Page(ctx, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+            app.MapGet("/app.js", (HttpContext ctx) => Page(ctx, "app.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
+            app.MapGet("/app.css", (HttpContext ctx) => Page(ctx, "app.css", "text/css; charset=utf-8")).ExcludeFromDescription();
+            app.MapFallback((HttpContext ctx) =>
+            {
+                // a known path asked with another method: 405 with the methods it answers (RFC 9110 §15.5.6)
+                if (Routes.TryGetValue(ctx.Request.Path.Value ?? "", out var allowed))
+                {
+                    ctx.Response.Headers.Allow = allowed;
+                    return Error(ctx, 405, $"{ctx.Request.Method} {ctx.Request.Path}: method not allowed (allowed: {allowed})");
+                }
+                return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/models, POST /v1/restore, GET /openapi/v1.json)");
+            }).ExcludeFromDescription();
 
             await app.StartAsync(cancel);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
@@ -316,6 +345,13 @@ public sealed class RestoreServer : IAsyncDisposable
         try { while (await body.ReadAsync(buffer, timeout.Token) > 0) { } }
         catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException) { } // gave up: the connection closes
     }
+
+    /// <summary>The methods each path answers (for 405's Allow header).</summary>
+    static readonly Dictionary<string, string> Routes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/v1/health"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST", ["/openapi/v1.json"] = "GET",
+        ["/"] = "GET", ["/app.js"] = "GET", ["/app.css"] = "GET",
+    };
 
     static Task Error(HttpContext ctx, int status, string message) => WriteJson(ctx, status, new JsonObject { ["error"] = message });
 

@@ -32,6 +32,36 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     }
 
     [Fact]
+    public async Task The_OpenAPI_document_parses_and_describes_every_API_route()
+    {
+        var r = await Client.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString());
+        var paths = doc.RootElement.GetProperty("paths");
+        Assert.Equal(["/v1/health", "/v1/models", "/v1/restore"], paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var restore = paths.GetProperty("/v1/restore").GetProperty("post");
+        Assert.True(restore.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
+        Assert.True(restore.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("image/png", out _));
+        foreach (var code in new[] { "400", "413", "415", "503" }) Assert.True(restore.GetProperty("responses").TryGetProperty(code, out _), code);
+        Assert.Contains("'image'", restore.GetProperty("description").GetString());
+        Assert.True(paths.GetProperty("/v1/health").TryGetProperty("get", out _));
+    }
+
+    [Fact]
+    public async Task A_known_path_with_another_method_is_405_with_Allow()
+    {
+        var r = await Client.GetAsync("/v1/restore");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode);
+        Assert.Equal(["POST"], r.Content.Headers.Allow);
+        Assert.Contains("not allowed", await ErrorOf(r));
+        var d = await Client.DeleteAsync("/v1/models");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, d.StatusCode);
+        Assert.Equal(["GET"], d.Content.Headers.Allow);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync("/v1/nothing")).StatusCode);
+    }
+
+    [Fact]
     public async Task Health_answers_ok()
     {
         var r = await Client.GetAsync("/v1/health");

@@ -24,6 +24,23 @@ public static class ImageCodec
         return (w, h);
     }
 
+    /// <summary>
+    /// Checks an encoded image from its header alone (no pixels decoded): its size, and that it is within
+    /// <paramref name="maxPixels"/>. Throws <see cref="ImageFormatException"/> as <see cref="Decode"/> would.
+    /// </summary>
+    public static (int Width, int Height) CheckHeader(byte[] bytes, string name, long maxPixels = DefaultMaxPixels)
+    {
+        using var codec = OpenCodec(name, bytes, out _);
+        var info = codec.Info;
+        if (info.Width <= 0 || info.Height <= 0)
+            throw new ImageFormatException($"{name}: image header has no pixels ({info.Width}x{info.Height})");
+        long pixels = (long)info.Width * info.Height;
+        if (pixels > maxPixels)
+            throw new ImageFormatException(
+                $"{name}: {info.Width}x{info.Height} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
+        return OrientedSize(codec);
+    }
+
     public static ImageData Read(string path, long maxPixels = DefaultMaxPixels)
     {
         byte[] bytes;

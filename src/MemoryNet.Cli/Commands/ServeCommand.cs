@@ -20,10 +20,11 @@ public static class ServeCommand
         var arch = new Option<string?>("--arch") { Description = "Architecture preset for --model when the file names none: " + string.Join(", ", ArchSpec.Presets.Select(p => p.Name)) };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the model (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var maxMemory = new Option<string>("--max-memory") { Description = "Memory for restores, shared by the --concurrency slots; an image that would need more than its share is restored in tiles (e.g. 2GB, 800MB)", DefaultValueFactory = _ => "2GB" };
+        var cors = new Option<string[]>("--cors-origin") { Description = "An origin (e.g. https://example.org) whose web pages may call the API from the browser (CORS); repeat for more", AllowMultipleArgumentsPerToken = false };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not log requests to stderr" };
 
         var cmd = new Command("serve", "Serve the web page and the HTTP API (GET /v1/health, GET /v1/models, POST /v1/restore)");
-        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, cors, quiet }) cmd.Options.Add(o);
         cmd.SetAction((p, cancel) =>
         {
             double mb = p.GetValue(maxUpload);
@@ -41,6 +42,7 @@ public static class ServeCommand
                 ModelPath = p.GetValue(model),
                 Arch = p.GetValue(arch),
                 Log = !p.GetValue(quiet),
+                CorsOrigins = p.GetValue(cors) ?? [],
             };
             return Run(options, t, cancel);
         });

@@ -65,6 +65,9 @@ public sealed class RestoreServer : IAsyncDisposable
                 k.AddServerHeader = false;
                 k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             });
+            if (options.CorsOrigins.Count > 0)
+                builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins])
+                    .WithMethods("GET", "POST").AllowAnyHeader().WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition")));
             builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
             {
                 doc.Info = new() { Title = "MemoryNet restoration service", Version = "v1", Description = "Remove rain, raindrops, shadows and blur from photos (docs/web.md)." };
@@ -84,6 +87,7 @@ public sealed class RestoreServer : IAsyncDisposable
                 if (options.Log)
                     Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {ctx.Request.Method} {ctx.Request.Path} → {ctx.Response.StatusCode} in {watch.Elapsed.TotalMilliseconds:0} ms");
             });
+            if (options.CorsOrigins.Count > 0) app.UseCors(); // browser pages of those origins may call the API
             // Delegate handlers (not RequestDelegate) so that the OpenAPI document gets their descriptions
             app.MapGet("/v1/health", (Delegate)((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
                 .WithName("health").WithSummary("Liveness: {\"status\": \"ok\"} while the server runs")

@@ -37,6 +37,9 @@ public sealed record ServeOptions
     /// <summary>The bundled models folder (models/&lt;task&gt;.safetensors); null means none.</summary>
     public string? ModelsFolder { get; init; } = BundledModels.Folder();
 
+    /// <summary>Origins (scheme://host[:port]) whose browser pages may call the API (CORS); none: same origin only.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>Write one line per request and start-up messages to stderr.</summary>
     public bool Log { get; init; }
 
@@ -52,6 +55,9 @@ public sealed record ServeOptions
         if (Concurrency < 1) throw new UserInputException($"--concurrency must be at least 1 (got {Concurrency})");
         if (BytesPerRestore < 64L << 20) throw new UserInputException($"--max-memory leaves {BytesPerRestore >> 20} MB per restore with --concurrency {Concurrency}; give each at least 64 MB");
         if (Queue < 0) throw new UserInputException($"--queue must be 0 or more (got {Queue})");
+        foreach (var o in CorsOrigins)
+            if (!Uri.TryCreate(o, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") || u.AbsolutePath != "/" || o.EndsWith('/'))
+                throw new UserInputException($"--cors-origin '{o}': give an origin such as https://example.org or http://localhost:3000 (no path)");
         if (ModelPath is null && Arch is not null) throw new UserInputException("--arch needs --model FILE");
     }
 }

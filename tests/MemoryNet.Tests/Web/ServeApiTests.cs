@@ -278,6 +278,29 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
 public sealed class ServeLimitTests
 {
     [Fact]
+    public async Task Cors_allows_the_configured_origin_only()
+    {
+        await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { CorsOrigins = ["https://photos.example.org"] });
+        using var http = new HttpClient { BaseAddress = new Uri(server.Address) };
+        HttpRequestMessage Preflight(string origin) => new(HttpMethod.Options, "/v1/restore")
+        {
+            Headers = { { "Origin", origin }, { "Access-Control-Request-Method", "POST" }, { "Access-Control-Request-Headers", "content-type" } },
+        };
+        var ok = await http.SendAsync(Preflight("https://photos.example.org"));
+        Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+        Assert.Equal("https://photos.example.org", ok.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("POST", ok.Headers.GetValues("Access-Control-Allow-Methods").Single());
+        var other = await http.SendAsync(Preflight("https://elsewhere.example.com"));
+        Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
+        var get = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/models") { Headers = { { "Origin", "https://photos.example.org" } } });
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("https://photos.example.org", get.Headers.GetValues("Access-Control-Allow-Origin").Single());
+
+        var e = await Assert.ThrowsAsync<UserInputException>(() => RestoreServer.StartAsync(WebTestData.Options() with { CorsOrigins = ["photos.example.org/page"] }));
+        Assert.Contains("--cors-origin", e.Message);
+    }
+
+    [Fact]
     public async Task A_full_queue_gets_503_with_retry_after()
     {
         await using var server = await RestoreServer.StartAsync(WebTestData.Options(concurrency: 1, queue: 1));

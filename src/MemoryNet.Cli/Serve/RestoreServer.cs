@@ -92,6 +92,9 @@ public sealed class RestoreServer : IAsyncDisposable
             app.MapGet("/v1/health", (Delegate)((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
                 .WithName("health").WithSummary("Liveness: {\"status\": \"ok\"} while the server runs")
                 .Produces(200, contentType: "application/json");
+            app.MapGet("/v1/ready", (Delegate)((HttpContext ctx) => server!.ReadyJson(ctx)))
+                .WithName("ready").WithSummary("Readiness: 200 when the server has a model to restore with (and which are loaded in memory), 503 when it has none")
+                .Produces(200, contentType: "application/json").Produces(503, contentType: "application/json");
             app.MapGet("/v1/models", (Delegate)((HttpContext ctx) => server!.ModelsJson(ctx)))
                 .WithName("models").WithSummary("The models this server restores with: name, task, architecture, source, whether loaded")
                 .Produces(200, contentType: "application/json");
@@ -117,7 +120,7 @@ public sealed class RestoreServer : IAsyncDisposable
                     ctx.Response.Headers.Allow = allowed;
                     return Error(ctx, 405, $"{ctx.Request.Method} {ctx.Request.Path}: method not allowed (allowed: {allowed})");
                 }
-                return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/models, POST /v1/restore, GET /openapi/v1.json)");
+                return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/ready, GET /v1/models, POST /v1/restore, GET /openapi/v1.json)");
             }).ExcludeFromDescription();
 
             await app.StartAsync(cancel);
@@ -143,6 +146,19 @@ public sealed class RestoreServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         Models.Dispose();
         Queue.Dispose();
+    }
+
+    /// <summary>For load balancers and orchestrators (a Kubernetes readinessProbe): ready when some model can restore.</summary>
+    Task ReadyJson(HttpContext ctx)
+    {
+        bool ready = Models.Entries.Count > 0;
+        return WriteJson(ctx, ready ? 200 : 503, new JsonObject
+        {
+            ["ready"] = ready,
+            ["models"] = new JsonArray([.. Models.Entries.Select(e => (JsonNode)e.Name)]),
+            ["loaded"] = new JsonArray([.. Models.Entries.Where(e => e.Loaded).Select(e => (JsonNode)e.Name)]),
+            ["reason"] = ready ? null : "no models: start the server with --model FILE, or with the bundled models/ folder",
+        });
     }
 
     Task ModelsJson(HttpContext ctx)
@@ -380,7 +396,7 @@ public sealed class RestoreServer : IAsyncDisposable
     /// <summary>The methods each path answers (for 405's Allow header).</summary>
     static readonly Dictionary<string, string> Routes = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["/v1/health"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST", ["/openapi/v1.json"] = "GET",
+        ["/v1/health"] = "GET", ["/v1/ready"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST", ["/openapi/v1.json"] = "GET",
         ["/"] = "GET", ["/app.js"] = "GET", ["/app.css"] = "GET",
     };
 

@@ -39,13 +39,25 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
         Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString());
         var paths = doc.RootElement.GetProperty("paths");
-        Assert.Equal(["/v1/health", "/v1/models", "/v1/restore"], paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["/v1/health", "/v1/models", "/v1/ready", "/v1/restore"], paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var restore = paths.GetProperty("/v1/restore").GetProperty("post");
         Assert.True(restore.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
         Assert.True(restore.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("image/png", out _));
         foreach (var code in new[] { "400", "413", "415", "503" }) Assert.True(restore.GetProperty("responses").TryGetProperty(code, out _), code);
         Assert.Contains("'image'", restore.GetProperty("description").GetString());
         Assert.True(paths.GetProperty("/v1/health").TryGetProperty("get", out _));
+    }
+
+    [Fact]
+    public async Task Ready_names_the_models_and_which_are_loaded()
+    {
+        var r = await Client.GetAsync("/v1/ready");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        Assert.True(doc.RootElement.GetProperty("ready").GetBoolean());
+        var models = doc.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetString()).ToList();
+        Assert.Contains("derain", models);
+        Assert.All(doc.RootElement.GetProperty("loaded").EnumerateArray(), l => Assert.Contains(l.GetString(), models));
     }
 
     [Fact]
@@ -381,6 +393,9 @@ public sealed class ServeLimitTests
         await using var server = await RestoreServer.StartAsync(new ServeOptions { Urls = "http://127.0.0.1:0", ModelsFolder = null });
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/health")).StatusCode);
+        var ready = await client.GetAsync("/v1/ready"); // alive, but not ready to restore
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("\"ready\":false", await ready.Content.ReadAsStringAsync());
         var f = new MultipartFormDataContent(); f.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "a.png"); f.Add(new StringContent("derain"), "task");
         var r = await client.PostAsync("/v1/restore", f);
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);

@@ -50,6 +50,9 @@ public sealed class Trainer
 
     public TrainResult Run(bool resume, Action<StepReport>? onStep, Action<string> say, CancellationToken cancel)
     {
+        // live tensors are counted per thread; what this run holds is the count above the one it started from (a thread
+        // that ran other work before may carry tensors made elsewhere and disposed here, or the reverse)
+        long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         torch.set_num_threads(Math.Max(1, o.Threads));
         torch.manual_seed(o.Seed);
         Directory.CreateDirectory(run.Dir);
@@ -137,7 +140,7 @@ public sealed class Trainer
                     [o.PixelLoss] = Math.Round(parts.Pixel, 6), ["edge"] = Math.Round(parts.Edge, 6),
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
                     ["rss_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
-                    ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount,
+                    ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount - liveBefore,
                 };
                 if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
                 if (spec.FeatureMemory != "none") row["recon"] = Math.Round(parts.Recon, 6);

@@ -7,7 +7,7 @@
 #   tools/release.sh OUTDIR               then tools/check-release.sh OUTDIR runs both as a user would
 #
 # Layout of the archive (one folder, memorynet-VERSION-RID/):
-#   memorynet        the command: sets jemalloc as ./memorynet does (when libjemalloc2 is installed), runs bin/
+#   memorynet        the command: the allocator settings of ./memorynet (build/jemalloc.sh, copied to bin/), runs bin/
 #   bin/             `dotnet publish --self-contained` of the CLI (the .NET runtime, TorchSharp and this platform's libtorch)
 #   models/          the bundled models with their cards and recipes (the CLI finds them beside bin/)
 #   samples/demo/    the demo images (`memorynet demo`) and samples/LICENSES.md
@@ -33,19 +33,14 @@ cp "$root"/models/recipes/*.yml "$dir/models/recipes/"
 cp -r "$root/samples/demo" "$dir/samples/demo"
 cp "$root/samples/LICENSES.md" "$dir/samples/"
 cp "$root/README.md" "$root/CHANGELOG.md" "$dir/"
+cp "$root/build/jemalloc.sh" "$dir/bin/"
 
 cat > "$dir/memorynet" <<'EOF'
 #!/usr/bin/env bash
-# MemoryNet for .NET (release build). jemalloc when installed (Debian: libjemalloc2), as the repository's launcher
-# does: glibc's heap fragments under libtorch's varying activation sizes; dirty_decay_ms:-1 keeps freed pages for
-# reuse. MEMORYNET_MALLOC=glibc opts out; a MALLOC_CONF set by the caller wins.
+# MemoryNet for .NET (release build): the allocator settings of the repository's launcher (jemalloc.sh), then the CLI.
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
-jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-if [ "${MEMORYNET_MALLOC:-}" != glibc ] && [ -f "$jemalloc" ] && [[ ":${LD_PRELOAD:-}:" != *":$jemalloc:"* ]]; then
-  export LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$jemalloc"
-  export MALLOC_CONF="${MALLOC_CONF:-dirty_decay_ms:-1}"
-fi
+. "$here/bin/jemalloc.sh"
 exec "$here/bin/MemoryNet.Cli" "$@"
 EOF
 chmod +x "$dir/memorynet"

@@ -81,7 +81,7 @@ public static class BenchCommand
         using var model = new MemoryNetModel(spec);
         model.train();
         using var loss = new MemoryNet.Losses.RestorationLoss();
-        using var stepper = new TrainStep(model, precision, new StepObjective(loss, loss.EdgeWeight));
+        using var stepper = new TrainStep(model, precision, new StepObjective(loss));
         using var x = rand(batch, 3, size, size);
         using var y = rand(batch, 3, size, size);
         var times = new List<double>();

@@ -31,14 +31,19 @@ public static class ImageCodec
     public static (int Width, int Height) CheckHeader(byte[] bytes, string name, long maxPixels = DefaultMaxPixels)
     {
         using var codec = OpenCodec(name, bytes, out _);
-        var info = codec.Info;
+        CheckSize(codec.Info, name, maxPixels);
+        return OrientedSize(codec);
+    }
+
+    /// <summary>A header with pixels, and no more of them than <paramref name="maxPixels"/>.</summary>
+    static void CheckSize(SKImageInfo info, string name, long maxPixels)
+    {
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageFormatException($"{name}: image header has no pixels ({info.Width}x{info.Height})");
         long pixels = (long)info.Width * info.Height;
         if (pixels > maxPixels)
             throw new ImageFormatException(
                 $"{name}: {info.Width}x{info.Height} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
-        return OrientedSize(codec);
     }
 
     public static ImageData Read(string path, long maxPixels = DefaultMaxPixels)
@@ -56,12 +61,7 @@ public static class ImageCodec
         if (Png16Bit(bytes)) return Png16.Decode(bytes, name, maxPixels);
         using var codec = OpenCodec(name, bytes, out _);
         var info = codec.Info;
-        long pixels = (long)info.Width * info.Height;
-        if (info.Width <= 0 || info.Height <= 0)
-            throw new ImageFormatException($"{name}: image header has no pixels ({info.Width}x{info.Height})");
-        if (pixels > maxPixels)
-            throw new ImageFormatException(
-                $"{name}: {info.Width}x{info.Height} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
+        CheckSize(info, name, maxPixels);
 
         bool grey = info.ColorType is SKColorType.Gray8 or SKColorType.Alpha16 || PngColorType(bytes) is 0 or 4;
         bool sixteen = info.ColorType is SKColorType.Rgba16161616 or SKColorType.Alpha16

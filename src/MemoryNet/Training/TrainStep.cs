@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Training;
 
-/// <summary>The terms of the objective besides the pixel and edge losses, and their weights.</summary>
-public sealed record StepObjective(RestorationLoss Loss, double EdgeWeight, double ReconWeight = 0, ContrastiveLoss? Contrastive = null,
+/// <summary>The objective: the stage losses (pixel + λ·edge, λ = <c>Loss.EdgeWeight</c>), the optional terms and their
+/// weights, and the gradient clip.</summary>
+public sealed record StepObjective(RestorationLoss Loss, double ReconWeight = 0, ContrastiveLoss? Contrastive = null,
     double ContrastiveWeight = 0, double GradClip = 0);
 
 /// <summary>
@@ -85,7 +86,7 @@ public sealed class TrainStep : IDisposable
             }
             recon = r;
             (pixel, edge) = objective.Loss.Compute(stages, y);
-            total = pixel.Plus(edge.MulK(objective.EdgeWeight));
+            total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
             if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
             if (objective.Contrastive is not null)
             {

@@ -62,7 +62,7 @@ public sealed class Trainer
         model.train();
         using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
         using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
-        var objective = new StepObjective(loss, o.EdgeWeight, o.ReconWeight, contrastive, o.ContrastiveWeight, o.GradClip);
+        var objective = new StepObjective(loss, o.ReconWeight, contrastive, o.ContrastiveWeight, o.GradClip);
         using var stepper = new TrainStep(model, o.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective, o.WeightDecay);
         if (resume && File.Exists(run.Adam)) stepper.Optimizer.Load(run.Adam);
         else if (resume && File.Exists(run.Optimizer)) stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam

@@ -133,7 +133,7 @@ public class TrainStepTests
         StateDict.CopyParameters(weights, model);
         model.train();
         using var loss = new RestorationLoss();
-        using var step = new TrainStep(model, precision, new StepObjective(loss, loss.EdgeWeight));
+        using var step = new TrainStep(model, precision, new StepObjective(loss));
         var parts = step.Run(x, y, 1e-3);
         return (step.Optimizer.Gradients.data<float>().ToArray(), parts.Total);
     }
@@ -145,7 +145,7 @@ public class TrainStepTests
         {
             using var model = new MemoryNetModel(Tiny);
             using var loss = new RestorationLoss();
-            var e = Assert.Throws<UserInputException>(() => new TrainStep(model, Precision.Bf16, new StepObjective(loss, 0.05)));
+            var e = Assert.Throws<UserInputException>(() => new TrainStep(model, Precision.Bf16, new StepObjective(loss)));
             Assert.Contains("bf16", e.Message);
             return;
         }
@@ -175,7 +175,7 @@ public class TrainStepTests
         model.train();
         var before = StateDict.UniqueParameters(model).Select(p => p.detach().clone()).ToList();
         using var loss = new RestorationLoss();
-        using (var step = new TrainStep(model, Precision.Bf16, new StepObjective(loss, loss.EdgeWeight)))
+        using (var step = new TrainStep(model, Precision.Bf16, new StepObjective(loss)))
         {
             using var y = rand(2, 3, 16, 16);
             for (int i = 0; i < 3; i++) Assert.True(double.IsFinite(step.Run(y.MulK(0.8), y, 1e-3).Total));

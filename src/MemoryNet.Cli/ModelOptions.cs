@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MemoryNet.Modules;
+using MemoryNet.Architectures;
 using MemoryNet.Weights;
 using TorchSharp;
 
@@ -9,7 +9,7 @@ namespace MemoryNet.Cli;
 public sealed class ModelOptions
 {
     public readonly Option<string?> Model = new("--model", "-m") { Description = "Weights file (.safetensors, or PyTorch .pth/.pt: plain state_dict or a dict holding 'state_dict'; 'module.' prefixes ok) or a bundled model name" };
-    public readonly Option<string?> Arch = new("--arch") { Description = "Architecture preset when the file names none: " + string.Join(", ", ArchSpec.Presets.Select(p => p.Name)) };
+    public readonly Option<string?> Arch = new("--arch") { Description = "Architecture preset when the file names none: " + ArchRegistry.PresetNames };
     public readonly Option<string?> Task = new("--task") { Description = "Use the bundled model for a task: derain, deraindrop, deshadow, deblur" };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 
@@ -23,10 +23,10 @@ public sealed class ModelOptions
     }
 
     /// <summary>Loads the network the options name; describes where it came from in <paramref name="source"/>.</summary>
-    public MemoryNetModel Load(ParseResult p, out string source)
+    public RestorationNet Load(ParseResult p, out string source)
     {
         string? model = p.GetValue(Model), task = p.GetValue(Task), arch = p.GetValue(Arch);
-        var spec = arch is null ? null : ArchSpec.FromName(arch);
+        var spec = arch is null ? null : ArchRegistry.FromName(arch);
         if (model is not null && task is not null) throw new UserInputException("give either --model or --task, not both");
         if (task is not null) model = BundledModels.PathForTask(task);
         else if (model is not null && !File.Exists(model) && BundledModels.TryFind(model) is { } bundled) model = bundled;

@@ -1,5 +1,6 @@
+using MemoryNet.Architectures.Mpr;
+using MemoryNet.Architectures;
 using MemoryNet.Inference;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,7 +27,7 @@ public class ParityTests
         Assert.True(maxDiff <= Tolerance, $"{what}: max |difference| {maxDiff:E2} > {Tolerance:E0}");
     }
 
-    static void AssertStagesMatch(MemoryNetModel model, Dictionary<string, Tensor> io)
+    static void AssertStagesMatch(RestorationNet model, Dictionary<string, Tensor> io)
     {
         using var mode = inference_mode();
         var outputs = model.forward(io["input"]);
@@ -97,7 +98,7 @@ public class ParityTests
     public void MprnetWithoutMemoryMatchesTheReference()
     {
         using var model = ModelFile.Load(Fixture("tiny_mprnet_derain_plain.pth"));
-        Assert.False(model.Spec.HasMemory);
+        Assert.False(((ArchSpec)model.Spec).HasMemory);
         Assert.Null(model.Memory);
         AssertStagesMatch(model, ReadIo("tiny_mprnet_derain_io.safetensors"));
     }

@@ -1,4 +1,4 @@
-using MemoryNet.Modules;
+using MemoryNet.Architectures.Mpr;
 using static TorchSharp.torch;
 
 namespace MemoryNet.Tests;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MemoryNet.Architectures;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
 using MemoryNet.Modules;
@@ -16,28 +17,28 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var arch = new Option<string>("--arch") { Description = "Architecture preset", DefaultValueFactory = _ => "memorynet" };
+        var arch = new Option<string>("--arch") { Description = "Architecture preset: " + ArchRegistry.PresetNames, DefaultValueFactory = _ => "memorynet" };
         var size = new Option<int>("--size") { Description = "Square input side in pixels", DefaultValueFactory = _ => 256 };
         var batch = new Option<int>("--batch") { Description = "Images per forward pass", DefaultValueFactory = _ => 1 };
         var iters = new Option<int>("--iters") { Description = "Timed iterations (after one warm-up)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Write the result as JSON to this file" };
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
-        var train = new Option<bool>("--train") { Description = "Time one optimiser step (forward, Charbonnier + edge over the 3 stages, backward, Adam; --precision bf16: mixed precision) of the batch instead of inference" };
+        var train = new Option<bool>("--train") { Description = "Time one optimiser step (forward, Charbonnier + edge over the outputs (MPRNet: its 3 stages), backward, Adam; --precision bf16: mixed precision) of the batch instead of inference" };
         var roofline = new Option<bool>("--roofline") { Description = "Time single 3x3 convolutions (channels-last, fp32 and bf16) and a large matrix product: the machine's reachable GFLOP/s" };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
         foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, train, roofline }) cmd.Options.Add(o);
-        cmd.SetAction(p => p.GetValue(roofline) ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : p.GetValue(train) ? RunTrain(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(json)) : Run(ArchSpec.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
+        cmd.SetAction(p => p.GetValue(roofline) ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json)) : p.GetValue(train) ? RunTrain(ArchRegistry.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(json)) : Run(ArchRegistry.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch), p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
             CliCommon.ParsePrecision(p.GetValue(precision)!)));
         return cmd;
     }
 
-    static int Run(ArchSpec spec, int size, int batch, int iters, int threads, string? jsonPath, Precision precision)
+    static int Run(NetSpec spec, int size, int batch, int iters, int threads, string? jsonPath, Precision precision)
     {
         if (size < 8 || batch < 1 || iters < 1 || threads < 1) throw new UserInputException("--size ≥ 8, --batch ≥ 1, --iters ≥ 1 and --threads ≥ 1 are required");
         torch.set_num_threads(threads);
         torch.manual_seed(1234);
-        using var model = new MemoryNetModel(spec);
+        using var model = spec.Build();
         var restorer = new Restorer(model, precision);
         using var input = rand(batch, 3, size, size);
         var times = new List<double>();
@@ -73,12 +74,12 @@ public static class BenchCommand
     }
 
     /// <summary>Seconds per optimiser step: forward, the paper's loss, backward, Adam (the trainer's <see cref="TrainStep"/>).</summary>
-    static int RunTrain(ArchSpec spec, int size, int batch, int iters, int threads, Precision precision, string? jsonPath)
+    static int RunTrain(NetSpec spec, int size, int batch, int iters, int threads, Precision precision, string? jsonPath)
     {
         if (size < 8 || size % 8 != 0 || batch < 1 || iters < 1 || threads < 1) throw new UserInputException("--size must be a multiple of 8; --batch, --iters, --threads ≥ 1");
         torch.set_num_threads(threads);
         torch.manual_seed(1234);
-        using var model = new MemoryNetModel(spec);
+        using var model = spec.Build();
         model.train();
         using var loss = new MemoryNet.Losses.RestorationLoss();
         using var stepper = new TrainStep(model, precision, new StepObjective(loss));

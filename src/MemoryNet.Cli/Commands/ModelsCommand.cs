@@ -1,5 +1,6 @@
 using System.CommandLine;
-using MemoryNet.Modules;
+using MemoryNet.Architectures.Mpr;
+using MemoryNet.Architectures;
 using MemoryNet.Weights;
 using Spectre.Console;
 
@@ -117,7 +118,7 @@ public static class ModelsCommand
         var entries = StateDict.Entries(model);
         PthWriter.Write(output, entries, wrap ? "state_dict" : null);
         AnsiConsole.WriteLine($"wrote {output}: {entries.Count} tensors of {model.Spec.Describe()}{(wrap ? " under 'state_dict'" : "")}");
-        if (model.Spec.AffineHead)
+        if (model.Spec is ArchSpec { AffineHead: true })
             AnsiConsole.WriteLine("note: this model has an affine output head, which the official MPRNet/MemoryNet code does not have: it loads only into this project");
         return 0;
     }
@@ -125,7 +126,7 @@ public static class ModelsCommand
     static int Import(string file, string? arch, string output, string? task)
     {
         CheckOutput(output, task);
-        using var model = ModelFile.Load(file, arch is null ? null : ArchSpec.FromName(arch));
+        using var model = ModelFile.Load(file, arch is null ? null : ArchRegistry.FromName(arch));
         var meta = new Dictionary<string, string> { ["source"] = Path.GetFileName(file) };
         if (task is not null) meta["task"] = task;
         ModelFile.Save(model, output, meta);

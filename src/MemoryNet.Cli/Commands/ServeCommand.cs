@@ -1,7 +1,7 @@
 using System.CommandLine;
+using MemoryNet.Architectures;
 using MemoryNet.Cli.Serve;
 using MemoryNet.Imaging;
-using MemoryNet.Modules;
 using TorchSharp;
 
 namespace MemoryNet.Cli.Commands;
@@ -17,7 +17,7 @@ public static class ServeCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Restores that run at the same time (they share the --threads budget)", DefaultValueFactory = _ => 1 };
         var queue = new Option<int>("--queue") { Description = "Requests that may wait for a free slot; beyond that 503 with Retry-After", DefaultValueFactory = _ => 16 };
         var model = new Option<string?>("--model", "-m") { Description = "A weights file (or bundled model name) to load at start-up and use when a request names no task/model" };
-        var arch = new Option<string?>("--arch") { Description = "Architecture preset for --model when the file names none: " + string.Join(", ", ArchSpec.Presets.Select(p => p.Name)) };
+        var arch = new Option<string?>("--arch") { Description = "Architecture preset for --model when the file names none: " + ArchRegistry.PresetNames };
         var threads = new Option<int>("--threads") { Description = "CPU threads for the model (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var maxMemory = new Option<string>("--max-memory") { Description = "Memory for restores, shared by the --concurrency slots; an image that would need more than its share is restored in tiles (e.g. 2GB, 800MB)", DefaultValueFactory = _ => "2GB" };
         var cors = new Option<string[]>("--cors-origin") { Description = "An origin (e.g. https://example.org) whose web pages may call the API from the browser (CORS); repeat for more", AllowMultipleArgumentsPerToken = false };

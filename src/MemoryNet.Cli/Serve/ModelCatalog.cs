@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using MemoryNet.Architectures;
 using MemoryNet.Inference;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 
 namespace MemoryNet.Cli.Serve;
@@ -9,9 +9,9 @@ namespace MemoryNet.Cli.Serve;
 /// <summary>One model the server can use: the --model file or a bundled models/*.safetensors.</summary>
 public sealed class CatalogEntry
 {
-    readonly Lazy<(MemoryNetModel Model, Restorer Restorer)> _loaded;
+    readonly Lazy<(RestorationNet Model, Restorer Restorer)> _loaded;
 
-    internal CatalogEntry(string name, string? task, string arch, string source, string path, Func<MemoryNetModel> load)
+    internal CatalogEntry(string name, string? task, string arch, string source, string path, Func<RestorationNet> load)
     {
         Name = name; Task = task; Arch = arch; Source = source; Path = path;
         _loaded = new(() => { var m = load(); return (m, new Restorer(m)); }, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -57,7 +57,7 @@ public sealed class ModelCatalog : IDisposable
         {
             if (!File.Exists(modelPath) && BundledModels.TryFind(modelPath) is { } bundled) modelPath = bundled;
             if (!File.Exists(modelPath)) throw new UserInputException($"{modelPath}: weights file not found");
-            var spec = arch is null ? null : ArchSpec.FromName(arch);
+            var spec = arch is null ? null : ArchRegistry.FromName(arch);
             var model = ModelFile.Load(modelPath, spec, out var meta);
             var path = modelPath;
             Default = new CatalogEntry(System.IO.Path.GetFileNameWithoutExtension(path), TaskOf(path, meta), model.Spec.Name, "file", path, () => model);
@@ -73,7 +73,7 @@ public sealed class ModelCatalog : IDisposable
                 Dictionary<string, string> meta;
                 try { meta = ReadSafetensorsMetadata(path); }
                 catch (Exception e) when (e is IOException or InvalidDataException or JsonException) { continue; } // not a usable file: not offered
-                string archName = ModelFile.SpecFromMetadata(meta)?.Name ?? "unknown";
+                string archName = ArchRegistry.FromMetadata(meta)?.Name ?? "unknown";
                 var p = path;
                 _entries.Add(new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, () => ModelFile.Load(p)));
             }

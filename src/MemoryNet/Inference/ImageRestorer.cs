@@ -12,7 +12,7 @@ public sealed record TileSettings(int Tile = 0, int Overlap = 32, long MaxMemory
     public static readonly TileSettings Whole = new(0, 0, long.MaxValue);
 
     /// <summary>The tile side to use for an image (0 = whole image).</summary>
-    public int TileFor(Modules.ArchSpec spec, int width, int height) =>
+    public int TileFor(Architectures.NetSpec spec, int width, int height) =>
         Tile > 0 ? Tile : MemoryBudget.ChooseTile(spec, width, height, MaxMemoryBytes, Batch);
 }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using MemoryNet.Modules;
+using MemoryNet.Architectures;
 
 namespace MemoryNet.Inference;
 
@@ -31,25 +31,22 @@ public static class MemoryBudget
     /// restored image (≤ 16 B/px), encoder rows and decode leftovers not yet collected (≈ 16 B/px).</summary>
     public const double ImageBytesPerPixel = 64;
 
-    /// <summary>Network activation bytes per (padded) input pixel for an architecture.</summary>
-    public static double ActivationBytesPerPixel(ArchSpec spec) =>
-        ConvBytesPerChannelPixel * (spec.NFeat + spec.ScaleOrsnetFeats) + (spec.HasMemory ? MemoryModuleBytesPerPixel : 0);
-
-    static long Padded(int n) => (n + 7) / 8 * 8;
+    static long Padded(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
     /// <summary>Estimated peak bytes for a width × height image, whole (<paramref name="tile"/> 0) or tiled.</summary>
-    public static double Estimate(ArchSpec spec, int width, int height, int tile = 0, int batch = 1)
+    public static double Estimate(NetSpec spec, int width, int height, int tile = 0, int batch = 1)
     {
-        long pass = tile <= 0 ? Padded(width) * Padded(height)
-            : Padded(Math.Min(tile, width)) * Padded(Math.Min(tile, height)) * Math.Max(1, batch);
-        return BaseBytes + ActivationBytesPerPixel(spec) * pass + ImageBytesPerPixel * (double)width * height;
+        int m = spec.SizeMultiple;
+        long pass = tile <= 0 ? Padded(width, m) * Padded(height, m)
+            : Padded(Math.Min(tile, width), m) * Padded(Math.Min(tile, height), m) * Math.Max(1, batch);
+        return BaseBytes + spec.ActivationBytesPerPixel * pass + ImageBytesPerPixel * (double)width * height;
     }
 
     /// <summary>0 when the whole image fits <paramref name="budget"/>; else the largest tile (multiple of 8, at least 64) that does.</summary>
-    public static int ChooseTile(ArchSpec spec, int width, int height, long budget, int batch = 1)
+    public static int ChooseTile(NetSpec spec, int width, int height, long budget, int batch = 1)
     {
         if (Estimate(spec, width, height) <= budget) return 0;
-        int max = (int)Padded(Math.Max(width, height));
+        int max = (int)Padded(Math.Max(width, height), 8);
         for (int t = max; t > 64; t -= 8)
             if (Estimate(spec, width, height, t, batch) <= budget) return t;
         return 64;

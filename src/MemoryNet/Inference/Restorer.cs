@@ -1,3 +1,4 @@
+using MemoryNet.Architectures;
 using MemoryNet.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,12 +8,13 @@ namespace MemoryNet.Inference;
 public enum Precision { Fp32, Bf16 }
 
 /// <summary>
-/// Runs a network on images of any size: reflect-pads bottom/right to a multiple of 8 (as the reference demo does;
-/// replicate where the image is too small to reflect), runs in inference mode, keeps stage 3, crops back, clamps to [0, 1].
+/// Runs a network on images of any size: reflect-pads bottom/right to the multiple its architecture needs (as the
+/// MemoryNet demo does; replicate where the image is too small to reflect), runs in inference mode, keeps the first
+/// output (the restored image), crops back, clamps to [0, 1].
 /// </summary>
 public sealed class Restorer
 {
-    public MemoryNetModel Model { get; }
+    public RestorationNet Model { get; }
     public Precision Precision { get; }
 
     /// <summary>Geometric self-ensemble (EDSR's "+", BasicSR's x8 test): run the 8 flips/rotations of the input and
@@ -22,7 +24,7 @@ public sealed class Restorer
     /// <summary>Prepares <paramref name="model"/> for inference: eval mode and, in place, the precision asked for and
     /// channels-last weights. <paramref name="prepareWeights"/> false leaves the weights as they are (validation during
     /// training: the optimizer's state keeps the layout of the parameters it was made for).</summary>
-    public Restorer(MemoryNetModel model, Precision precision = Precision.Fp32, bool prepareWeights = true)
+    public Restorer(RestorationNet model, Precision precision = Precision.Fp32, bool prepareWeights = true)
     {
         Model = model;
         Precision = precision;
@@ -66,7 +68,7 @@ public sealed class Restorer
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         long h = input.shape[2], w = input.shape[3];
-        var x = ChannelsLast.Of(PadToMultiple(input.to(float32), 8));
+        var x = ChannelsLast.Of(PadToMultiple(input.to(float32), Model.Spec.SizeMultiple));
         var outputs = Model.forward(x);
         var restored = outputs[0][.., .., ..(int)h, ..(int)w].to(float32).ClampK(0, 1).contiguous();
         return restored.MoveToOuterDisposeScope();

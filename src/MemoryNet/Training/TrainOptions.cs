@@ -1,5 +1,6 @@
-using YamlDotNet.Serialization;
+using MemoryNet.Architectures.Mpr;
 using YamlDotNet.Serialization.NamingConventions;
+using YamlDotNet.Serialization;
 
 namespace MemoryNet.Training;
 
@@ -105,10 +106,10 @@ public sealed class TrainOptions
         if (KeepEvery < 0) throw new UserInputException($"--keep-every must be 0 (off) or a number of steps (got {KeepEvery})");
         if (SynthGamma is < 1 or > 4) throw new UserInputException($"--synth-gamma must be between 1 and 4 (got {SynthGamma})");
         if (SynthClean is < 0 or >= 1) throw new UserInputException($"--synth-clean must be in [0, 1) (got {SynthClean})");
-        if (Head is not null && !Modules.ArchSpec.HeadModes.Contains(Head))
-            throw new UserInputException($"--head must be one of {string.Join(", ", Modules.ArchSpec.HeadModes)} (got {Head})");
-        if (FeatureMemory is not null && !Modules.ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))
-            throw new UserInputException($"--feature-memory must be one of {string.Join(", ", Modules.ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
+        if (Head is not null && !ArchSpec.HeadModes.Contains(Head))
+            throw new UserInputException($"--head must be one of {string.Join(", ", ArchSpec.HeadModes)} (got {Head})");
+        if (FeatureMemory is not null && !ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))
+            throw new UserInputException($"--feature-memory must be one of {string.Join(", ", ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
         if (!Losses.PixelLosses.Names.Contains(PixelLoss))
             throw new UserInputException($"--pixel-loss must be one of {string.Join(", ", Losses.PixelLosses.Names)} (got {PixelLoss})");
         if (Precision is not ("fp32" or "bf16")) throw new UserInputException($"--precision must be fp32 or bf16 (got {Precision})");

@@ -1,6 +1,6 @@
+using MemoryNet.Architectures;
 using MemoryNet.Inference;
 using MemoryNet.Losses;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,8 +24,8 @@ public sealed record StepObjective(RestorationLoss Loss, double ReconWeight = 0,
 /// </summary>
 public sealed class TrainStep : IDisposable
 {
-    private readonly MemoryNetModel master;
-    private readonly MemoryNetModel? work;
+    private readonly RestorationNet master;
+    private readonly RestorationNet? work;
     private readonly List<Parameter> masterParams;
     private readonly List<Parameter>? workParams;
     private readonly StepObjective objective;
@@ -35,7 +35,7 @@ public sealed class TrainStep : IDisposable
     public Precision Precision { get; }
     public FlatAdam Optimizer { get; }
 
-    public TrainStep(MemoryNetModel model, Precision precision, StepObjective objective, double weightDecay = 0)
+    public TrainStep(RestorationNet model, Precision precision, StepObjective objective, double weightDecay = 0)
     {
         if (precision == Precision.Bf16 && !Kernels.CpuFeatures.HasBf16)
             throw new UserInputException("--precision bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX); train in fp32");
@@ -49,7 +49,7 @@ public sealed class TrainStep : IDisposable
         Optimizer = new FlatAdam(masterParams, 0.9, 0.999, 1e-8, weightDecay);
         if (precision == Precision.Bf16)
         {
-            work = new MemoryNetModel(model.Spec);
+            work = model.Spec.Build();
             StateDict.CopyParameters(model, work);
             ModelLayout.Apply(work, ScalarType.BFloat16);
             work.train();
@@ -58,7 +58,7 @@ public sealed class TrainStep : IDisposable
     }
 
     /// <summary>The network that runs forward: the master in fp32, its bf16 copy otherwise.</summary>
-    MemoryNetModel Net => work ?? master;
+    RestorationNet Net => work ?? master;
 
     /// <summary>
     /// One step on a batch (x, y fp32 (B, 3, H, W)) at learning rate <paramref name="lr"/>. In the memory phase only the
@@ -78,7 +78,7 @@ public sealed class TrainStep : IDisposable
         }
         else
         {
-            var (stages, r) = Net.ForwardWithRecon(x);
+            var (stages, r) = Net.ForwardWithAux(x);
             if (work is not null)
             {
                 stages = stages.Select(s => s.to(ScalarType.Float32)).ToArray();

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using MemoryNet.Architectures.Mpr;
+using MemoryNet.Architectures;
 using MemoryNet.Data;
 using MemoryNet.Imaging;
 using MemoryNet.Losses;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,9 +39,15 @@ public sealed class Trainer
         run = new RunFolder(options.Out);
     }
 
-    public ArchSpec Spec()
+    public NetSpec Spec()
     {
-        var spec = ArchSpec.FromName(o.Arch);
+        var preset = ArchRegistry.FromName(o.Arch);
+        if (preset is not ArchSpec spec)
+        {
+            if (o.MemoryBranches is not null || o.FeatureMemory is not null || o.Head is not null || o.MemoryPretrainSteps > 0)
+                throw new UserInputException($"--memory-branches, --feature-memory, --head and --memory-pretrain-steps belong to the MPRNet family; {preset.Name} has none");
+            return preset;
+        }
         if (o.MemoryBranches is int b && b != spec.MemoryBranches) spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
         if (o.FeatureMemory is string f && f != spec.FeatureMemory) spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
         if (o.Head is string h && h != spec.Head) spec = spec with { Name = $"{spec.Name}-{h}", Head = h };
@@ -66,7 +73,7 @@ public sealed class Trainer
         using var stepper = new TrainStep(model, o.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective, o.WeightDecay);
         if (resume && File.Exists(run.Adam)) stepper.Optimizer.Load(run.Adam);
         else if (resume && File.Exists(run.Optimizer)) stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam
-        using var ema = o.Ema > 0 ? new MemoryNetModel(spec) : null;
+        using var ema = o.Ema > 0 ? spec.Build() : null;
         if (ema is not null)
         {
             if (resume && File.Exists(run.Ema)) LoadInto(ema, run.Ema);
@@ -143,7 +150,7 @@ public sealed class Trainer
                     ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount - liveBefore,
                 };
                 if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
-                if (spec.FeatureMemory != "none") row["recon"] = Math.Round(parts.Recon, 6);
+                if (spec is ArchSpec { FeatureMemory: not "none" }) row["recon"] = Math.Round(parts.Recon, 6);
                 if (step <= o.MemoryPretrainSteps) row["phase"] = 1;
                 log.Write(row);
             }
@@ -186,7 +193,7 @@ public sealed class Trainer
         return new TrainResult(reason, step, state.BestPsnr, message);
     }
 
-    MemoryNetModel LoadOrCreate(ArchSpec spec, bool resume, out RunState state)
+    RestorationNet LoadOrCreate(NetSpec spec, bool resume, out RunState state)
     {
         state = new RunState(0, 0, null, null);
         if (resume)
@@ -194,25 +201,25 @@ public sealed class Trainer
             if (!File.Exists(run.Latest) || !File.Exists(run.State))
                 throw new UserInputException($"{run.Dir}: nothing to resume (no latest.safetensors/state.json)");
             state = RunState.FromJson(File.ReadAllText(run.State));
-            return LoadInto(new MemoryNetModel(spec), run.Latest);
+            return LoadInto(spec.Build(), run.Latest);
         }
-        var model = new MemoryNetModel(spec);
+        var model = spec.Build();
         if (o.Init is not null)
         {
             using var ckpt = ModelFile.Read(o.Init);
-            ModelFile.Apply(model, spec.AffineHead ? ModelFile.WithAffineTail(ckpt) : ckpt, spec);
+            ModelFile.Apply(model, spec is ArchSpec { AffineHead: true } ? ModelFile.WithAffineTail(ckpt) : ckpt, spec);
         }
         return model;
     }
 
-    static MemoryNetModel LoadInto(MemoryNetModel model, string path)
+    static RestorationNet LoadInto(RestorationNet model, string path)
     {
         using var ckpt = ModelFile.Read(path);
         ModelFile.Apply(model, ckpt, model.Spec);
         return model;
     }
 
-    static void UpdateEma(MemoryNetModel ema, MemoryNetModel model, double decay)
+    static void UpdateEma(RestorationNet ema, RestorationNet model, double decay)
     {
         using var _ = no_grad();
         var src = StateDict.UniqueParameters(model);
@@ -220,7 +227,7 @@ public sealed class Trainer
         for (int i = 0; i < src.Count; i++) dst[i].MulK_(decay).AddScaled_(src[i], 1 - decay);
     }
 
-    Dictionary<string, string> Metadata(ArchSpec spec, RunState state) => new()
+    Dictionary<string, string> Metadata(NetSpec spec, RunState state) => new()
     {
         ["step"] = state.Step.ToString(),
         ["training_data"] = o.Synth is not null ? $"synth:{o.Synth} from {o.Clean}" : $"{o.Format}:{o.Data}",
@@ -228,7 +235,7 @@ public sealed class Trainer
     };
 
     /// <summary>Mean PSNR (the named protocol; identical crops count as 100 dB) of stage 3 on centre crops of the validation pairs.</summary>
-    double Validate(MemoryNetModel model, ArchSpec spec)
+    double Validate(RestorationNet model, NetSpec spec)
     {
         var protocol = Metrics.EvalProtocols.Get(o.ValProtocol);
         model.eval();

@@ -1,8 +1,7 @@
 using System.Collections;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using MemoryNet.Modules;
+using System.Text.Json;
+using MemoryNet.Architectures;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +19,7 @@ public sealed record Checkpoint(string Path, List<KeyValuePair<string, Tensor>> 
 /// official training scripts save, 'module.' prefixes), and this project's safetensors with metadata naming the
 /// architecture. Infers the architecture from tensor shapes when nothing names it.
 /// </summary>
-public static partial class ModelFile
+public static class ModelFile
 {
     public const string FormatTag = "memorynet-dotnet/1";
 
@@ -74,69 +73,22 @@ public static partial class ModelFile
     static List<KeyValuePair<string, Tensor>> Normalise(List<KeyValuePair<string, Tensor>> tensors) =>
         tensors.Select(kv => new KeyValuePair<string, Tensor>(kv.Key.StartsWith("module.") ? kv.Key["module.".Length..] : kv.Key, kv.Value)).ToList();
 
-    /// <summary>The architecture of a checkpoint: from its metadata, else inferred from shapes.</summary>
-    public static ArchSpec SpecOf(Checkpoint ckpt) => SpecFromMetadata(ckpt.Metadata) ?? InferSpec(ckpt.ByName(), ckpt.Path);
-
-    public static ArchSpec? SpecFromMetadata(IReadOnlyDictionary<string, string> metadata)
-    {
-        if (!metadata.TryGetValue("arch", out var json)) return null;
-        var o = JsonNode.Parse(json)!.AsObject();
-        int I(string k, int d) => o[k]?.GetValue<int>() ?? d;
-        return new ArchSpec(o["name"]?.GetValue<string>() ?? "custom", I("n_feat", 40), I("scale_unetfeats", 20), I("scale_orsnetfeats", 16),
-            I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5), I("reduction", 4), I("kernel_size", 3),
-            o["feature_memory"]?.GetValue<string>() ?? "none", o["head"]?.GetValue<string>() ?? "residual");
-    }
-
-    public static string ArchJson(ArchSpec s) => new JsonObject
-    {
-        ["name"] = s.Name, ["n_feat"] = s.NFeat, ["scale_unetfeats"] = s.ScaleUnetFeats, ["scale_orsnetfeats"] = s.ScaleOrsnetFeats,
-        ["num_cab"] = s.NumCab, ["memory_branches"] = s.MemoryBranches, ["ptt_num"] = s.PttNum, ["num_cls"] = s.NumCls,
-        ["part_num"] = s.PartNum, ["reduction"] = s.Reduction, ["kernel_size"] = s.KernelSize, ["feature_memory"] = s.FeatureMemory,
-        ["head"] = s.Head,
-    }.ToJsonString();
-
-    [GeneratedRegex(@"^stage3_orsnet\.orb1\.body\.(\d+)\.CA\.conv_du\.0\.weight$")]
-    private static partial Regex OrbCab();
-
-    /// <summary>Reads n_feat, scale_unetfeats, scale_orsnetfeats, num_cab, reduction and the memory sizes off tensor shapes.</summary>
-    public static ArchSpec InferSpec(IReadOnlyDictionary<string, Tensor> sd, string path)
-    {
-        long Dim(string key, int axis) => sd.TryGetValue(key, out var t) && t.dim() > axis ? t.shape[axis]
-            : throw new UserInputException($"{path}: cannot infer the architecture: key '{key}' is missing (is this a MemoryNet/MPRNet checkpoint?)");
-        int n = (int)Dim("shallow_feat1.0.weight", 0);
-        int k = (int)Dim("shallow_feat1.0.weight", 2);
-        int s = (int)Dim("stage1_encoder.down12.down.1.weight", 0) - n;
-        int o = (int)Dim("concat23.weight", 0) - n;
-        int reduction = n / (int)Dim("shallow_feat1.1.CA.conv_du.0.weight", 0);
-        int numCab = sd.Keys.Count(key => OrbCab().IsMatch(key));
-        if (numCab == 0) throw new UserInputException($"{path}: cannot infer num_cab (no stage3_orsnet.orb1 CABs)");
-        ArchSpec spec;
-        if (sd.ContainsKey("memory.memory.weight"))
-        {
-            int parts = (int)Dim("memory.memory.reweight_layer_part.weight", 0);
-            int ptt = (int)Dim("memory.memory.reweight_layer_ins.weight", 0);
-            int items = (int)Dim("memory.memory.weight", 0);
-            spec = new ArchSpec("custom", n, s, o, numCab, 3, ptt, items / (ptt * parts), parts, reduction, k);
-        }
-        else spec = new ArchSpec("custom", n, s, o, numCab, 0, Reduction: reduction, KernelSize: k);
-        bool enc = sd.ContainsKey("fmem_enc1.memory.weight"), dec = sd.ContainsKey("fmem_dec1.memory.weight");
-        spec = spec with { FeatureMemory = enc && dec ? "both" : enc ? "encoder" : dec ? "decoder" : "none" };
-        if (Dim("tail.weight", 0) == 6) spec = spec with { Head = "affine" };
-        return spec.Canonical();
-    }
+    /// <summary>The architecture of a checkpoint: from its metadata, else read off its shapes by the family that
+    /// recognises its keys (<see cref="ArchRegistry"/>).</summary>
+    public static NetSpec SpecOf(Checkpoint ckpt) => ArchRegistry.FromMetadata(ckpt.Metadata) ?? ArchRegistry.Infer(ckpt.ByName(), ckpt.Path);
 
     /// <summary>Builds the network a file describes (or <paramref name="arch"/> when given) and loads its weights.</summary>
-    public static MemoryNetModel Load(string path, ArchSpec? arch = null) => Load(path, arch, out _);
+    public static RestorationNet Load(string path, NetSpec? arch = null) => Load(path, arch, out _);
 
-    public static MemoryNetModel Load(string path, ArchSpec? arch, out Dictionary<string, string> metadata)
+    public static RestorationNet Load(string path, NetSpec? arch, out Dictionary<string, string> metadata)
     {
         using var ckpt = Read(path);
         metadata = ckpt.Metadata;
-        var fromFile = SpecFromMetadata(ckpt.Metadata);
+        var fromFile = ArchRegistry.FromMetadata(ckpt.Metadata);
         if (fromFile is not null && arch is not null && fromFile with { Name = "" } != arch with { Name = "" })
             throw new UserInputException($"{path}: the file says it is {fromFile.Describe()}, but --arch asks for {arch.Describe()}; drop --arch");
-        var spec = fromFile ?? arch ?? InferSpec(ckpt.ByName(), path);
-        var model = new MemoryNetModel(spec);
+        var spec = fromFile ?? arch ?? ArchRegistry.Infer(ckpt.ByName(), path);
+        var model = spec.Build();
         try { Apply(model, ckpt, spec); }
         catch { model.Dispose(); throw; }
         model.eval();
@@ -144,7 +96,7 @@ public static partial class ModelFile
     }
 
     /// <summary>Copies the checkpoint into the model; any missing, unexpected or wrongly shaped key is one clear error naming them.</summary>
-    public static void Apply(nn.Module model, Checkpoint ckpt, ArchSpec spec)
+    public static void Apply(nn.Module model, Checkpoint ckpt, NetSpec spec)
     {
         var file = ckpt.ByName();
         var entries = StateDict.Entries(model);
@@ -162,7 +114,7 @@ public static partial class ModelFile
             string hint = "";
             try
             {
-                var inferred = InferSpec(file, ckpt.Path);
+                var inferred = ArchRegistry.Infer(file, ckpt.Path);
                 if (inferred != spec) hint = $"; its shapes suggest {inferred.Describe()}";
             }
             catch (UserInputException) { }
@@ -191,7 +143,7 @@ public static partial class ModelFile
     /// soups): checkpoints along one fine-tuning run sit in one basin, and their mean is steadier than any one of them.
     /// A file of another architecture is refused with its name. <paramref name="firstMetadata"/> is the first file's.
     /// </summary>
-    public static MemoryNetModel Average(IReadOnlyList<string> paths, out Dictionary<string, string> firstMetadata)
+    public static RestorationNet Average(IReadOnlyList<string> paths, out Dictionary<string, string> firstMetadata)
     {
         if (paths.Count == 0) throw new UserInputException("give at least one weights file to average");
         var model = Load(paths[0], null, out firstMetadata);
@@ -222,10 +174,10 @@ public static partial class ModelFile
         string.Join(", ", items.Take(max)) + (items.Count > max ? $", … {items.Count - max} more" : "");
 
     /// <summary>Saves the model in this project's format: safetensors with the architecture (and any extra facts) in the metadata.</summary>
-    public static void Save(MemoryNetModel model, string path, IReadOnlyDictionary<string, string>? extra = null)
+    public static void Save(RestorationNet model, string path, IReadOnlyDictionary<string, string>? extra = null)
     {
         using var scope = torch.NewDisposeScope(); // the views and copies made while writing
-        var meta = new Dictionary<string, string> { ["format"] = FormatTag, ["arch"] = ArchJson(model.Spec) };
+        var meta = new Dictionary<string, string> { ["format"] = FormatTag, ["arch"] = model.Spec.ToJson().ToJsonString() };
         if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
         Safetensors.Write(path, StateDict.Entries(model), meta);
     }

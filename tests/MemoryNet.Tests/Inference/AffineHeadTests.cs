@@ -1,5 +1,6 @@
+using MemoryNet.Architectures.Mpr;
+using MemoryNet.Architectures;
 using MemoryNet.Inference;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -69,12 +70,12 @@ public class AffineHeadTests
         var spec = Small with { Head = "affine" };
         using var model = new MemoryNetModel(spec);
         using var ckpt = Saved(model, "affine.safetensors");
-        Assert.Equal("affine", ModelFile.SpecOf(ckpt).Head);
-        Assert.Equal("affine", ModelFile.InferSpec(ckpt.ByName(), ckpt.Path).Head);
+        Assert.Equal("affine", ((ArchSpec)ModelFile.SpecOf(ckpt)).Head);
+        Assert.Equal("affine", ((ArchSpec)ArchRegistry.Infer(ckpt.ByName(), ckpt.Path)).Head);
         Assert.Contains("affine head", ModelFile.SpecOf(ckpt).Describe());
         using var residual = new MemoryNetModel(Small);
         using var plain = Saved(residual, "plain.safetensors");
-        Assert.Equal("residual", ModelFile.InferSpec(plain.ByName(), plain.Path).Head);
+        Assert.Equal("residual", ((ArchSpec)ArchRegistry.Infer(plain.ByName(), plain.Path)).Head);
         // the affine file restores through the Restorer (padding, fp32 kernels) like any other
         using var loaded = ModelFile.Load(ckpt.Path);
         using var x = rand(1, 3, 21, 30);

@@ -1,4 +1,4 @@
-using MemoryNet.Modules;
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Weights;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using System.Collections;
 using System.IO.Compression;
-using MemoryNet.Modules;
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Weights;
 using TorchSharp;
 

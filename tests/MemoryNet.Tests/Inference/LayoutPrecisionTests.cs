@@ -1,3 +1,4 @@
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Inference;
 using MemoryNet.Modules;
 using MemoryNet.Weights;
@@ -8,7 +9,7 @@ namespace MemoryNet.Tests.Inference;
 
 public class LayoutPrecisionTests
 {
-    static MemoryNetModel Tiny() => ModelFile.Load(TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth"));
+    static MemoryNetModel Tiny() => (MemoryNetModel)ModelFile.Load(TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth"));
 
     [Fact]
     public void RestorerGivesTheWeightsNhwcStridesAndKeepsThemThroughBf16()

@@ -1,5 +1,5 @@
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Inference;
-using MemoryNet.Modules;
 using static TorchSharp.torch;
 
 namespace MemoryNet.Tests.Inference;

@@ -1,5 +1,5 @@
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Inference;
-using MemoryNet.Modules;
 
 namespace MemoryNet.Tests.Inference;
 

@@ -1,6 +1,6 @@
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
-using MemoryNet.Modules;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

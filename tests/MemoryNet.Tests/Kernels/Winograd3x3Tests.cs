@@ -1,3 +1,4 @@
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Kernels;
 using MemoryNet.Modules;
 using TorchSharp;

@@ -1,12 +1,12 @@
 using System.Diagnostics;
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Inference;
 using MemoryNet.Kernels;
 using MemoryNet.Losses;
-using MemoryNet.Modules;
 using MemoryNet.Training;
 using MemoryNet.Weights;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MemoryNet.Tests.Training;

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using MemoryNet.Data;
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Data.Synthesis;
+using MemoryNet.Data;
 using MemoryNet.Imaging;
 using MemoryNet.Losses;
 using MemoryNet.Training;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 using static TorchSharp.torch;
 
@@ -188,7 +188,7 @@ public class LossTests
 
 public class TrainerTests
 {
-    static string MakePairs(string dir, int count)
+    internal static string MakePairs(string dir, int count)
     {
         var rng = new Random(7);
         foreach (var sub in new[] { "input", "target" }) Directory.CreateDirectory(Path.Combine(dir, sub));
@@ -310,7 +310,7 @@ public class TrainerTests
         var result = new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, result.Reason);
         using var model = ModelFile.Load(Path.Combine(root, "affine", "latest.safetensors"));
-        Assert.Equal("affine", model.Spec.Head);
+        Assert.Equal("affine", ((ArchSpec)model.Spec).Head);
         Assert.Equal("memorynet-s-affine", model.Spec.Name);
         // the offset rows started as the residual tail and the gain rows at zero; two steps moved both a little
         using var init = ModelFile.Read(o.Init);
@@ -341,10 +341,10 @@ public class PaperOptionTests
     [Fact]
     public void FeatureMemoriesAddKeysButKeepTheReferenceOnesAndAreInferredFromAFile()
     {
-        var spec = Modules.ArchSpec.MemoryNetS with { Name = "memorynet-s-fboth", FeatureMemory = "both" };
-        using var model = new Modules.MemoryNetModel(spec);
+        var spec = ArchSpec.MemoryNetS with { Name = "memorynet-s-fboth", FeatureMemory = "both" };
+        using var model = new MemoryNetModel(spec);
         var keys = StateDict.Entries(model).ToDictionary(e => e.Key, e => e.Value.shape);
-        using var plain = new Modules.MemoryNetModel(Modules.ArchSpec.MemoryNetS);
+        using var plain = new MemoryNetModel(ArchSpec.MemoryNetS);
         Assert.All(StateDict.Entries(plain), e => Assert.True(keys.ContainsKey(e.Key), e.Key));
         Assert.Equal([100L, 16], keys["fmem_enc1.memory.weight"]);
         Assert.Equal([100L, 32], keys["fmem_dec3.memory.weight"]);
@@ -353,14 +353,14 @@ public class PaperOptionTests
         var path = Path.Combine(TestPaths.TempDir(), "f.safetensors");
         Safetensors.Write(path, StateDict.Entries(model));
         using var ckpt = ModelFile.Read(path);
-        Assert.Equal("both", ModelFile.SpecOf(ckpt).FeatureMemory);
+        Assert.Equal("both", ((ArchSpec)ModelFile.SpecOf(ckpt)).FeatureMemory);
 
         using var x = rand(1, 3, 16, 16);
-        var (stages, recon) = model.ForwardWithRecon(x);
+        var (stages, recon) = model.ForwardWithAux(x);
         Assert.Equal(3, stages.Length);
         Assert.NotNull(recon);
         Assert.True(recon!.item<float>() > 0);
-        Assert.Null(plain.ForwardWithRecon(x).Recon);
+        Assert.Null(plain.ForwardWithAux(x).Aux);
     }
 
     [Fact]
@@ -387,6 +387,6 @@ public class PaperOptionTests
         Assert.Equal([1, 1], rows.Take(2).Select(r => r["phase"]!.GetValue<int>()));
         Assert.All(rows.Skip(2), r => { Assert.Null(r["phase"]); Assert.NotNull(r["recon"]); });
         using var trained = ModelFile.Load(Path.Combine(o.Out, "latest.safetensors"));
-        Assert.Equal("encoder", trained.Spec.FeatureMemory);
+        Assert.Equal("encoder", ((ArchSpec)trained.Spec).FeatureMemory);
     }
 }

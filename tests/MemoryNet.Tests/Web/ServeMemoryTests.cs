@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using Xunit.Abstractions;
-using MemoryNet.Modules;
+using System.Net;
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Weights;
+using Xunit.Abstractions;
 
 namespace MemoryNet.Tests.Web;
 

@@ -1,6 +1,6 @@
+using MemoryNet.Architectures.Mpr;
 using MemoryNet.Cli.Serve;
 using MemoryNet.Imaging;
-using MemoryNet.Modules;
 using MemoryNet.Weights;
 
 namespace MemoryNet.Tests.Web;

@@ -1,8 +1,10 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>Bilinear ×0.5 then 1×1 conv c → c+s (the state_dict names the conv "down.1").</summary>
 public sealed class DownSample : nn.Module<Tensor, Tensor>

@@ -1,8 +1,9 @@
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>U-Net decoder: level 3 on enc3, then up-sample with attention-weighted skips to levels 2 and 1.
 /// Returns [dec1, dec2, dec3].</summary>
@@ -15,9 +16,9 @@ public sealed class Decoder : nn.Module
     public Decoder(ArchSpec spec, nn.Module<Tensor, Tensor> act) : base(nameof(Decoder))
     {
         long n = spec.NFeat, s = spec.ScaleUnetFeats;
-        decoder_level1 = Layers.Cabs(2, n, spec, act);
-        decoder_level2 = Layers.Cabs(2, n + s, spec, act);
-        decoder_level3 = Layers.Cabs(2, n + 2 * s, spec, act);
+        decoder_level1 = CAB.Chain(2, n, spec, act);
+        decoder_level2 = CAB.Chain(2, n + s, spec, act);
+        decoder_level3 = CAB.Chain(2, n + 2 * s, spec, act);
         skip_attn1 = new CAB(n, spec.KernelSize, spec.Reduction, false, act);
         skip_attn2 = new CAB(n + s, spec.KernelSize, spec.Reduction, false, act);
         up21 = new SkipUpSample(n, s);

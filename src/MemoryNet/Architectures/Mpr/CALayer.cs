@@ -1,8 +1,10 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>Channel attention: global average pool → 1×1 conv c→c/r → ReLU → 1×1 conv c/r→c → sigmoid, times the input.</summary>
 public sealed class CALayer : nn.Module<Tensor, Tensor>

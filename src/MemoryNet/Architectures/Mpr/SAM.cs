@@ -1,8 +1,10 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>Supervised attention module (1×1 convs): img = conv2(f) + x_img; out = conv1(f) ⊙ sigmoid(conv3(img)) + f.</summary>
 public sealed class SAM : nn.Module<Tensor, Tensor, (Tensor Features, Tensor Image)>

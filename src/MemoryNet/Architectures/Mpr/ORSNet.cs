@@ -1,8 +1,10 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>Original-resolution subnetwork (stage 3): three ORBs at width n+o; after ORB k it adds 1×1-projected
 /// encoder and decoder features of level k, brought to full resolution with UpSample chains.</summary>

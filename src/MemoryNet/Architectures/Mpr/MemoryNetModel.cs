@@ -1,9 +1,12 @@
+using MemoryNet.Architectures;
 using MemoryNet.Memory;
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>
 /// The three-stage restorer (MPRNet backbone) fed by the memory module. Input (B, 3, H, W) in [0, 1] with H and W
@@ -11,7 +14,7 @@ namespace MemoryNet.Modules;
 /// The four stage-1 quadrants and the two stage-2 halves go through their sub-networks as one batch
 /// (every layer acts per sample, so this equals the reference's separate passes).
 /// </summary>
-public sealed class MemoryNetModel : nn.Module
+public sealed class MemoryNetModel : RestorationNet
 {
     private readonly MemModule? memory;
     private readonly Sequential shallow_feat1, shallow_feat2, shallow_feat3;
@@ -26,11 +29,11 @@ public sealed class MemoryNetModel : nn.Module
     // the paper's feature-level memories (Fig. 3): one per stage-2 U-Net level, absent from the reference
     private readonly MemModule? fmem_enc1, fmem_enc2, fmem_enc3, fmem_dec1, fmem_dec2, fmem_dec3;
 
-    public ArchSpec Spec { get; }
+    private readonly ArchSpec arch;
 
-    public MemoryNetModel(ArchSpec spec) : base(nameof(MemoryNetModel))
+    public MemoryNetModel(ArchSpec spec) : base(nameof(MemoryNetModel), spec)
     {
-        Spec = spec;
+        arch = spec;
         long n = spec.NFeat, o = spec.ScaleOrsnetFeats, k = spec.KernelSize;
         if (spec.HasMemory) memory = new MemModule(spec.PttNum, spec.NumCls, spec.PartNum, 3);
         var act = nn.PReLU(1, 0.25); // one PReLU shared by every CAB, as in the reference
@@ -55,27 +58,23 @@ public sealed class MemoryNetModel : nn.Module
         RegisterComponents();
     }
 
-    public MemModule? Memory => memory;
+    public override MemModule? Memory => memory;
+
+    /// <summary>The memory modules address prototypes by a softmax with a 0.0025 shrink threshold: fp32 in bf16 runs.</summary>
+    public override bool KeepsFp32(string name) => name == "memory" || name.StartsWith("fmem_");
 
     /// <summary>The inputs of stages 1, 2 and 3: memory reads (part, instance, semantic) or the image itself.</summary>
     public (Tensor Stage1, Tensor Stage2, Tensor Stage3) StageInputs(Tensor x)
     {
         if (memory is null) return (x.alias(), x.alias(), x.alias());
         var (sem, ins, part) = memory.forward(x);
-        int b = Spec.MemoryBranches;
+        int b = arch.MemoryBranches;
         var s3 = sem;
         var s2 = b >= 2 ? ins : x.alias();
         var s1 = b >= 3 ? part : x.alias();
         if (b < 2) ins.Dispose();
         if (b < 3) part.Dispose();
         return (s1, s2, s3);
-    }
-
-    public Tensor[] forward(Tensor x)
-    {
-        var (stages, recon) = ForwardWithRecon(x);
-        recon?.Dispose();
-        return stages;
     }
 
     /// <summary>
@@ -97,8 +96,9 @@ public sealed class MemoryNetModel : nn.Module
         return result;
     }
 
-    /// <summary>The stage outputs and, when the network has feature-level memories, their reconstruction loss.</summary>
-    public (Tensor[] Stages, Tensor? Recon) ForwardWithRecon(Tensor x)
+    /// <summary>The stage outputs [stage3, stage2, stage1] and, when the network has feature-level memories, their
+    /// reconstruction loss.</summary>
+    public override (Tensor[] Outputs, Tensor? Aux) ForwardWithAux(Tensor x)
     {
         using var scope = NewDisposeScope();
         Tensor? recon = null;
@@ -148,7 +148,7 @@ public sealed class MemoryNetModel : nn.Module
         x3.Dispose();
         var t = tail.forward(orsnet);
         // affine head: input ⊙ (1 + g) + b = (input + b) + input ⊙ g
-        var stage3 = Spec.AffineHead ? in3.Plus(t[.., 3..]).addcmul(in3, t[.., ..3], ScalarOps.One) : t.Plus(in3);
+        var stage3 = arch.AffineHead ? in3.Plus(t[.., 3..]).addcmul(in3, t[.., ..3], ScalarOps.One) : t.Plus(in3);
 
         Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
         return (stages, recon?.MoveToOuterDisposeScope());

@@ -1,4 +1,8 @@
-namespace MemoryNet.Modules;
+using System.Text.Json.Nodes;
+using MemoryNet.Architectures;
+
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>
 /// The numbers that define a network. <see cref="MemoryBranches"/> is how many stages read the memory module
@@ -22,8 +26,36 @@ public sealed record ArchSpec(
     int Reduction = 4,
     int KernelSize = 3,
     string FeatureMemory = "none",
-    string Head = "residual")
+    string Head = "residual") : NetSpec(Name)
 {
+    public override IArchitecture Architecture => MprArchitecture.Instance;
+
+    /// <summary>Stage 1 halves the image twice (quadrants) and its U-Net downsamples twice more: multiples of 8.</summary>
+    public override int SizeMultiple => 8;
+
+    /// <summary><see cref="Inference.MemoryBudget.ConvBytesPerChannelPixel"/> per full-resolution channel (stage 3:
+    /// n_feat + scale_orsnetfeats), plus the memory module's reads.</summary>
+    public override double ActivationBytesPerPixel =>
+        Inference.MemoryBudget.ConvBytesPerChannelPixel * (NFeat + ScaleOrsnetFeats) + (HasMemory ? Inference.MemoryBudget.MemoryModuleBytesPerPixel : 0);
+
+    public override RestorationNet Build() => new MemoryNetModel(this);
+
+    public override JsonObject ToJson() => new()
+    {
+        ["family"] = Architecture.Family, ["name"] = Name, ["n_feat"] = NFeat, ["scale_unetfeats"] = ScaleUnetFeats,
+        ["scale_orsnetfeats"] = ScaleOrsnetFeats, ["num_cab"] = NumCab, ["memory_branches"] = MemoryBranches, ["ptt_num"] = PttNum,
+        ["num_cls"] = NumCls, ["part_num"] = PartNum, ["reduction"] = Reduction, ["kernel_size"] = KernelSize,
+        ["feature_memory"] = FeatureMemory, ["head"] = Head,
+    };
+
+    public static ArchSpec FromJson(JsonObject o)
+    {
+        int I(string k, int d) => o[k]?.GetValue<int>() ?? d;
+        return new ArchSpec(o["name"]?.GetValue<string>() ?? "custom", I("n_feat", 40), I("scale_unetfeats", 20), I("scale_orsnetfeats", 16),
+            I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5), I("reduction", 4), I("kernel_size", 3),
+            o["feature_memory"]?.GetValue<string>() ?? "none", o["head"]?.GetValue<string>() ?? "residual");
+    }
+
     public bool AffineHead => Head == "affine";
     public static readonly string[] HeadModes = ["residual", "affine"];
     public bool HasMemory => MemoryBranches > 0;
@@ -40,15 +72,7 @@ public sealed record ArchSpec(
 
     public static IReadOnlyList<ArchSpec> Presets { get; } = [MemoryNet, MprnetDerain, MprnetDeblur, MprnetDenoise, MemoryNetS];
 
-    public static ArchSpec FromName(string name) =>
-        Presets.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new UserInputException($"unknown architecture '{name}' (known: {string.Join(", ", Presets.Select(p => p.Name))})");
-
-    /// <summary>The preset with the same numbers, so that a custom-named spec reports a known name when it is one.</summary>
-    public ArchSpec Canonical() =>
-        Presets.FirstOrDefault(p => p with { Name = Name } == this) ?? this;
-
-    public string Describe() =>
+    public override string Describe() =>
         $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, num_cab {NumCab}, memory branches {MemoryBranches}" +
         (FeatureMemory == "none" ? "" : $", feature memory {FeatureMemory}") + (AffineHead ? ", affine head)" : ")");
 }

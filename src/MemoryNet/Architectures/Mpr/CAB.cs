@@ -1,13 +1,21 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>Channel attention block: conv3×3 → PReLU → conv3×3 → channel attention → + input.
 /// The PReLU instance is passed in: the reference shares one across the whole network.</summary>
 public sealed class CAB : nn.Module<Tensor, Tensor>
 {
+    /// <summary>A sequence of CABs named 0..n-1.</summary>
+    public static Sequential Chain(int count, long channels, ArchSpec spec, nn.Module<Tensor, Tensor> act) =>
+        nn.Sequential(Enumerable.Range(0, count)
+            .Select(i => (i.ToString(), (nn.Module<Tensor, Tensor>)new CAB(channels, spec.KernelSize, spec.Reduction, false, act)))
+            .ToArray());
+
     // declaration order is state_dict order: the reference registers CA before body
     private readonly CALayer CA;
     private readonly Sequential body;

@@ -1,8 +1,10 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>U-Net encoder: three levels of two CABs (widths n, n+s, n+2s) with DownSample between.
 /// With cross-stage feature fusion (stage 2), level i adds csff_enc_i(previous encoder) + csff_dec_i(previous decoder).</summary>
@@ -15,9 +17,9 @@ public sealed class Encoder : nn.Module
     public Encoder(ArchSpec spec, nn.Module<Tensor, Tensor> act, bool csff) : base(nameof(Encoder))
     {
         long n = spec.NFeat, s = spec.ScaleUnetFeats;
-        encoder_level1 = Layers.Cabs(2, n, spec, act);
-        encoder_level2 = Layers.Cabs(2, n + s, spec, act);
-        encoder_level3 = Layers.Cabs(2, n + 2 * s, spec, act);
+        encoder_level1 = CAB.Chain(2, n, spec, act);
+        encoder_level2 = CAB.Chain(2, n + s, spec, act);
+        encoder_level3 = CAB.Chain(2, n + 2 * s, spec, act);
         down12 = new DownSample(n, s);
         down23 = new DownSample(n + s, s);
         if (csff)

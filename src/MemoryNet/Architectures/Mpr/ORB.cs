@@ -1,8 +1,10 @@
-using TorchSharp;
+using MemoryNet.Modules;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MemoryNet.Modules;
+
+namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>Original-resolution block: num_cab CABs and a conv3×3, with a residual connection.</summary>
 public sealed class ORB : nn.Module<Tensor, Tensor>

@@ -1,0 +1,136 @@
+using MemoryNet.Architectures.Mpr;
+using MemoryNet.Architectures.NafNet;
+using MemoryNet.Architectures;
+using MemoryNet.Data;
+using MemoryNet.Inference;
+using MemoryNet.Training;
+using MemoryNet.Weights;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Tests.Architectures;
+
+/// <summary>
+/// NAFNet, the second family: outputs of the official megvii-research/NAFNet code (tools/make_nafnet_fixtures.py,
+/// Debian's torch 1.13, random weights with non-zero β/γ) reproduced to 1e-4, its hyper-parameters read off the
+/// state_dict, and the rest of the program (weights files, the restorer, the trainer) working through the interface.
+/// </summary>
+public class NafNetTests
+{
+    const double Tolerance = 1e-4;
+
+    static string Fixture(string name) => TestPaths.Fixtures("Parity", name);
+
+    static double MaxDiff(Tensor a, Tensor b)
+    {
+        Assert.Equal(a.shape, b.shape);
+        return (a - b).abs().max().item<float>();
+    }
+
+    public static TheoryData<string, int, int[], int, int[]> Configs => new()
+    {
+        { "nafnet_a_wrapped", 8, [1, 1], 1, [1, 1] },
+        { "nafnet_b", 8, [1, 2, 1], 2, [1, 1, 1] },
+        { "nafnet_c", 4, [1, 1, 1, 1], 1, [1, 1, 1, 1] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void OfficialCheckpointsLoadWithTheirShapeReadOffTheWeightsAndMatchTheReference(string file, int width, int[] enc, int middle, int[] dec)
+    {
+        using var model = ModelFile.Load(Fixture(file + ".pth"));
+        Assert.Equal(new NafNetSpec("custom", width, enc, middle, dec), model.Spec);
+        var io = Safetensors.Read(Fixture(file.Replace("_wrapped", "") + "_io.safetensors")).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        using var mode = inference_mode();
+        // sizes that are not multiples of 2^levels: the network zero-pads and crops as the reference does
+        var output = model.forward(io["input"])[0];
+        double diff = MaxDiff(io["output"], output);
+        Assert.True(diff <= Tolerance, $"{file}: max |difference| {diff:E2}");
+    }
+
+    [Fact]
+    public void SavedWeightsCarryTheSpecAndRestoreTheSameImage()
+    {
+        using var model = ModelFile.Load(Fixture("nafnet_b.pth"));
+        var path = Path.Combine(TestPaths.TempDir(), "nafnet.safetensors");
+        ModelFile.Save(model, path);
+        using var again = ModelFile.Load(path);
+        Assert.Equal(model.Spec, again.Spec);
+        Assert.Equal(8, again.Spec.SizeMultiple);
+        using var x = rand(1, 3, 37, 50);
+        using var a = new Restorer(model).Restore(x);
+        using var b = new Restorer(again).Restore(x);
+        Assert.Equal(0, MaxDiff(a, b));
+        Assert.Equal(new long[] { 1, 3, 37, 50 }, a.shape);
+    }
+
+    [Fact]
+    public void Bf16InferenceStaysCloseToFp32()
+    {
+        using var fp32 = ModelFile.Load(Fixture("nafnet_c.pth"));
+        using var bf16 = ModelFile.Load(Fixture("nafnet_c.pth"));
+        using var x = rand(1, 3, 48, 64);
+        using var a = new Restorer(fp32).Restore(x);
+        using var b = new Restorer(bf16, Precision.Bf16).Restore(x);
+        double diff = MaxDiff(a, b), mean = (a - b).abs().mean().item<float>();
+        Assert.True(mean < 0.01 && diff < 0.1, $"bf16 vs fp32: mean |difference| {mean:E2}, max {diff:E2}");
+    }
+
+    [Fact]
+    public void TheRegistryTellsTheFamiliesApartAndNamesAnUnknownOne()
+    {
+        using var naf = ModelFile.Read(Fixture("nafnet_a.pth"));
+        using var mpr = ModelFile.Read(Fixture("tiny_mprnet_derain_plain.pth"));
+        Assert.IsType<NafNetSpec>(ArchRegistry.Infer(naf.ByName(), naf.Path));
+        Assert.IsType<ArchSpec>(ArchRegistry.Infer(mpr.ByName(), mpr.Path));
+        using var w = zeros(3, 3);
+        var e = Assert.Throws<UserInputException>(() => ArchRegistry.Infer(new Dictionary<string, Tensor> { ["body.0.weight"] = w }, "other.pth"));
+        Assert.Contains("other.pth", e.Message);
+        Assert.Contains("nafnet", e.Message);
+        // metadata of a family this version does not know is one clear line too
+        var meta = new Dictionary<string, string> { ["arch"] = """{"family":"swinir","name":"x"}""" };
+        Assert.Contains("swinir", Assert.Throws<UserInputException>(() => ArchRegistry.FromMetadata(meta)).Message);
+        Assert.Same(NafNetArchitecture.Small, ArchRegistry.FromName("NAFNet-S"));
+    }
+
+    [Fact]
+    public void APresetSpecIsReportedByItsName()
+    {
+        using var model = NafNetArchitecture.Small.Build();
+        var path = Path.Combine(TestPaths.TempDir(), "s.safetensors");
+        ModelFile.Save(model, path);
+        using var ckpt = ModelFile.Read(path);
+        // without the metadata, the shapes alone give the preset back
+        Assert.Equal("nafnet-s", ArchRegistry.Infer(ckpt.ByName(), path).Name);
+        Assert.Equal(16, NafNetArchitecture.Small.SizeMultiple);
+    }
+
+    [Fact]
+    public void TrainsResumesAndRefusesTheMemoryOptions()
+    {
+        var root = TestPaths.TempDir();
+        var data = Training.TrainerTests.MakePairs(Path.Combine(root, "data"), 4);
+        TrainOptions Options(long steps) => new()
+        {
+            Data = data, Val = data, Arch = "nafnet-s", Patch = 16, ValPatch = 16, Batch = 2, Steps = steps, Threads = 2, Lr = 1e-3,
+            Out = Path.Combine(root, "run"), LogEvery = 1, SaveEvery = 2, ValEvery = 2, Workers = 1, PixelLoss = "psnr",
+        };
+        var o = Options(4);
+        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired)).Run(false, null, _ => { }, default);
+        Assert.Equal(StopReason.Finished, first.Reason);
+        using (var best = ModelFile.Load(Path.Combine(root, "run", "best.safetensors")))
+            Assert.Equal("nafnet-s", best.Spec.Name);
+        using (var before = ModelFile.Read(Path.Combine(root, "run", "latest.safetensors")))
+        {
+            var o2 = Options(6);
+            var second = new Trainer(o2, SampleSources.ForTraining(o2), null).Run(true, null, _ => { }, default);
+            Assert.Equal(6, second.Step);
+            using var after = ModelFile.Read(Path.Combine(root, "run", "latest.safetensors"));
+            // the blocks learn: β (zero at the start) has moved
+            Assert.True(after.ByName()["encoders.0.0.beta"].abs().max().item<float>() > 0);
+            Assert.True(MaxDiff(before.ByName()["intro.weight"], after.ByName()["intro.weight"]) > 0);
+        }
+        var bad = Options(2);
+        bad.MemoryBranches = 1;
+        Assert.Contains("MPRNet family", Assert.Throws<UserInputException>(() => new Trainer(bad, SampleSources.ForTraining(bad), null).Spec()).Message);
+    }
+}

@@ -18,6 +18,26 @@ public class RainFamilyTests
         return Enumerable.Range(0, count).Select(i => RainSynth.Rain(clean, SynthRng.ForItem(11, i))).ToList();
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(1000)]
+    [InlineData(77_777)]
+    public void Quantile_is_the_value_of_that_rank_in_sorted_order(int n)
+    {
+        // selection instead of a sort must give exactly the sorted array's element (the generators' outputs depend on it),
+        // also with many equal values (levels clip to 0 and 1)
+        var rng = new SynthRng((ulong)n);
+        foreach (int distinct in new[] { 2, 50, 1 << 20 })
+        {
+            var v = new float[n];
+            for (int i = 0; i < n; i++) v[i] = rng.Int(0, distinct) / (float)distinct;
+            var sorted = v.OrderBy(x => x).ToArray();
+            foreach (double q in new[] { 0.0, 0.001, 0.25, 0.5, 0.9, 0.999, 1.0 })
+                Assert.Equal(sorted[(int)Math.Round(q * (n - 1))], ImageOps.Quantile(v, q));
+        }
+    }
+
     [Fact]
     public void Rain_only_brightens_and_is_deterministic_for_the_generator()
     {

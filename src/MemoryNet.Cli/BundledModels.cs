@@ -1,3 +1,5 @@
+using MemoryNet.Data;
+
 namespace MemoryNet.Cli;
 
 /// <summary>
@@ -7,8 +9,6 @@ namespace MemoryNet.Cli;
 /// </summary>
 public static class BundledModels
 {
-    public static readonly string[] Tasks = ["derain", "deraindrop", "deshadow", "deblur"];
-
     public static string? Folder()
     {
         var env = Environment.GetEnvironmentVariable("MEMORYNET_MODELS");
@@ -40,11 +40,11 @@ public static class BundledModels
         All().FirstOrDefault(p => Path.GetFileNameWithoutExtension(p).Equals(name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The bundled model for a known task, or null when none is shipped.</summary>
-    public static string? PathForTaskOrNull(string task) => Tasks.Contains(task) ? TryFind(task) : null;
+    public static string? PathForTaskOrNull(string task) => RestorationTasks.IsKnown(task) ? TryFind(task) : null;
 
     public static string PathForTask(string task)
     {
-        if (!Tasks.Contains(task)) throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", Tasks)})");
+        RestorationTasks.Get(task);
         return TryFind(task) ?? throw new UserInputException($"no bundled model for task '{task}' in {Describe()} (give --model FILE instead)");
     }
 }

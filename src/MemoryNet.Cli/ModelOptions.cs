@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MemoryNet.Architectures;
+using MemoryNet.Data;
 using MemoryNet.Weights;
 using TorchSharp;
 
@@ -10,7 +11,7 @@ public sealed class ModelOptions
 {
     public readonly Option<string?> Model = new("--model", "-m") { Description = "Weights file (.safetensors, or PyTorch .pth/.pt: plain state_dict or a dict holding 'state_dict'; 'module.' prefixes ok) or a bundled model name" };
     public readonly Option<string?> Arch = new("--arch") { Description = "Architecture preset when the file names none: " + ArchRegistry.PresetNames };
-    public readonly Option<string?> Task = new("--task") { Description = "Use the bundled model for a task: derain, deraindrop, deshadow, deblur" };
+    public readonly Option<string?> Task = new("--task") { Description = "Use the bundled model for a task: " + RestorationTasks.List };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     public void AddTo(Command c) { c.Options.Add(Model); c.Options.Add(Arch); c.Options.Add(Task); c.Options.Add(Threads); }

@@ -84,7 +84,9 @@ public static class EvalCommand
         if (parse.GetValue(o.Pred) is not null || parse.GetValue(o.Gt) is not null)
             throw new UserInputException("give either --pred/--gt (score existing images) or --model/--task with --data (restore, then score)");
         var layout = PairedFolders.ParseLayout(parse.GetValue(o.Format)!);
-        var protocol = EvalProtocols.Get(parse.GetValue(o.Protocol) ?? DefaultProtocol(layout));
+        // the task's protocol when a task is named (derain: y), else the layout's usual one
+        var task = parse.GetValue(o.Model.Task);
+        var protocol = EvalProtocols.Get(parse.GetValue(o.Protocol) ?? (task is not null ? RestorationTasks.Get(task).Protocol : DefaultProtocol(layout)));
         int border = parse.GetValue(o.Border);
         var items = PairedFolders.Read(data, layout, parse.GetValue(o.Split));
         PairedFolders.CheckSizes(items);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MemoryNet.Architectures.Mpr;
 using MemoryNet.Architectures;
+using MemoryNet.Data;
 using MemoryNet.Weights;
 using Spectre.Console;
 
@@ -24,7 +25,7 @@ public static class ModelsCommand
         var file = new Argument<string>("FILE") { Description = "PyTorch checkpoint (.pth/.pt) or safetensors" };
         var arch = new Option<string?>("--arch") { Description = "Architecture preset (inferred from shapes when omitted)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
-        var task = new Option<string?>("--task") { Description = "Record the task the model restores (derain, deraindrop, deshadow, deblur) in its metadata" };
+        var task = new Option<string?>("--task") { Description = "Record the task the model restores (" + RestorationTasks.List + ") in its metadata" };
         var import = new Command("import", "Convert a checkpoint to this project's safetensors format");
         import.Arguments.Add(file);
         import.Options.Add(arch);
@@ -105,8 +106,7 @@ public static class ModelsCommand
     {
         if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"{output}: the output must be a .safetensors file");
-        if (task is not null && !BundledModels.Tasks.Contains(task))
-            throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", BundledModels.Tasks)})");
+        if (task is not null) RestorationTasks.Get(task);
     }
 
     static int Export(string name, string output, bool wrap)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using MemoryNet.Architectures;
+using MemoryNet.Data;
 using MemoryNet.Inference;
 using MemoryNet.Weights;
 
@@ -18,7 +19,7 @@ public sealed class CatalogEntry
     }
 
     public string Name { get; }
-    /// <summary>The task the model is for (derain, deraindrop, deshadow, deblur), when known.</summary>
+    /// <summary>The task the model is for (one of <see cref="RestorationTasks"/>), when known.</summary>
     public string? Task { get; }
     /// <summary>The architecture preset name (or "custom"), from the file's metadata or the loaded network.</summary>
     public string Arch { get; private set; }
@@ -82,9 +83,9 @@ public sealed class ModelCatalog : IDisposable
 
     static string? TaskOf(string path, IReadOnlyDictionary<string, string> meta)
     {
-        if (meta.TryGetValue("task", out var t) && BundledModels.Tasks.Contains(t)) return t;
+        if (meta.TryGetValue("task", out var t) && RestorationTasks.IsKnown(t)) return t;
         string stem = System.IO.Path.GetFileNameWithoutExtension(path).ToLowerInvariant();
-        return BundledModels.Tasks.Contains(stem) ? stem : null;
+        return RestorationTasks.IsKnown(stem) ? stem : null;
     }
 
     /// <summary>The model a request names: a task, a model name, or neither (the --model file, or the only model).</summary>
@@ -93,8 +94,7 @@ public sealed class ModelCatalog : IDisposable
         if (task is not null && model is not null) throw new UserInputException("give either 'task' or 'model', not both");
         if (task is not null)
         {
-            if (!BundledModels.Tasks.Contains(task))
-                throw new UserInputException($"unknown task '{task}' (known: {string.Join(", ", BundledModels.Tasks)})");
+            RestorationTasks.Get(task);
             return _entries.FirstOrDefault(e => e.Source == "bundled" && e.Task == task)
                 ?? _entries.FirstOrDefault(e => e.Task == task)
                 ?? throw new UserInputException($"no model for task '{task}': models/{task}.safetensors is not installed on this server{Available()}");

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MemoryNet.Data;
 using Microsoft.OpenApi;
 
 namespace MemoryNet.Cli.Serve;
@@ -25,7 +26,7 @@ static class OpenApiDocs
             Properties = new Dictionary<string, IOpenApiSchema>
             {
                 ["image"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "The photo: PNG, JPEG, BMP or WebP" },
-                ["task"] = Text("Use the bundled model for this task", [.. BundledModels.Tasks]),
+                ["task"] = Text("Use the bundled model for this task", [.. RestorationTasks.Names]),
                 ["model"] = Text("A model name from GET /v1/models (instead of task)"),
                 ["bits"] = Text("PNG depth of the answer (default: 16 for a 16-bit input, else 8)", "8", "16"),
             },

@@ -1,20 +1,21 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
+using MemoryNet.Data;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 
 namespace MemoryNet.Cli.Serve;
 
@@ -102,7 +103,7 @@ public sealed class RestoreServer : IAsyncDisposable
                 .WithName("restore")
                 .WithSummary("Restore one image")
                 .WithDescription("multipart/form-data with the file field 'image' (PNG, JPEG, BMP, WebP) and optional fields 'task' " +
-                    "(derain, deraindrop, deshadow, deblur), 'model' (a name from GET /v1/models) and 'bits' (8 or 16). The answer is the " +
+                    "(" + RestorationTasks.List + "), 'model' (a name from GET /v1/models) and 'bits' (8 or 16). The answer is the " +
                     "restored PNG. Large images are restored in tiles under the server's --max-memory. Errors are JSON {\"error\": \"...\"}: " +
                     "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the queue is full (Retry-After).")
                 .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
@@ -175,7 +176,7 @@ public sealed class RestoreServer : IAsyncDisposable
                 ["default"] = ReferenceEquals(e, Models.Default),
             });
         var tasks = new JsonArray();
-        foreach (var t in BundledModels.Tasks)
+        foreach (var t in RestorationTasks.Names)
         {
             var entry = Models.Entries.FirstOrDefault(e => e.Source == "bundled" && e.Task == t) ?? Models.Entries.FirstOrDefault(e => e.Task == t);
             tasks.Add(new JsonObject { ["task"] = t, ["available"] = entry is not null, ["model"] = entry?.Name });

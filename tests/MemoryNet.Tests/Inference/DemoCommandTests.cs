@@ -15,8 +15,8 @@ public class DemoCommandTests
     {
         foreach (var t in DemoCommand.Tasks)
         {
-            var input = ImageCodec.Read(Path.Combine(Samples, t.Task + ".png"));
-            var clean = ImageCodec.Read(Path.Combine(Samples, t.Task + "-clean.png"));
+            var input = ImageCodec.Read(Path.Combine(Samples, t.Name + ".png"));
+            var clean = ImageCodec.Read(Path.Combine(Samples, t.Name + "-clean.png"));
             Assert.Equal((clean.Width, clean.Height), (input.Width, input.Height));
         }
     }
@@ -30,11 +30,11 @@ public class DemoCommandTests
         Assert.Equal(0, code);
         foreach (var t in DemoCommand.Tasks)
         {
-            var input = ImageCodec.Read(Path.Combine(Samples, t.Task + ".png"));
-            var strip = ImageCodec.Read(Path.Combine(outDir, t.Task + ".png"));
-            var restored = ImageCodec.Read(Path.Combine(outDir, t.Task + "-restored.png"));
+            var input = ImageCodec.Read(Path.Combine(Samples, t.Name + ".png"));
+            var strip = ImageCodec.Read(Path.Combine(outDir, t.Name + ".png"));
+            var restored = ImageCodec.Read(Path.Combine(outDir, t.Name + "-restored.png"));
             Assert.Equal((input.Width, input.Height), (restored.Width, restored.Height));
-            Assert.True(strip.Width >= 3 * input.Width, $"{t.Task}: strip {strip.Width} px wide for three {input.Width} px panels");
+            Assert.True(strip.Width >= 3 * input.Width, $"{t.Name}: strip {strip.Width} px wide for three {input.Width} px panels");
             Assert.Equal(input.Height, strip.Height);
         }
     }

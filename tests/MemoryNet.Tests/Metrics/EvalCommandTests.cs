@@ -61,6 +61,27 @@ public class EvalCommandTests
     }
 
     [Fact]
+    public void A_task_scores_under_its_own_protocol_unless_one_is_named()
+    {
+        var d = TestPaths.TempDir();
+        var data = Path.Combine(d, "pairs");
+        foreach (var (from, to) in new[] { ("pred", "input"), ("gt", "target") })
+        {
+            Directory.CreateDirectory(Path.Combine(data, to));
+            foreach (var f in Directory.GetFiles(Fx(from))) File.Copy(f, Path.Combine(data, to, Path.GetFileName(f)));
+        }
+        string Protocol(params string[] extra)
+        {
+            var json = Path.Combine(d, Guid.NewGuid() + ".json");
+            Assert.Equal(0, Run(["eval", "--task", "derain", "--data", data, "--format", "paired", "--json", json, .. extra]));
+            return JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("protocol").GetString()!;
+        }
+        Assert.Equal(MemoryNet.Data.RestorationTasks.Derain.Protocol, Protocol());
+        Assert.Equal("y", Protocol());
+        Assert.Equal("rgb", Protocol("--protocol", "rgb"));
+    }
+
+    [Fact]
     public void Identical_sets_give_inf_string()
     {
         var d = TestPaths.TempDir();

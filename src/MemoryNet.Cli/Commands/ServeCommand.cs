@@ -21,10 +21,13 @@ public static class ServeCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads for the model (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var maxMemory = new Option<string>("--max-memory") { Description = "Memory for restores, shared by the --concurrency slots; an image that would need more than its share is restored in tiles (e.g. 2GB, 800MB)", DefaultValueFactory = _ => "2GB" };
         var cors = new Option<string[]>("--cors-origin") { Description = "An origin (e.g. https://example.org) whose web pages may call the API from the browser (CORS); repeat for more", AllowMultipleArgumentsPerToken = false };
+        var maxJobs = new Option<int>("--max-jobs") { Description = "Jobs (POST /v1/jobs) kept at once, running or finished; a new one evicts the oldest finished job", DefaultValueFactory = _ => 32 };
+        var maxJobMb = new Option<int>("--max-job-mb") { Description = "MB of finished jobs' results held; the oldest are dropped to make room", DefaultValueFactory = _ => 512 };
+        var jobTtl = new Option<int>("--job-ttl") { Description = "Seconds a finished job's result is kept", DefaultValueFactory = _ => 600 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not log requests to stderr" };
 
-        var cmd = new Command("serve", "Serve the web page and the HTTP API (GET /v1/health, GET /v1/models, POST /v1/restore)");
-        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, cors, quiet }) cmd.Options.Add(o);
+        var cmd = new Command("serve", "Serve the web page and the HTTP API (POST /v1/restore, POST /v1/jobs, GET /v1/models; /openapi/v1.json)");
+        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, cors, maxJobs, maxJobMb, jobTtl, quiet }) cmd.Options.Add(o);
         cmd.SetAction((p, cancel) =>
         {
             double mb = p.GetValue(maxUpload);
@@ -43,6 +46,9 @@ public static class ServeCommand
                 Arch = p.GetValue(arch),
                 Log = !p.GetValue(quiet),
                 CorsOrigins = p.GetValue(cors) ?? [],
+                MaxJobs = p.GetValue(maxJobs),
+                MaxJobBytes = (long)p.GetValue(maxJobMb) << 20,
+                JobTtl = TimeSpan.FromSeconds(p.GetValue(jobTtl)),
             };
             return Run(options, t, cancel);
         });

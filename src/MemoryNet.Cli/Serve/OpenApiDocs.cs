@@ -5,13 +5,14 @@ using Microsoft.OpenApi;
 namespace MemoryNet.Cli.Serve;
 
 /// <summary>
-/// What the OpenAPI document says about POST /v1/restore beyond what the route declares: its multipart form and its
+/// What the OpenAPI document says about POST /v1/restore and POST /v1/jobs beyond what the route declares: its multipart form and its
 /// PNG answer. (Declaring the form with Accepts() would make routing refuse other content types before the handler
 /// can answer them with its own 400.)
 /// </summary>
 static class OpenApiDocs
 {
-    public static void DescribeRestore(OpenApiOperation op)
+    /// <param name="jobs">POST /v1/jobs: the form without the PNG answer (a job answers 202 with JSON).</param>
+    public static void DescribeRestore(OpenApiOperation op, bool jobs = false)
     {
         static OpenApiSchema Text(string description, params string[] values)
         {
@@ -36,6 +37,7 @@ static class OpenApiDocs
             Required = true,
             Content = new Dictionary<string, OpenApiMediaType> { ["multipart/form-data"] = new() { Schema = form } },
         };
+        if (jobs) return;
         op.Responses ??= new OpenApiResponses();
         op.Responses["200"] = new OpenApiResponse
         {

@@ -20,7 +20,9 @@ using Microsoft.Extensions.Logging;
 namespace MemoryNet.Cli.Serve;
 
 /// <summary>
-/// The HTTP service behind <c>memorynet serve</c>: the page at /, GET /v1/health, GET /v1/models, POST /v1/restore.
+/// The HTTP service behind <c>memorynet serve</c>: the page at /, GET /v1/health, GET /v1/ready, GET /v1/models,
+/// POST /v1/restore (the restored image in the answer) and the jobs API (POST /v1/jobs, then GET /v1/jobs/{id} for the
+/// progress and GET /v1/jobs/{id}/result for the image; DELETE cancels or drops).
 /// Start it with <see cref="StartAsync"/> (port 0 picks a free port; <see cref="Address"/> tells which).
 /// </summary>
 public sealed class RestoreServer : IAsyncDisposable
@@ -36,10 +38,11 @@ public sealed class RestoreServer : IAsyncDisposable
     public string Address { get; }
     public AdmissionQueue Queue { get; }
     public ModelCatalog Models { get; }
+    public JobStore Jobs { get; }
 
-    RestoreServer(WebApplication app, ServeOptions options, AdmissionQueue queue, ModelCatalog models, string address)
+    RestoreServer(WebApplication app, ServeOptions options, AdmissionQueue queue, ModelCatalog models, JobStore jobs, string address)
     {
-        _app = app; _options = options; Queue = queue; Models = models; Address = address;
+        _app = app; _options = options; Queue = queue; Models = models; Jobs = jobs; Address = address;
     }
 
     /// <summary>Loads the --model file (if any), binds, and starts serving; throws UserInputException for bad options.</summary>
@@ -48,6 +51,7 @@ public sealed class RestoreServer : IAsyncDisposable
         options.Validate();
         var models = new ModelCatalog(options.ModelPath, options.Arch, options.ModelsFolder);
         var queue = new AdmissionQueue(options.Concurrency, options.Queue);
+        var jobs = new JobStore(options.MaxJobs, options.MaxJobBytes, options.JobTtl);
         try
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -68,7 +72,7 @@ public sealed class RestoreServer : IAsyncDisposable
             });
             if (options.CorsOrigins.Count > 0)
                 builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins])
-                    .WithMethods("GET", "POST").AllowAnyHeader().WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition")));
+                    .WithMethods("GET", "POST", "DELETE").AllowAnyHeader().WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition")));
             builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
             {
                 doc.Info = new() { Title = "MemoryNet restoration service", Version = "v1", Description = "Remove rain, raindrops, shadows and blur from photos (docs/web.md)." };
@@ -109,6 +113,27 @@ public sealed class RestoreServer : IAsyncDisposable
                 .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
                 .Produces(400, contentType: "application/json").Produces(413, contentType: "application/json")
                 .Produces(415, contentType: "application/json").Produces(503, contentType: "application/json");
+            app.MapPost("/v1/jobs", (Delegate)((HttpContext ctx) => server!.CreateJobAsync(ctx)))
+                .WithName("createJob")
+                .WithSummary("Start restoring one image in the background")
+                .WithDescription("The same form as POST /v1/restore. The answer is 202 with the job (as GET /v1/jobs/{id}) and its " +
+                    "Location; the same errors as /v1/restore, and 503 when the server keeps --max-jobs jobs and none has finished.")
+                .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op, jobs: true); return Task.CompletedTask; })
+                .Produces(202, contentType: "application/json").Produces(400, contentType: "application/json")
+                .Produces(413, contentType: "application/json").Produces(415, contentType: "application/json")
+                .Produces(503, contentType: "application/json");
+            app.MapGet("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.JobStatus(ctx, id)))
+                .WithName("job")
+                .WithSummary("A job's state (queued, running, done, failed, cancelled), progress (tiles done of the total), timings, and when done the result's path")
+                .Produces(200, contentType: "application/json").Produces(404, contentType: "application/json");
+            app.MapGet("/v1/jobs/{id}/result", (Delegate)((HttpContext ctx, string id) => server!.JobResultAsync(ctx, id)))
+                .WithName("jobResult")
+                .WithSummary("The restored PNG of a finished job; 409 while it runs or when it failed or was cancelled")
+                .Produces(200, contentType: "image/png").Produces(404, contentType: "application/json").Produces(409, contentType: "application/json");
+            app.MapDelete("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.DeleteJob(ctx, id)))
+                .WithName("deleteJob")
+                .WithSummary("Cancels a job that has not finished (202: it stops after the tile it is on and frees its memory), or drops a finished one and its result (204)")
+                .Produces(202, contentType: "application/json").Produces(204).Produces(404, contentType: "application/json");
             app.MapOpenApi("/openapi/{documentName}.json");
             app.MapGet("/", (HttpContext ctx) => Page(ctx, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
             app.MapGet("/app.js", (HttpContext ctx) => Page(ctx, "app.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
@@ -116,22 +141,23 @@ public sealed class RestoreServer : IAsyncDisposable
             app.MapFallback((HttpContext ctx) =>
             {
                 // a known path asked with another method: 405 with the methods it answers (RFC 9110 §15.5.6)
-                if (Routes.TryGetValue(ctx.Request.Path.Value ?? "", out var allowed))
+                if (AllowedMethods(ctx.Request.Path.Value ?? "") is { } allowed)
                 {
                     ctx.Response.Headers.Allow = allowed;
                     return Error(ctx, 405, $"{ctx.Request.Method} {ctx.Request.Path}: method not allowed (allowed: {allowed})");
                 }
-                return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/ready, GET /v1/models, POST /v1/restore, GET /openapi/v1.json)");
+                return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/ready, GET /v1/models, POST /v1/restore, POST /v1/jobs, GET /openapi/v1.json)");
             }).ExcludeFromDescription();
 
             await app.StartAsync(cancel);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? options.Urls;
-            server = new RestoreServer(app, options, queue, models, address);
+            server = new RestoreServer(app, options, queue, models, jobs, address);
             return server;
         }
         catch
         {
+            jobs.Dispose();
             models.Dispose();
             queue.Dispose();
             throw;
@@ -145,6 +171,7 @@ public sealed class RestoreServer : IAsyncDisposable
     {
         await _app.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        Jobs.Dispose();
         Models.Dispose();
         Queue.Dispose();
     }
@@ -184,7 +211,15 @@ public sealed class RestoreServer : IAsyncDisposable
         return WriteJson(ctx, 200, new JsonObject { ["models"] = list, ["tasks"] = tasks, ["default"] = Models.Default?.Name });
     }
 
-    async Task RestoreAsync(HttpContext ctx)
+    /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a display
+    /// name and the bit depth asked for.</summary>
+    sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits);
+
+    /// <summary>
+    /// Admits a restore request (a ticket of the admission queue, else 503) and reads and checks its form and image
+    /// header. Null when the answer (an error) has been written; otherwise the caller owns the ticket.
+    /// </summary>
+    async Task<(AdmissionQueue.Ticket Ticket, Upload Upload)?> AdmitAsync(HttpContext ctx)
     {
         var cancel = ctx.RequestAborted;
         var request = ctx.Request;
@@ -195,7 +230,7 @@ public sealed class RestoreServer : IAsyncDisposable
         if (request.ContentLength is long declared && declared > _options.MaxRequestBytes)
         {
             await TooLarge(ctx, $"upload of {Mb(declared)} exceeds the limit of {Mb(_options.MaxUploadBytes)}", request.Body, canDrain: declared <= DrainCap);
-            return;
+            return null;
         }
         var body = request.Body;
         if (request.ContentLength is null && sizeFeature is { IsReadOnly: false })
@@ -207,17 +242,35 @@ public sealed class RestoreServer : IAsyncDisposable
         if (!request.HasFormContentType || !(request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
             await Error(ctx, 400, "send multipart/form-data with the image in a field named 'image'");
-            return;
+            return null;
         }
-        using var ticket = Queue.TryEnter();
+        var ticket = Queue.TryEnter();
         if (ticket is null)
         {
             int seconds = (int)Math.Clamp(Math.Ceiling(Volatile.Read(ref _secondsPerRestore) * (_options.Queue + _options.Concurrency) / _options.Concurrency), 1, 120);
             ctx.Response.Headers.RetryAfter = seconds.ToString();
             await Error(ctx, 503, $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");
-            return;
+            return null;
         }
 
+        try
+        {
+            if (await ReadUploadAsync(ctx, body) is { } upload) return (ticket, upload);
+            ticket.Dispose();
+            return null;
+        }
+        catch
+        {
+            ticket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The form and the image header of an admitted request; null when an error has been answered.</summary>
+    async Task<Upload?> ReadUploadAsync(HttpContext ctx, Stream body)
+    {
+        var request = ctx.Request;
+        var cancel = ctx.RequestAborted;
         IFormCollection form;
         try
         {
@@ -233,52 +286,52 @@ public sealed class RestoreServer : IAsyncDisposable
         catch (LimitedStream.TooLargeException)
         {
             await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: true);
-            return;
+            return null;
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         {
             await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: false);
-            return;
+            return null;
         }
         catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("length", StringComparison.OrdinalIgnoreCase))
         {
             await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: true);
-            return;
+            return null;
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException && !cancel.IsCancellationRequested)
         {
             await Error(ctx, 400, $"cannot read the form: {e.Message}");
-            return;
+            return null;
         }
 
         var unknown = form.Keys.Concat(form.Files.Select(f => f.Name)).Distinct().Where(k => !FormFields.Contains(k)).ToList();
         if (unknown.Count > 0)
         {
             await Error(ctx, 400, $"unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} (known: {string.Join(", ", FormFields)})");
-            return;
+            return null;
         }
         var file = form.Files.GetFile("image");
         if (file is null)
         {
             await Error(ctx, 400, form.ContainsKey("image") ? "'image' must be a file upload, not a text field" : "missing the 'image' file field");
-            return;
+            return null;
         }
         string name = SafeName(file.FileName);
-        if (file.Length == 0) { await Error(ctx, 400, $"{name}: file is empty"); return; }
+        if (file.Length == 0) { await Error(ctx, 400, $"{name}: file is empty"); return null; }
         if (file.Length > _options.MaxUploadBytes)
         {
             await Error(ctx, 413, $"{name}: {Mb(file.Length)} exceeds the upload limit of {Mb(_options.MaxUploadBytes)}");
-            return;
+            return null;
         }
         int? bits = null;
         if (form.TryGetValue("bits", out var bitsText) && !string.IsNullOrWhiteSpace(bitsText))
         {
-            if (!int.TryParse(bitsText, out int b) || b is not (8 or 16)) { await Error(ctx, 400, $"'bits' must be 8 or 16 (got '{bitsText}')"); return; }
+            if (!int.TryParse(bitsText, out int b) || b is not (8 or 16)) { await Error(ctx, 400, $"'bits' must be 8 or 16 (got '{bitsText}')"); return null; }
             bits = b;
         }
         CatalogEntry entry;
         try { entry = Models.Resolve(Field(form, "task"), Field(form, "model")); }
-        catch (UserInputException e) { await Error(ctx, 400, e.Message); return; }
+        catch (UserInputException e) { await Error(ctx, 400, e.Message); return null; }
 
         var bytes = new byte[file.Length];
         await using (var s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, cancel);
@@ -286,52 +339,142 @@ public sealed class RestoreServer : IAsyncDisposable
         if (FormatSniffer.UnsupportedImage(bytes) is { } format)
         {
             await Error(ctx, 415, $"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)");
-            return;
+            return null;
         }
         if (!FormatSniffer.LooksSupported(bytes))
         {
             await Error(ctx, 400, $"{name}: not an image in a supported format (PNG, JPEG, BMP, WebP)");
-            return;
+            return null;
         }
         // the header now (a wrong format or too many pixels is answered at once); the pixels only once a slot is free,
         // so that waiting requests hold their compressed bytes, not decoded images (a 24 MP photo: 3 MB against 290 MB)
-        if (await RefuseImage(ctx, () => ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return;
+        if (await RefuseImage(ctx, () => ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
+        return new Upload(entry, bytes, name, bits);
+    }
 
+    async Task RestoreAsync(HttpContext ctx)
+    {
+        if (await AdmitAsync(ctx) is not var (ticket, upload)) return;
+        using var _ = ticket;
+        var cancel = ctx.RequestAborted;
         byte[] png;
-        try
-        {
-            using (await ticket.RunSlotAsync(cancel))
-            {
-                ImageData? image = null;
-                if (await RefuseImage(ctx, () => image = ImageCodec.Decode(bytes, name, _options.MaxPixels))) return;
-                bytes = [];
-                int outBits = bits ?? (image!.BitDepth == 16 ? 16 : 8);
-                long pixels = (long)image!.Width * image.Height;
-                var watch = Stopwatch.StartNew();
-                // tiled under this slot's share of the server's memory, as the CLI's --max-memory: a phone photo
-                // restored whole took a 12 MP upload past 18 GB
-                var restored = ImageRestorer.Restore(entry.Restorer, image, outBits, new TileSettings(MaxMemoryBytes: _options.BytesPerRestore));
-                image = null;
-                png = ImageCodec.EncodePng(restored, outBits);
-                restored = null;
-                double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
-                Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
-                if (pixels >= LargeImagePixels) ReleaseMemory();
-            }
-        }
+        try { png = await RunAsync(ticket, upload, null, null, cancel); }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+        catch (ImageFormatException e) { await ImageError(ctx, e); return; }
         catch (UserInputException e)
         {
-            await Error(ctx, 500, $"model '{entry.Name}' cannot be loaded: {e.Message}");
+            await Error(ctx, 500, $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}");
             return;
         }
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "image/png";
         ctx.Response.ContentLength = png.Length;
-        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(name)}-restored.png\"";
-        ctx.Response.Headers["X-MemoryNet-Model"] = entry.Name;
+        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(upload.Name)}-restored.png\"";
+        ctx.Response.Headers["X-MemoryNet-Model"] = upload.Entry.Name;
         await ctx.Response.Body.WriteAsync(png, cancel);
     }
+
+    /// <summary>
+    /// Decodes, restores and encodes an upload in a run slot of its ticket: tiled under the slot's share of the server's
+    /// memory, as the CLI's --max-memory (a phone photo restored whole took a 12 MP upload past 18 GB). The pixels are
+    /// decoded only once a slot is free, so that waiting requests hold their compressed bytes, not decoded images (a
+    /// 24 MP photo: 3 MB against 290 MB). <paramref name="progress"/> gets (tiles done, total); <paramref name="cancel"/>
+    /// stops the work after the tile it is on.
+    /// </summary>
+    async Task<byte[]> RunAsync(AdmissionQueue.Ticket ticket, Upload upload, Action? started, Action<int, int>? progress, CancellationToken cancel)
+    {
+        using (await ticket.RunSlotAsync(cancel))
+        {
+            started?.Invoke();
+            var image = ImageCodec.Decode(upload.Bytes, upload.Name, _options.MaxPixels);
+            int outBits = upload.Bits ?? (image.BitDepth == 16 ? 16 : 8);
+            long pixels = (long)image.Width * image.Height;
+            var watch = Stopwatch.StartNew();
+            var tiling = new TileSettings(MaxMemoryBytes: _options.BytesPerRestore);
+            var restorer = upload.Entry.Restorer;
+            int tile = tiling.TileFor(restorer.Model.Spec, image.Width, image.Height);
+            bool whole = tile <= 0 || (tile >= image.Width && tile >= image.Height);
+            progress?.Invoke(0, whole ? 1 : TiledRestorer.TileCount(image.Width, image.Height, tile, Math.Min(tiling.Overlap, tile / 2)));
+            var restored = ImageRestorer.Restore(restorer, image, outBits, tiling, (done, total) =>
+            {
+                cancel.ThrowIfCancellationRequested();
+                progress?.Invoke(done, total);
+            });
+            if (whole) progress?.Invoke(1, 1);
+            image = null!;
+            var png = ImageCodec.EncodePng(restored, outBits);
+            restored = null!;
+            double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
+            Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
+            if (pixels >= LargeImagePixels) ReleaseMemory();
+            return png;
+        }
+    }
+
+    /// <summary>POST /v1/jobs: admits and checks the request as /v1/restore does, then restores in the background.</summary>
+    async Task CreateJobAsync(HttpContext ctx)
+    {
+        if (await AdmitAsync(ctx) is not var (ticket, upload)) return;
+        var job = Jobs.TryCreate(upload.Entry.Name, upload.Name);
+        if (job is null)
+        {
+            ticket.Dispose();
+            ctx.Response.Headers.RetryAfter = Math.Clamp((int)Math.Ceiling(Volatile.Read(ref _secondsPerRestore)), 1, 120).ToString();
+            await Error(ctx, 503, $"the server keeps {Jobs.MaxJobs} jobs and none of them has finished; retry later");
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            using var _ = ticket;
+            try { Jobs.Complete(job, await RunAsync(ticket, upload, job.Started, job.Report, job.Cancel.Token)); }
+            catch (OperationCanceledException) when (job.Cancel.IsCancellationRequested) { Jobs.Fail(job, JobState.Cancelled, null); }
+            catch (ImageFormatException e) { Jobs.Fail(job, JobState.Failed, e.Message); }
+            catch (UserInputException e) { Jobs.Fail(job, JobState.Failed, $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}"); }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"error: job {job.Id}: {e}");
+                Jobs.Fail(job, JobState.Failed, $"internal error: {e.Message}");
+            }
+            finally { if (job.State == JobState.Cancelled) ReleaseMemory(); }
+        });
+        ctx.Response.Headers.Location = $"/v1/jobs/{job.Id}";
+        await WriteJson(ctx, 202, job.ToJson());
+    }
+
+    Task JobStatus(HttpContext ctx, string id) =>
+        Jobs.Get(id) is { } job ? WriteJson(ctx, 200, job.ToJson()) : NoJob(ctx, id);
+
+    async Task JobResultAsync(HttpContext ctx, string id)
+    {
+        if (Jobs.Get(id) is not { } job) { await NoJob(ctx, id); return; }
+        if (job.State != JobState.Done || job.Result is not { } png)
+        {
+            await Error(ctx, 409, $"job {id} is {job.State.ToString().ToLowerInvariant()}{(job.Error is null ? "" : $": {job.Error}")}; its result exists once it is done");
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "image/png";
+        ctx.Response.ContentLength = png.Length;
+        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(job.Name)}-restored.png\"";
+        ctx.Response.Headers["X-MemoryNet-Model"] = job.Model;
+        await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted);
+    }
+
+    Task DeleteJob(HttpContext ctx, string id)
+    {
+        if (Jobs.Get(id) is not { } job) return NoJob(ctx, id);
+        if (job.Finished)
+        {
+            Jobs.Remove(id);
+            ctx.Response.StatusCode = 204;
+            return Task.CompletedTask;
+        }
+        job.Cancel.Cancel(); // the tile loop stops after the tile it is on
+        return WriteJson(ctx, 202, job.ToJson());
+    }
+
+    static Task NoJob(HttpContext ctx, string id) =>
+        Error(ctx, 404, $"no job {id} (finished jobs are kept for the server's --job-ttl)");
 
     /// <summary>Images from this size on free their memory before the next restore starts (<see cref="ReleaseMemory"/>).</summary>
     const long LargeImagePixels = 4_000_000;
@@ -348,17 +491,19 @@ public sealed class RestoreServer : IAsyncDisposable
         NativeHeap.Trim();
     }
 
-    /// <summary>Runs a header check or a decode; answers 413 (too many pixels), 415 (unsupported) or 400 when it fails.</summary>
+    /// <summary>Runs a header check; answers as <see cref="ImageError"/> when it fails.</summary>
     static async Task<bool> RefuseImage(HttpContext ctx, Action check)
     {
         try { check(); return false; }
-        catch (ImageFormatException e)
-        {
-            bool tooMany = e.Message.Contains("exceeds the limit", StringComparison.Ordinal);
-            bool unsupported = e.Message.Contains("unsupported image format", StringComparison.Ordinal);
-            await Error(ctx, tooMany ? 413 : unsupported ? 415 : 400, tooMany ? e.Message.Replace("(raise it with --max-pixels)", "(the server's --max-pixels)") : e.Message);
-            return true;
-        }
+        catch (ImageFormatException e) { await ImageError(ctx, e); return true; }
+    }
+
+    /// <summary>413 (too many pixels), 415 (unsupported) or 400 for an image that cannot be read.</summary>
+    static Task ImageError(HttpContext ctx, ImageFormatException e)
+    {
+        bool tooMany = e.Message.Contains("exceeds the limit", StringComparison.Ordinal);
+        bool unsupported = e.Message.Contains("unsupported image format", StringComparison.Ordinal);
+        return Error(ctx, tooMany ? 413 : unsupported ? 415 : 400, tooMany ? e.Message.Replace("(raise it with --max-pixels)", "(the server's --max-pixels)") : e.Message);
     }
 
     static string? Field(IFormCollection form, string key) =>
@@ -397,9 +542,19 @@ public sealed class RestoreServer : IAsyncDisposable
     /// <summary>The methods each path answers (for 405's Allow header).</summary>
     static readonly Dictionary<string, string> Routes = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["/v1/health"] = "GET", ["/v1/ready"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST", ["/openapi/v1.json"] = "GET",
-        ["/"] = "GET", ["/app.js"] = "GET", ["/app.css"] = "GET",
+        ["/v1/health"] = "GET", ["/v1/ready"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST", ["/v1/jobs"] = "POST",
+        ["/openapi/v1.json"] = "GET", ["/"] = "GET", ["/app.js"] = "GET", ["/app.css"] = "GET",
     };
+
+    /// <summary>The methods a path answers, or null for an unknown path (the job paths carry an id).</summary>
+    static string? AllowedMethods(string path)
+    {
+        if (Routes.TryGetValue(path, out var allowed)) return allowed;
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts is ["v1", "jobs", _]) return "GET, DELETE";
+        if (parts is ["v1", "jobs", _, "result"]) return "GET";
+        return null;
+    }
 
     static Task Error(HttpContext ctx, int status, string message) => WriteJson(ctx, status, new JsonObject { ["error"] = message });
 

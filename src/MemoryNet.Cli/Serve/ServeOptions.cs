@@ -40,6 +40,15 @@ public sealed record ServeOptions
     /// <summary>Origins (scheme://host[:port]) whose browser pages may call the API (CORS); none: same origin only.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>Jobs kept (running, waiting or finished); a new job evicts the oldest finished one when full.</summary>
+    public int MaxJobs { get; init; } = 32;
+
+    /// <summary>Bytes of finished jobs' PNGs held in memory; older results are dropped to make room.</summary>
+    public long MaxJobBytes { get; init; } = 512L << 20;
+
+    /// <summary>How long a finished job's result (or error) is kept.</summary>
+    public TimeSpan JobTtl { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Write one line per request and start-up messages to stderr.</summary>
     public bool Log { get; init; }
 
@@ -58,6 +67,9 @@ public sealed record ServeOptions
         foreach (var o in CorsOrigins)
             if (!Uri.TryCreate(o, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") || u.AbsolutePath != "/" || o.EndsWith('/'))
                 throw new UserInputException($"--cors-origin '{o}': give an origin such as https://example.org or http://localhost:3000 (no path)");
+        if (MaxJobs < 1) throw new UserInputException($"--max-jobs must be at least 1 (got {MaxJobs})");
+        if (MaxJobBytes < 1 << 20) throw new UserInputException($"--max-job-mb must be at least 1");
+        if (JobTtl <= TimeSpan.Zero) throw new UserInputException($"--job-ttl must be positive (got {JobTtl.TotalSeconds} s)");
         if (ModelPath is null && Arch is not null) throw new UserInputException("--arch needs --model FILE");
     }
 }

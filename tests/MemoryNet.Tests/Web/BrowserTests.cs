@@ -32,7 +32,8 @@ public sealed class BrowserTests(ITestOutputHelper output)
 
         // MEMORYNET_SCREENSHOT_MODELS: a models/ folder to show instead of the untrained test models (e.g. the bundled one)
         var modelsFolder = Environment.GetEnvironmentVariable("MEMORYNET_SCREENSHOT_MODELS") is { Length: > 0 } m ? Path.GetFullPath(m, TestPaths.RepoRoot) : WebTestData.PreviewModelsFolder;
-        await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { ModelsFolder = modelsFolder });
+        // a memory budget that makes the server restore the photo in tiles: the page shows the job's tile progress
+        await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { ModelsFolder = modelsFolder, MaxMemoryBytes = 360L << 20 });
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -65,6 +66,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         await page.Locator("#file").SetInputFilesAsync(image); // choosing a file starts the restore
         await Assertions.Expect(page.Locator("#result")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("#slider")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync(" tiles"); // restored as a job, tile by tile
         var afterSize = await page.Locator("#after").EvaluateAsync<int[]>("i => [i.naturalWidth, i.naturalHeight]");
         Assert.Equal(new[] { 480, 320 }, afterSize);
         var download = page.Locator("#download");

@@ -39,7 +39,13 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
         Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString());
         var paths = doc.RootElement.GetProperty("paths");
-        Assert.Equal(["/v1/health", "/v1/models", "/v1/ready", "/v1/restore"], paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["/v1/health", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/result", "/v1/models", "/v1/ready", "/v1/restore"],
+            paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var createJob = paths.GetProperty("/v1/jobs").GetProperty("post");
+        Assert.True(createJob.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
+        Assert.True(createJob.GetProperty("responses").TryGetProperty("202", out _));
+        Assert.True(paths.GetProperty("/v1/jobs/{id}").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/v1/jobs/{id}").TryGetProperty("delete", out _));
         var restore = paths.GetProperty("/v1/restore").GetProperty("post");
         Assert.True(restore.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
         Assert.True(restore.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("image/png", out _));

@@ -1,11 +1,11 @@
-// MemoryNet page: choose or drop a photo, pick a task/model, upload with progress, then compare before/after.
+// MemoryNet page: choose or drop a photo, pick a task/model, upload and restore with progress, then compare before/after.
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
   const fileInput = $('file'), drop = $('drop'), modelSelect = $('model'), bitsSelect = $('bits'), restoreButton = $('restore');
   const statusRow = $('status-row'), progress = $('progress'), statusText = $('status'), errorBox = $('error');
   const result = $('result'), compare = $('compare'), before = $('before'), after = $('after'), slider = $('slider');
-  const download = $('download'), summary = $('summary');
+  const download = $('download'), summary = $('summary'), cancelButton = $('cancel');
   let file = null, beforeUrl = null, afterUrl = null, busy = false, timer = null;
 
   function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
@@ -48,6 +48,10 @@
     if (!restoreButton.disabled) restore();
   }
 
+  // A restore is a job (POST v1/jobs): the upload shows its progress, then the server's tiles done of the total
+  // (GET v1/jobs/{id}, polled) until the result is fetched; Cancel deletes the job, which stops after the current tile.
+  let job = null;
+
   function restore() {
     if (!file || busy) return;
     busy = true; updateButton(); showError('');
@@ -58,36 +62,70 @@
     if (bitsSelect.value) form.append('bits', bitsSelect.value);
 
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', 'v1/restore');
-    xhr.responseType = 'blob';
+    xhr.open('POST', 'v1/jobs');
+    xhr.responseType = 'text';
     const started = performance.now();
     setStatus('Uploading… 0%', 0);
+    cancelButton.hidden = true;
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) { const p = Math.round(100 * e.loaded / e.total); setStatus(`Uploading… ${p}%`, p); }
     };
-    xhr.upload.onload = () => {
-      const t0 = performance.now();
-      setStatus('Restoring…', null);
-      timer = setInterval(() => setStatus(`Restoring… ${((performance.now() - t0) / 1000).toFixed(0)} s`, null), 1000);
-    };
+    xhr.upload.onload = () => setStatus('Waiting for the server…', null);
     xhr.onerror = () => finish(() => showError('The connection failed (is the server running? is the file larger than its upload limit?).'));
-    xhr.onload = () => finish(async () => {
-      if (xhr.status === 200) { show(xhr.response, (performance.now() - started) / 1000); return; }
-      let message = `HTTP ${xhr.status}`;
-      try { message = JSON.parse(await xhr.response.text()).error || message; } catch (_) { /* not JSON */ }
-      showError(message);
-    });
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.response); } catch (_) { /* not JSON */ }
+      if (xhr.status !== 202 || !body) { finish(() => showError((body && body.error) || `HTTP ${xhr.status}`)); return; }
+      job = body.id;
+      cancelButton.hidden = false;
+      poll(started);
+    };
     xhr.send(form);
   }
 
+  async function poll(started) {
+    const id = job;
+    try {
+      const r = await fetch(`v1/jobs/${id}`, { cache: 'no-store' });
+      const j = await r.json();
+      if (id !== job) return; // cancelled meanwhile
+      if (!r.ok) { finish(() => showError(j.error || `HTTP ${r.status}`)); return; }
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
+      const { done, total } = j.progress;
+      if (j.state === 'queued') setStatus(`Waiting for a free slot… ${seconds} s`, null);
+      else if (j.state === 'running' && total > 1) setStatus(`Restoring… ${done} of ${total} tiles · ${seconds} s`, Math.round(100 * done / total));
+      else if (j.state === 'running') setStatus(`Restoring… ${seconds} s`, null);
+      if (j.state === 'done') {
+        const res = await fetch(`v1/jobs/${id}/result`);
+        if (!res.ok) { finish(() => showError(`HTTP ${res.status}`)); return; }
+        const blob = await res.blob();
+        fetch(`v1/jobs/${id}`, { method: 'DELETE' }); // the server may drop the result now
+        finish(() => show(blob, (performance.now() - started) / 1000, total));
+      } else if (j.state === 'failed' || j.state === 'cancelled') {
+        finish(() => showError(j.error || `The restore was ${j.state}.`));
+      } else {
+        timer = setTimeout(() => poll(started), 400);
+      }
+    } catch (e) {
+      finish(() => showError('Lost the connection to the server: ' + e));
+    }
+  }
+
+  function cancel() {
+    if (!job) return;
+    fetch(`v1/jobs/${job}`, { method: 'DELETE' });
+    finish(() => showError('Cancelled.'));
+  }
+
   function finish(then) {
-    clearInterval(timer); timer = null;
+    clearTimeout(timer); timer = null;
+    job = null;
     busy = false; updateButton();
     statusRow.hidden = true;
     then();
   }
 
-  function show(blob, seconds) {
+  function show(blob, seconds, tiles) {
     if (beforeUrl) URL.revokeObjectURL(beforeUrl);
     if (afterUrl) URL.revokeObjectURL(afterUrl);
     beforeUrl = URL.createObjectURL(file);
@@ -98,7 +136,8 @@
     const stem = file.name.replace(/\.[^.]*$/, '') || 'image';
     download.href = afterUrl;
     download.download = `${stem}-restored.png`;
-    summary.textContent = `${modelSelect.options[modelSelect.selectedIndex].text} · ${seconds.toFixed(1)} s · ${(blob.size / 1048576).toFixed(2)} MB PNG`;
+    summary.textContent = `${modelSelect.options[modelSelect.selectedIndex].text} · ${seconds.toFixed(1)} s` +
+      (tiles > 1 ? ` · ${tiles} tiles` : '') + ` · ${(blob.size / 1048576).toFixed(2)} MB PNG`;
     slider.value = 50; move();
   }
 
@@ -108,6 +147,7 @@
   fileInput.addEventListener('change', () => choose(fileInput.files[0]));
   modelSelect.addEventListener('change', updateButton);
   restoreButton.addEventListener('click', restore);
+  cancelButton.addEventListener('click', cancel);
   for (const type of ['dragenter', 'dragover']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
   for (const type of ['dragleave', 'drop']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.remove('over'); });
   drop.addEventListener('drop', (e) => choose(e.dataTransfer.files[0]));

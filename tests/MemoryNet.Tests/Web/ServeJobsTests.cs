@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using MemoryNet.Cli.Serve;
+
+namespace MemoryNet.Tests.Web;
+
+/// <summary>The jobs API of `memorynet serve` against a real server: progress, result, cancellation, bounds.</summary>
+public sealed class ServeJobsTests
+{
+    // a memory budget small enough that the tiny test model restores the test images in tiles
+    static ServeOptions Tiled(int maxJobs = 32) => WebTestData.Options() with { MaxMemoryBytes = 360L << 20, MaxJobs = maxJobs };
+
+    static MultipartFormDataContent Form(byte[] image)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(image);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "image", "photo.png");
+        return form;
+    }
+
+    static async Task<JsonElement> Json(HttpResponseMessage r) =>
+        JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    static async Task<string> Create(HttpClient client, byte[] image)
+    {
+        var r = await client.PostAsync("/v1/jobs", Form(image));
+        Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var job = await Json(r);
+        string id = job.GetProperty("id").GetString()!;
+        Assert.Equal($"/v1/jobs/{id}", r.Headers.Location?.OriginalString);
+        Assert.Contains(job.GetProperty("state").GetString(), new[] { "queued", "running" });
+        return id;
+    }
+
+    static (int Done, int Total, string State) Progress(JsonElement job) =>
+        (job.GetProperty("progress").GetProperty("done").GetInt32(), job.GetProperty("progress").GetProperty("total").GetInt32(), job.GetProperty("state").GetString()!);
+
+    [Fact]
+    public async Task A_job_reports_increasing_tile_progress_and_its_result_equals_a_direct_restore()
+    {
+        await using var server = await RestoreServer.StartAsync(Tiled());
+        using var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
+        var image = WebTestData.Png(480, 320, seed: 3);
+        string id = await Create(client, image);
+
+        var seen = new List<(int Done, int Total, string State)>();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var p = Progress(await Json(await client.GetAsync($"/v1/jobs/{id}")));
+            seen.Add(p);
+            if (p.State is "done" or "failed" or "cancelled" || DateTime.UtcNow > deadline) break;
+            await Task.Delay(20);
+        }
+        var last = seen[^1];
+        Assert.Equal("done", last.State);
+        Assert.True(last.Total > 1, $"the image was to be restored in tiles (total {last.Total})");
+        Assert.Equal(last.Total, last.Done);
+        for (int i = 1; i < seen.Count; i++) Assert.True(seen[i].Done >= seen[i - 1].Done, "progress never goes back");
+
+        var result = await client.GetAsync($"/v1/jobs/{id}/result");
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        Assert.Equal("image/png", result.Content.Headers.ContentType?.MediaType);
+        var png = await result.Content.ReadAsByteArrayAsync();
+        var direct = await (await client.PostAsync("/v1/restore", Form(image))).Content.ReadAsByteArrayAsync();
+        Assert.Equal(direct, png);
+        Assert.Equal((480, 320), WebTestData.PngSize(png));
+
+        // a finished job is dropped by DELETE; then it is gone
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/jobs/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/jobs/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/jobs/{id}/result")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Delete_cancels_a_running_job_after_the_current_tile_and_the_slot_is_free_again()
+    {
+        await using var server = await RestoreServer.StartAsync(Tiled(maxJobs: 1));
+        using var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
+        string id = await Create(client, WebTestData.Png(1600, 1200, seed: 4)); // hundreds of tiles
+
+        (int Done, int Total, string State) p;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        do
+        {
+            await Task.Delay(20);
+            p = Progress(await Json(await client.GetAsync($"/v1/jobs/{id}")));
+        } while (p.Done == 0 && DateTime.UtcNow < deadline);
+        Assert.Equal("running", p.State);
+        Assert.True(p.Total > 10, $"expected many tiles, got {p.Total}");
+
+        // the store keeps one job and it has not finished: a second one is refused
+        var refused = await client.PostAsync("/v1/jobs", Form(WebTestData.Png(64, 48)));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.DeleteAsync($"/v1/jobs/{id}")).StatusCode);
+        do
+        {
+            await Task.Delay(20);
+            p = Progress(await Json(await client.GetAsync($"/v1/jobs/{id}")));
+        } while (p.State == "running" && DateTime.UtcNow < deadline.AddSeconds(30));
+        Assert.Equal("cancelled", p.State);
+        Assert.True(p.Done < p.Total, $"stopped at {p.Done} of {p.Total} tiles");
+        Assert.Equal(HttpStatusCode.Conflict, (await client.GetAsync($"/v1/jobs/{id}/result")).StatusCode);
+        Assert.Equal(0, server.Queue.InSystem);
+
+        // the cancelled job is finished: a new job evicts it and runs
+        string next = await Create(client, WebTestData.Png(64, 48));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/jobs/{id}")).StatusCode);
+        Assert.NotEqual(id, next);
+    }
+
+    [Fact]
+    public async Task Job_paths_answer_404_for_an_unknown_id_and_405_with_Allow_for_a_wrong_method()
+    {
+        await using var server = await RestoreServer.StartAsync(WebTestData.Options());
+        using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/jobs/nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("/v1/jobs/nope")).StatusCode);
+        var put = await client.PutAsync("/v1/jobs/nope", new StringContent(""));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, put.StatusCode);
+        Assert.Equal(["GET", "DELETE"], put.Content.Headers.Allow);
+        var post = await client.PostAsync("/v1/jobs/nope/result", new StringContent(""));
+        Assert.Equal(["GET"], post.Content.Headers.Allow);
+        var get = await client.GetAsync("/v1/jobs");
+        Assert.Equal(["POST"], get.Content.Headers.Allow);
+        // a bad upload is refused at creation, as /v1/restore refuses it
+        var bad = await client.PostAsync("/v1/jobs", Form("not an image"u8.ToArray()));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(0, server.Jobs.Count);
+    }
+}

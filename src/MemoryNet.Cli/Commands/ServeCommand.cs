@@ -24,10 +24,12 @@ public static class ServeCommand
         var maxJobs = new Option<int>("--max-jobs") { Description = "Jobs (POST /v1/jobs) kept at once, running or finished; a new one evicts the oldest finished job", DefaultValueFactory = _ => 32 };
         var maxJobMb = new Option<int>("--max-job-mb") { Description = "MB of finished jobs' results held; the oldest are dropped to make room", DefaultValueFactory = _ => 512 };
         var jobTtl = new Option<int>("--job-ttl") { Description = "Seconds a finished job's result is kept", DefaultValueFactory = _ => 600 };
+        var logFormat = new Option<string>("--log-format") { Description = "Request log: text, or json (one object per request: id, method, path, status, ms, model, megapixels, queue and restore seconds)", DefaultValueFactory = _ => "text" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require this key (header X-API-Key or Authorization: Bearer) on every /v1/ request but health and ready; default: $MEMORYNET_API_KEY, else none" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not log requests to stderr" };
 
         var cmd = new Command("serve", "Serve the web page and the HTTP API (POST /v1/restore, POST /v1/jobs, GET /v1/models; /openapi/v1.json)");
-        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, cors, maxJobs, maxJobMb, jobTtl, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { urls, maxUpload, maxPixels, concurrency, queue, maxMemory, model, arch, threads, cors, maxJobs, maxJobMb, jobTtl, logFormat, apiKey, quiet }) cmd.Options.Add(o);
         cmd.SetAction((p, cancel) =>
         {
             double mb = p.GetValue(maxUpload);
@@ -49,6 +51,8 @@ public static class ServeCommand
                 MaxJobs = p.GetValue(maxJobs),
                 MaxJobBytes = (long)p.GetValue(maxJobMb) << 20,
                 JobTtl = TimeSpan.FromSeconds(p.GetValue(jobTtl)),
+                LogFormat = p.GetValue(logFormat)!,
+                ApiKey = p.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable("MEMORYNET_API_KEY") is { Length: > 0 } k ? k : null),
             };
             return Run(options, t, cancel);
         });

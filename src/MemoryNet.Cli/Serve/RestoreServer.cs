@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 using System.Text.Json;
@@ -72,7 +73,7 @@ public sealed class RestoreServer : IAsyncDisposable
             });
             if (options.CorsOrigins.Count > 0)
                 builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins])
-                    .WithMethods("GET", "POST", "DELETE").AllowAnyHeader().WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition")));
+                    .WithMethods("GET", "POST", "DELETE").AllowAnyHeader().WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition", "X-Request-Id", "Location")));
             builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
             {
                 doc.Info = new() { Title = "MemoryNet restoration service", Version = "v1", Description = "Remove rain, raindrops, shadows and blur from photos (docs/web.md)." };
@@ -83,14 +84,26 @@ public sealed class RestoreServer : IAsyncDisposable
             app.Use(async (ctx, next) =>
             {
                 var watch = Stopwatch.StartNew();
-                try { await next(ctx); }
+                ctx.Response.Headers["X-Request-Id"] = ctx.TraceIdentifier;
+                try
+                {
+                    if (options.ApiKey is { } key && NeedsKey(ctx.Request) && !HasKey(ctx.Request, key))
+                    {
+                        ctx.Response.Headers.WWWAuthenticate = "Bearer";
+                        await Error(ctx, 401, "this server needs an API key: send it in the X-API-Key header (or Authorization: Bearer KEY)");
+                        return;
+                    }
+                    await next(ctx);
+                }
                 catch (Exception e) when (!ctx.RequestAborted.IsCancellationRequested && !ctx.Response.HasStarted)
                 {
                     Console.Error.WriteLine($"error: {ctx.Request.Method} {ctx.Request.Path}: {e}");
                     await Error(ctx, 500, $"internal error: {e.Message}");
                 }
-                if (options.Log)
-                    Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {ctx.Request.Method} {ctx.Request.Path} → {ctx.Response.StatusCode} in {watch.Elapsed.TotalMilliseconds:0} ms");
+                finally
+                {
+                    if (options.Log) Console.Error.WriteLine(RequestLog.Line(ctx, options.LogFormat, watch.Elapsed));
+                }
             });
             if (options.CorsOrigins.Count > 0) app.UseCors(); // browser pages of those origins may call the API
             // Delegate handlers (not RequestDelegate) so that the OpenAPI document gets their descriptions
@@ -348,7 +361,10 @@ public sealed class RestoreServer : IAsyncDisposable
         }
         // the header now (a wrong format or too many pixels is answered at once); the pixels only once a slot is free,
         // so that waiting requests hold their compressed bytes, not decoded images (a 24 MP photo: 3 MB against 290 MB)
-        if (await RefuseImage(ctx, () => ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
+        (int Width, int Height) size = default;
+        if (await RefuseImage(ctx, () => size = ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
+        ctx.Items[RequestLog.Model] = entry.Name;
+        ctx.Items[RequestLog.Megapixels] = Math.Round(size.Width * (double)size.Height / 1e6, 2);
         return new Upload(entry, bytes, name, bits);
     }
 
@@ -358,7 +374,12 @@ public sealed class RestoreServer : IAsyncDisposable
         using var _ = ticket;
         var cancel = ctx.RequestAborted;
         byte[] png;
-        try { png = await RunAsync(ticket, upload, null, null, cancel); }
+        try
+        {
+            var waiting = Stopwatch.StartNew();
+            png = await RunAsync(ticket, upload, () => ctx.Items[RequestLog.QueueSeconds] = Math.Round(waiting.Elapsed.TotalSeconds, 3), null, cancel);
+            ctx.Items[RequestLog.RestoreSeconds] = Math.Round(waiting.Elapsed.TotalSeconds - (double)ctx.Items[RequestLog.QueueSeconds]!, 3);
+        }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
         catch (ImageFormatException e) { await ImageError(ctx, e); return; }
         catch (UserInputException e)
@@ -471,6 +492,20 @@ public sealed class RestoreServer : IAsyncDisposable
         }
         job.Cancel.Cancel(); // the tile loop stops after the tile it is on
         return WriteJson(ctx, 202, job.ToJson());
+    }
+
+    /// <summary>Every /v1/ request but liveness, readiness and CORS preflights.</summary>
+    static bool NeedsKey(HttpRequest request) =>
+        request.Path.StartsWithSegments("/v1") && !HttpMethods.IsOptions(request.Method)
+        && !request.Path.Equals("/v1/health", StringComparison.OrdinalIgnoreCase) && !request.Path.Equals("/v1/ready", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The key in X-API-Key or Authorization: Bearer, compared in constant time.</summary>
+    static bool HasKey(HttpRequest request, string key)
+    {
+        string given = request.Headers["X-API-Key"].ToString();
+        string auth = request.Headers.Authorization.ToString();
+        if (given.Length == 0 && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) given = auth["Bearer ".Length..].Trim();
+        return CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(key));
     }
 
     static Task NoJob(HttpContext ctx, string id) =>

@@ -52,6 +52,12 @@ public sealed record ServeOptions
     /// <summary>Write one line per request and start-up messages to stderr.</summary>
     public bool Log { get; init; }
 
+    /// <summary>"text" (a readable line) or "json" (one JSON object per request, for log collectors).</summary>
+    public string LogFormat { get; init; } = "text";
+
+    /// <summary>When set, every /v1/ request but health and readiness must carry it (X-API-Key or Authorization: Bearer).</summary>
+    public string? ApiKey { get; init; }
+
     /// <summary>Room for the multipart boundaries, headers and small fields around the image.</summary>
     public const long FormOverheadBytes = 64 * 1024;
 
@@ -67,6 +73,9 @@ public sealed record ServeOptions
         foreach (var o in CorsOrigins)
             if (!Uri.TryCreate(o, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") || u.AbsolutePath != "/" || o.EndsWith('/'))
                 throw new UserInputException($"--cors-origin '{o}': give an origin such as https://example.org or http://localhost:3000 (no path)");
+        if (LogFormat is not ("text" or "json")) throw new UserInputException($"--log-format must be text or json (got '{LogFormat}')");
+        if (ApiKey is { } key && (key.Length < 16 || key.Any(char.IsWhiteSpace)))
+            throw new UserInputException("--api-key must be at least 16 characters without spaces (e.g. openssl rand -hex 16)");
         if (MaxJobs < 1) throw new UserInputException($"--max-jobs must be at least 1 (got {MaxJobs})");
         if (MaxJobBytes < 1 << 20) throw new UserInputException($"--max-job-mb must be at least 1");
         if (JobTtl <= TimeSpan.Zero) throw new UserInputException($"--job-ttl must be positive (got {JobTtl.TotalSeconds} s)");

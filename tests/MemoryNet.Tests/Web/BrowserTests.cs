@@ -102,6 +102,20 @@ public sealed class BrowserTests(ITestOutputHelper output)
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true, Type = ScreenshotType.Png });
             output.WriteLine($"screenshot: {path} ({new FileInfo(path).Length / 1024} KB)");
         }
+        // a server with --api-key: the page asks for the key once, then lists the models and restores with it
+        await using (var keyed = await RestoreServer.StartAsync(WebTestData.Options() with { ApiKey = "page-test-key-0123456789" }))
+        {
+            var keyPage = await browser.NewPageAsync();
+            await keyPage.GotoAsync(keyed.Address + "/");
+            await Assertions.Expect(keyPage.Locator("#key-row")).ToBeVisibleAsync();
+            await Assertions.Expect(keyPage.Locator("#error")).ToContainTextAsync("API key");
+            await keyPage.Locator("#key").FillAsync("page-test-key-0123456789");
+            await keyPage.Locator("#key-use").ClickAsync();
+            await Assertions.Expect(keyPage.Locator("#key-row")).ToBeHiddenAsync();
+            await Assertions.Expect(keyPage.Locator("#model option[value='model:tiny']")).ToHaveCountAsync(1);
+            await keyPage.Locator("#file").SetInputFilesAsync(image);
+            await Assertions.Expect(keyPage.Locator("#result")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        }
         output.WriteLine($"browser test took {total.Elapsed.TotalSeconds:0.0} s");
     }
 }

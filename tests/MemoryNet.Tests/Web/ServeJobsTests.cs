@@ -133,3 +133,74 @@ public sealed class ServeJobsTests
         Assert.Equal(0, server.Jobs.Count);
     }
 }
+
+/// <summary>--api-key and --log-format json against a real server (the log test captures Console.Error).</summary>
+[Collection("Console")]
+public sealed class ServeKeyAndLogTests
+{
+    const string Key = "0123456789abcdef-test-key";
+
+    [Fact]
+    public async Task With_an_api_key_the_API_needs_it_and_health_ready_and_the_page_do_not()
+    {
+        await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { ApiKey = Key });
+        using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+        var refused = await client.GetAsync("/v1/models");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("API key", (await Json(refused)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(client, HttpMethod.Get, "/v1/models", "X-API-Key", Key + "x")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Send(client, HttpMethod.Get, "/v1/models", "X-API-Key", Key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Send(client, HttpMethod.Get, "/v1/models", "Authorization", "Bearer " + Key)).StatusCode);
+        var restore = new HttpRequestMessage(HttpMethod.Post, "/v1/restore") { Content = Form(WebTestData.Png(40, 32)) };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(restore)).StatusCode);
+        Assert.Throws<UserInputException>(() => (WebTestData.Options() with { ApiKey = "short" }).Validate());
+    }
+
+    [Fact]
+    public async Task Json_logs_are_one_object_per_request_with_the_restore_facts()
+    {
+        var old = Console.Error;
+        using var capture = new StringWriter();
+        Console.SetError(capture);
+        try
+        {
+            await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { Log = true, LogFormat = "json" });
+            using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
+            var r = await client.PostAsync("/v1/restore", Form(WebTestData.Png(200, 100)));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.True(r.Headers.Contains("X-Request-Id"));
+            await client.GetAsync("/v1/health");
+        }
+        finally { Console.SetError(old); }
+        var objects = capture.ToString().Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var restore = objects.Single(o => o.GetProperty("path").GetString() == "/v1/restore");
+        Assert.Equal(200, restore.GetProperty("status").GetInt32());
+        Assert.Equal("tiny", restore.GetProperty("model").GetString());
+        Assert.Equal(0.02, restore.GetProperty("megapixels").GetDouble(), 6);
+        Assert.True(restore.GetProperty("restore_seconds").GetDouble() > 0);
+        Assert.True(restore.GetProperty("queue_seconds").GetDouble() >= 0);
+        Assert.False(string.IsNullOrEmpty(restore.GetProperty("id").GetString()));
+        Assert.Contains(objects, o => o.GetProperty("path").GetString() == "/v1/health" && !o.TryGetProperty("model", out _));
+    }
+
+    static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string header, string value)
+    {
+        var m = new HttpRequestMessage(method, path);
+        m.Headers.TryAddWithoutValidation(header, value);
+        return client.SendAsync(m);
+    }
+
+    static async Task<JsonElement> Json(HttpResponseMessage r) => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    static MultipartFormDataContent Form(byte[] image)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(image);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "image", "photo.png");
+        return form;
+    }
+}

@@ -6,7 +6,12 @@
   const statusRow = $('status-row'), progress = $('progress'), statusText = $('status'), errorBox = $('error');
   const result = $('result'), compare = $('compare'), before = $('before'), after = $('after'), slider = $('slider');
   const download = $('download'), summary = $('summary'), cancelButton = $('cancel');
+  const keyRow = $('key-row'), keyInput = $('key');
   let file = null, beforeUrl = null, afterUrl = null, busy = false, timer = null;
+  // a server started with --api-key wants it on every API call: asked for once, kept for this tab
+  let apiKey = sessionStorage.getItem('memorynet-api-key') || '';
+  const auth = () => (apiKey ? { 'X-API-Key': apiKey } : {});
+  const api = (path, options = {}) => fetch(path, { ...options, headers: { ...auth(), ...(options.headers || {}) } });
 
   function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
   function setStatus(text, percent) {
@@ -18,7 +23,14 @@
 
   async function loadModels() {
     try {
-      const r = await fetch('v1/models');
+      const r = await api('v1/models');
+      if (r.status === 401) {
+        keyRow.hidden = false;
+        showError(apiKey ? 'The API key was refused.' : 'This server needs an API key.');
+        return;
+      }
+      keyRow.hidden = true;
+      showError('');
       const data = await r.json();
       modelSelect.textContent = '';
       for (const t of data.tasks) {
@@ -63,6 +75,7 @@
 
     const xhr = new XMLHttpRequest();
     xhr.open('POST', 'v1/jobs');
+    if (apiKey) xhr.setRequestHeader('X-API-Key', apiKey);
     xhr.responseType = 'text';
     const started = performance.now();
     setStatus('Uploading… 0%', 0);
@@ -86,7 +99,7 @@
   async function poll(started) {
     const id = job;
     try {
-      const r = await fetch(`v1/jobs/${id}`, { cache: 'no-store' });
+      const r = await api(`v1/jobs/${id}`, { cache: 'no-store' });
       const j = await r.json();
       if (id !== job) return; // cancelled meanwhile
       if (!r.ok) { finish(() => showError(j.error || `HTTP ${r.status}`)); return; }
@@ -96,10 +109,10 @@
       else if (j.state === 'running' && total > 1) setStatus(`Restoring… ${done} of ${total} tiles · ${seconds} s`, Math.round(100 * done / total));
       else if (j.state === 'running') setStatus(`Restoring… ${seconds} s`, null);
       if (j.state === 'done') {
-        const res = await fetch(`v1/jobs/${id}/result`);
+        const res = await api(`v1/jobs/${id}/result`);
         if (!res.ok) { finish(() => showError(`HTTP ${res.status}`)); return; }
         const blob = await res.blob();
-        fetch(`v1/jobs/${id}`, { method: 'DELETE' }); // the server may drop the result now
+        api(`v1/jobs/${id}`, { method: 'DELETE' }); // the server may drop the result now
         finish(() => show(blob, (performance.now() - started) / 1000, total));
       } else if (j.state === 'failed' || j.state === 'cancelled') {
         finish(() => showError(j.error || `The restore was ${j.state}.`));
@@ -113,7 +126,7 @@
 
   function cancel() {
     if (!job) return;
-    fetch(`v1/jobs/${job}`, { method: 'DELETE' });
+    api(`v1/jobs/${job}`, { method: 'DELETE' });
     finish(() => showError('Cancelled.'));
   }
 
@@ -148,6 +161,11 @@
   modelSelect.addEventListener('change', updateButton);
   restoreButton.addEventListener('click', restore);
   cancelButton.addEventListener('click', cancel);
+  $('key-use').addEventListener('click', () => {
+    apiKey = keyInput.value.trim();
+    sessionStorage.setItem('memorynet-api-key', apiKey);
+    loadModels();
+  });
   for (const type of ['dragenter', 'dragover']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
   for (const type of ['dragleave', 'drop']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.remove('over'); });
   drop.addEventListener('drop', (e) => choose(e.dataTransfer.files[0]));

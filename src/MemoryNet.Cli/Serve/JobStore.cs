@@ -9,7 +9,7 @@ public enum JobState { Queued, Running, Done, Failed, Cancelled }
 
 /// <summary>
 /// One restore run in the background (POST /v1/jobs): its state, tiles done of the total, timings, and when it has
-/// finished its PNG or its error. Progress and state are written by the job's task and read by status requests.
+/// finished its image or its error. Progress and state are written by the job's task and read by status requests.
 /// </summary>
 public sealed class Job
 {
@@ -18,15 +18,18 @@ public sealed class Job
     int _done, _total;
     volatile JobState _state = JobState.Queued;
 
-    internal Job(string id, string model, string name, DateTimeOffset created)
+    internal Job(string id, string model, string name, string extension, string contentType, DateTimeOffset created)
     {
-        Id = id; Model = model; Name = name; Created = created;
+        Id = id; Model = model; Name = name; Extension = extension; ContentType = contentType; Created = created;
     }
 
     public string Id { get; }
     public string Model { get; }
     /// <summary>The upload's file name (for the result's file name).</summary>
     public string Name { get; }
+    /// <summary>The result's file extension and content type (the request's 'format').</summary>
+    public string Extension { get; }
+    public string ContentType { get; }
     public DateTimeOffset Created { get; }
     public JobState State => _state;
     public bool Finished => _state is JobState.Done or JobState.Failed or JobState.Cancelled;
@@ -97,7 +100,7 @@ public sealed class JobStore : IDisposable
     public int Count => _jobs.Count;
 
     /// <summary>A new queued job, or null when the store holds <see cref="MaxJobs"/> unfinished jobs.</summary>
-    public Job? TryCreate(string model, string name)
+    public Job? TryCreate(string model, string name, string extension = ".png", string contentType = "image/png")
     {
         lock (_lock)
         {
@@ -108,7 +111,7 @@ public sealed class JobStore : IDisposable
                 if (oldest is null) return null;
                 Remove(oldest.Id);
             }
-            var job = new Job(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), model, name, DateTimeOffset.UtcNow);
+            var job = new Job(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), model, name, extension, contentType, DateTimeOffset.UtcNow);
             _jobs[job.Id] = job;
             return job;
         }
@@ -120,7 +123,7 @@ public sealed class JobStore : IDisposable
         return _jobs.TryGetValue(id, out var j) ? j : null;
     }
 
-    /// <summary>Stores a finished job's PNG, dropping the oldest other results while the total would exceed
+    /// <summary>Stores a finished job's image, dropping the oldest other results while the total would exceed
     /// <see cref="MaxBytes"/>; a result larger than that alone fails the job.</summary>
     public void Complete(Job job, byte[] png)
     {

@@ -30,6 +30,8 @@ static class OpenApiDocs
                 ["task"] = Text("Use the bundled model for this task", [.. RestorationTasks.Names]),
                 ["model"] = Text("A model name from GET /v1/models (instead of task)"),
                 ["bits"] = Text("PNG depth of the answer (default: 16 for a 16-bit input, else 8)", "8", "16"),
+                ["format"] = Text("Format of the answer (default png)", "png", "jpg", "webp"),
+                ["quality"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "100", Description = "JPEG/WebP quality (default 95)" },
             },
         };
         op.RequestBody = new OpenApiRequestBody
@@ -45,6 +47,8 @@ static class OpenApiDocs
             Content = new Dictionary<string, OpenApiMediaType>
             {
                 ["image/png"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                ["image/jpeg"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                ["image/webp"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
             },
         };
     }

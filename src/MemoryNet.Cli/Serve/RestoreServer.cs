@@ -28,7 +28,13 @@ namespace MemoryNet.Cli.Serve;
 /// </summary>
 public sealed class RestoreServer : IAsyncDisposable
 {
-    static readonly string[] FormFields = ["image", "task", "model", "bits"];
+    static readonly string[] FormFields = ["image", "task", "model", "bits", "format", "quality"];
+
+    /// <summary>Output formats: the form's 'format' value → (file extension, content type).</summary>
+    static readonly Dictionary<string, (string Extension, string ContentType)> Formats = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["png"] = (".png", "image/png"), ["jpg"] = (".jpg", "image/jpeg"), ["jpeg"] = (".jpg", "image/jpeg"), ["webp"] = (".webp", "image/webp"),
+    };
     // readable messages ('quotes' stay quotes); the JSON is served with nosniff and never embedded in HTML
     static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -120,8 +126,8 @@ public sealed class RestoreServer : IAsyncDisposable
                 .WithName("restore")
                 .WithSummary("Restore one image")
                 .WithDescription("multipart/form-data with the file field 'image' (PNG, JPEG, BMP, WebP) and optional fields 'task' " +
-                    "(" + RestorationTasks.List + "), 'model' (a name from GET /v1/models) and 'bits' (8 or 16). The answer is the " +
-                    "restored PNG. Large images are restored in tiles under the server's --max-memory. Errors are JSON {\"error\": \"...\"}: " +
+                    "(" + RestorationTasks.List + "), 'model' (a name from GET /v1/models), 'format' (png, jpg or webp; default png), " +
+                    "'quality' (1-100 for jpg and webp; default 95) and 'bits' (8 or 16, png only). The answer is the restored image. Large images are restored in tiles under the server's --max-memory. Errors are JSON {\"error\": \"...\"}: " +
                     "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the queue is full (Retry-After).")
                 .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
                 .Produces(400, contentType: "application/json").Produces(413, contentType: "application/json")
@@ -141,7 +147,7 @@ public sealed class RestoreServer : IAsyncDisposable
                 .Produces(200, contentType: "application/json").Produces(404, contentType: "application/json");
             app.MapGet("/v1/jobs/{id}/result", (Delegate)((HttpContext ctx, string id) => server!.JobResultAsync(ctx, id)))
                 .WithName("jobResult")
-                .WithSummary("The restored PNG of a finished job; 409 while it runs or when it failed or was cancelled")
+                .WithSummary("The restored image of a finished job; 409 while it runs or when it failed or was cancelled")
                 .Produces(200, contentType: "image/png").Produces(404, contentType: "application/json").Produces(409, contentType: "application/json");
             app.MapDelete("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.DeleteJob(ctx, id)))
                 .WithName("deleteJob")
@@ -226,7 +232,11 @@ public sealed class RestoreServer : IAsyncDisposable
 
     /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a display
     /// name and the bit depth asked for.</summary>
-    sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits);
+    sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits, string Format, int Quality)
+    {
+        public string Extension => Formats[Format].Extension;
+        public string ContentType => Formats[Format].ContentType;
+    }
 
     /// <summary>
     /// Admits a restore request (a ticket of the admission queue, else 503) and reads and checks its form and image
@@ -342,6 +352,15 @@ public sealed class RestoreServer : IAsyncDisposable
             if (!int.TryParse(bitsText, out int b) || b is not (8 or 16)) { await Error(ctx, 400, $"'bits' must be 8 or 16 (got '{bitsText}')"); return null; }
             bits = b;
         }
+        string format = Field(form, "format")?.ToLowerInvariant() ?? "png"; // of the answer
+        if (!Formats.ContainsKey(format)) { await Error(ctx, 400, $"'format' must be png, jpg or webp (got '{format}')"); return null; }
+        if (bits == 16 && format != "png") { await Error(ctx, 400, $"'bits' 16 needs format png ({format} is 8-bit)"); return null; }
+        int quality = 95;
+        if (Field(form, "quality") is { } q && (!int.TryParse(q, out quality) || quality is < 1 or > 100))
+        {
+            await Error(ctx, 400, $"'quality' must be 1-100 (got '{q}')");
+            return null;
+        }
         CatalogEntry entry;
         try { entry = Models.Resolve(Field(form, "task"), Field(form, "model")); }
         catch (UserInputException e) { await Error(ctx, 400, e.Message); return null; }
@@ -349,9 +368,9 @@ public sealed class RestoreServer : IAsyncDisposable
         var bytes = new byte[file.Length];
         await using (var s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, cancel);
 
-        if (FormatSniffer.UnsupportedImage(bytes) is { } format)
+        if (FormatSniffer.UnsupportedImage(bytes) is { } inputFormat)
         {
-            await Error(ctx, 415, $"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)");
+            await Error(ctx, 415, $"{name}: unsupported image format {inputFormat} (supported: PNG, JPEG, BMP, WebP)");
             return null;
         }
         if (!FormatSniffer.LooksSupported(bytes))
@@ -365,7 +384,7 @@ public sealed class RestoreServer : IAsyncDisposable
         if (await RefuseImage(ctx, () => size = ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
         ctx.Items[RequestLog.Model] = entry.Name;
         ctx.Items[RequestLog.Megapixels] = Math.Round(size.Width * (double)size.Height / 1e6, 2);
-        return new Upload(entry, bytes, name, bits);
+        return new Upload(entry, bytes, name, bits, format, quality);
     }
 
     async Task RestoreAsync(HttpContext ctx)
@@ -388,9 +407,9 @@ public sealed class RestoreServer : IAsyncDisposable
             return;
         }
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "image/png";
+        ctx.Response.ContentType = upload.ContentType;
         ctx.Response.ContentLength = png.Length;
-        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(upload.Name)}-restored.png\"";
+        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(upload.Name)}-restored{upload.Extension}\"";
         ctx.Response.Headers["X-MemoryNet-Model"] = upload.Entry.Name;
         await ctx.Response.Body.WriteAsync(png, cancel);
     }
@@ -408,7 +427,7 @@ public sealed class RestoreServer : IAsyncDisposable
         {
             started?.Invoke();
             var image = ImageCodec.Decode(upload.Bytes, upload.Name, _options.MaxPixels);
-            int outBits = upload.Bits ?? (image.BitDepth == 16 ? 16 : 8);
+            int outBits = upload.Format != "png" ? 8 : upload.Bits ?? (image.BitDepth == 16 ? 16 : 8);
             long pixels = (long)image.Width * image.Height;
             var watch = Stopwatch.StartNew();
             var tiling = new TileSettings(MaxMemoryBytes: _options.BytesPerRestore);
@@ -423,7 +442,7 @@ public sealed class RestoreServer : IAsyncDisposable
             });
             if (whole) progress?.Invoke(1, 1);
             image = null!;
-            var png = ImageCodec.EncodePng(restored, outBits);
+            var png = ImageCodec.Encode(restored, upload.Extension, upload.Quality, outBits, upload.Name);
             restored = null!;
             double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
             Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
@@ -436,7 +455,7 @@ public sealed class RestoreServer : IAsyncDisposable
     async Task CreateJobAsync(HttpContext ctx)
     {
         if (await AdmitAsync(ctx) is not var (ticket, upload)) return;
-        var job = Jobs.TryCreate(upload.Entry.Name, upload.Name);
+        var job = Jobs.TryCreate(upload.Entry.Name, upload.Name, upload.Extension, upload.ContentType);
         if (job is null)
         {
             ticket.Dispose();
@@ -474,9 +493,9 @@ public sealed class RestoreServer : IAsyncDisposable
             return;
         }
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "image/png";
+        ctx.Response.ContentType = job.ContentType;
         ctx.Response.ContentLength = png.Length;
-        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(job.Name)}-restored.png\"";
+        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(job.Name)}-restored{job.Extension}\"";
         ctx.Response.Headers["X-MemoryNet-Model"] = job.Model;
         await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted);
     }

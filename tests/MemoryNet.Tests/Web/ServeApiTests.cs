@@ -131,6 +131,29 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         Assert.Equal(16, png[24]); // IHDR bit depth
     }
 
+    [Theory]
+    [InlineData("jpg", "90", "image/jpeg", ".jpg")]
+    [InlineData("webp", "80", "image/webp", ".webp")]
+    [InlineData("png", null, "image/png", ".png")]
+    public async Task The_answer_comes_in_the_format_asked_for(string format, string? quality, string contentType, string extension)
+    {
+        var fields = new List<(string, string)> { ("format", format) };
+        if (quality is not null) fields.Add(("quality", quality));
+        var r = await Client.PostAsync("/v1/restore", Form(WebTestData.Png(40, 30), "rain.png", [.. fields]));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(contentType, r.Content.Headers.ContentType?.MediaType);
+        Assert.EndsWith($"rain-restored{extension}", r.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        var image = MemoryNet.Imaging.ImageCodec.Decode(await r.Content.ReadAsByteArrayAsync(), "answer" + extension);
+        Assert.Equal((40, 30), (image.Width, image.Height));
+    }
+
+    [Fact]
+    public async Task A_lower_quality_gives_a_smaller_jpeg()
+    {
+        async Task<long> Size(string q) => (await (await Client.PostAsync("/v1/restore", Form(WebTestData.Png(160, 120), "a.png", ("format", "jpg"), ("quality", q)))).Content.ReadAsByteArrayAsync()).Length;
+        Assert.True(await Size("30") < await Size("98"));
+    }
+
     [Fact]
     public async Task A_text_file_gets_400_json()
     {
@@ -160,6 +183,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     [InlineData("model", "../../etc/passwd", "unknown model")]
     [InlineData("bits", "12", "'bits' must be 8 or 16")]
     [InlineData("tile", "256", "unknown field 'tile'")]
+    [InlineData("format", "gif", "'format' must be png, jpg or webp")]
+    [InlineData("quality", "0", "'quality' must be 1-100")]
     public async Task Bad_fields_get_400_json(string key, string value, string expected)
     {
         var r = await Client.PostAsync("/v1/restore", Form(WebTestData.Png(16, 16), "a.png", (key, value)));

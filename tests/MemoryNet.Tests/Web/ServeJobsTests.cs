@@ -20,6 +20,13 @@ public sealed class ServeJobsTests
         return form;
     }
 
+    static MultipartFormDataContent FormWith(byte[] image, params (string Key, string Value)[] fields)
+    {
+        var form = Form(image);
+        foreach (var (k, v) in fields) form.Add(new StringContent(v), k);
+        return form;
+    }
+
     static async Task<JsonElement> Json(HttpResponseMessage r) =>
         JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
 
@@ -67,6 +74,13 @@ public sealed class ServeJobsTests
         var direct = await (await client.PostAsync("/v1/restore", Form(image))).Content.ReadAsByteArrayAsync();
         Assert.Equal(direct, png);
         Assert.Equal((480, 320), WebTestData.PngSize(png));
+
+        // the format asked for travels with the job
+        var webpJob = await client.PostAsync("/v1/jobs", FormWith(WebTestData.Png(48, 32), ("format", "webp")));
+        string webpId = (await Json(webpJob)).GetProperty("id").GetString()!;
+        HttpResponseMessage webp;
+        do { await Task.Delay(20); webp = await client.GetAsync($"/v1/jobs/{webpId}/result"); } while (webp.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline);
+        Assert.Equal("image/webp", webp.Content.Headers.ContentType?.MediaType);
 
         // a finished job is dropped by DELETE; then it is gone
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/jobs/{id}")).StatusCode);

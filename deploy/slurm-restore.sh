@@ -15,7 +15,7 @@ set -euo pipefail
 IN=${IN:-/shared/photos/in}
 OUT=${OUT:-/shared/photos/out}
 TASK=${TASK:-derain}
-MEMORYNET=${MEMORYNET:-memorynet}          # the published CLI, or ./memorynet in a checkout on the shared disk
+MEMORYNET=${MEMORYNET:-memorynet}          # memorynet-VERSION-linux-x64/memorynet of the release archive on the shared disk, or ./memorynet in a checkout
 THREADS=${SLURM_CPUS_PER_TASK:-4}
 
 export OMP_NUM_THREADS=$THREADS

@@ -5,6 +5,7 @@
 #   OUTDIR/MemoryNet.VERSION.nupkg        the library as a NuGet package (samples/consumer uses it)
 #
 #   tools/release.sh OUTDIR               then tools/check-release.sh OUTDIR runs both as a user would
+#   (tools/image.sh OUTDIR then makes the container image from the archive; tools/check-image.sh runs it)
 #
 # Layout of the archive (one folder, memorynet-VERSION-RID/):
 #   memorynet        the command: the allocator settings of ./memorynet (build/jemalloc.sh, copied to bin/), runs bin/

@@ -22,7 +22,7 @@ public static class ServeCommand
         var maxMemory = new Option<string>("--max-memory") { Description = "Memory for restores, shared by the --concurrency slots; an image that would need more than its share is restored in tiles (e.g. 2GB, 800MB)", DefaultValueFactory = _ => "2GB" };
         var cors = new Option<string[]>("--cors-origin") { Description = "An origin (e.g. https://example.org) whose web pages may call the API from the browser (CORS); repeat for more", AllowMultipleArgumentsPerToken = false };
         var maxJobs = new Option<int>("--max-jobs") { Description = "Jobs (POST /v1/jobs) kept at once, running or finished; a new one evicts the oldest finished job", DefaultValueFactory = _ => 32 };
-        var maxJobMb = new Option<int>("--max-job-mb") { Description = "MB of finished jobs' results held; the oldest are dropped to make room", DefaultValueFactory = _ => 512 };
+        var maxJobMb = new Option<int>("--max-job-mb") { Description = "MB of finished jobs' results held; the oldest are dropped to make room", DefaultValueFactory = _ => 256 };
         var jobTtl = new Option<int>("--job-ttl") { Description = "Seconds a finished job's result is kept", DefaultValueFactory = _ => 600 };
         var logFormat = new Option<string>("--log-format") { Description = "Request log: text, or json (one object per request: id, method, path, status, ms, model, megapixels, queue and restore seconds)", DefaultValueFactory = _ => "text" };
         var apiKey = new Option<string?>("--api-key") { Description = "Require this key (header X-API-Key or Authorization: Bearer) on every /v1/ request but health and ready; default: $MEMORYNET_API_KEY, else none" };

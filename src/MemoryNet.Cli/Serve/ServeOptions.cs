@@ -44,7 +44,7 @@ public sealed record ServeOptions
     public int MaxJobs { get; init; } = 32;
 
     /// <summary>Bytes of finished jobs' PNGs held in memory; older results are dropped to make room.</summary>
-    public long MaxJobBytes { get; init; } = 512L << 20;
+    public long MaxJobBytes { get; init; } = 256L << 20;
 
     /// <summary>How long a finished job's result (or error) is kept.</summary>
     public TimeSpan JobTtl { get; init; } = TimeSpan.FromMinutes(10);

@@ -26,11 +26,15 @@ public static class CliCommon
         {
             var inner = e is AggregateException { InnerExceptions.Count: 1 } ae ? ae.InnerException! : e;
             bool bad = inner is UserInputException or ImageFormatException or FileNotFoundException or DirectoryNotFoundException;
-            Console.Error.WriteLine($"error: {inner.Message}");
+            Console.Error.WriteLine($"error: {Describe(inner)}");
             if (verbose) Console.Error.WriteLine(inner);
             return bad ? 2 : 1;
         }
     }
+
+    /// <summary>An error's message, with the option that changes it where there is one (the library names no flags).</summary>
+    public static string Describe(Exception e) =>
+        e is MemoryNet.Imaging.ImageFormatException { Problem: MemoryNet.Imaging.ImageProblem.TooManyPixels } ? e.Message + " (raise it with --max-pixels)" : e.Message;
 
     public static MemoryNet.Inference.Precision ParsePrecision(string value) => value.ToLowerInvariant() switch
     {

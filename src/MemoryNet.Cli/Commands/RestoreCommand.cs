@@ -132,7 +132,7 @@ public static class RestoreCommand
             catch (ImageFormatException e)
             {
                 bad++;
-                Console.Error.WriteLine($"skipped: {e.Message}");
+                Console.Error.WriteLine($"skipped: {CliCommon.Describe(e)}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExternalException or InvalidOperationException or ArgumentException)
             {

@@ -555,9 +555,12 @@ public sealed class RestoreServer : IAsyncDisposable
     /// <summary>413 (too many pixels), 415 (unsupported) or 400 for an image that cannot be read.</summary>
     static Task ImageError(HttpContext ctx, ImageFormatException e)
     {
-        bool tooMany = e.Message.Contains("exceeds the limit", StringComparison.Ordinal);
-        bool unsupported = e.Message.Contains("unsupported image format", StringComparison.Ordinal);
-        return Error(ctx, tooMany ? 413 : unsupported ? 415 : 400, tooMany ? e.Message.Replace("(raise it with --max-pixels)", "(the server's --max-pixels)") : e.Message);
+        return e.Problem switch
+        {
+            ImageProblem.TooManyPixels => Error(ctx, 413, e.Message + " (the server's --max-pixels)"),
+            ImageProblem.Unsupported => Error(ctx, 415, e.Message),
+            _ => Error(ctx, 400, e.Message),
+        };
     }
 
     static string? Field(IFormCollection form, string key) =>

@@ -3,7 +3,18 @@ using SkiaSharp;
 namespace MemoryNet.Imaging;
 
 /// <summary>A file that cannot be used as an image; the message names the file and the reason.</summary>
-public sealed class ImageFormatException(string message) : Exception(message);
+/// <summary>What is wrong with an image file, for callers that answer differently (a server: 400, 415, 413).</summary>
+public enum ImageProblem { Unreadable, Unsupported, TooManyPixels }
+
+/// <summary>An image that cannot be read: the message names the file and the problem.</summary>
+public sealed class ImageFormatException(string message, ImageProblem problem = ImageProblem.Unreadable) : Exception(message)
+{
+    public ImageProblem Problem { get; } = problem;
+
+    /// <summary>The refusal of an image over a pixel limit (checked from its header).</summary>
+    public static ImageFormatException TooManyPixels(string name, long width, long height, long maxPixels) =>
+        new($"{name}: {width}x{height} = {width * height / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP", ImageProblem.TooManyPixels);
+}
 
 /// <summary>Reads PNG, JPEG, BMP and WebP (8/16-bit, grey, RGB, RGBA, EXIF orientation); writes PNG (8/16-bit), JPEG, WebP, BMP.</summary>
 public static class ImageCodec
@@ -42,8 +53,7 @@ public static class ImageCodec
             throw new ImageFormatException($"{name}: image header has no pixels ({info.Width}x{info.Height})");
         long pixels = (long)info.Width * info.Height;
         if (pixels > maxPixels)
-            throw new ImageFormatException(
-                $"{name}: {info.Width}x{info.Height} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
+            throw ImageFormatException.TooManyPixels(name, info.Width, info.Height, maxPixels);
     }
 
     public static ImageData Read(string path, long maxPixels = DefaultMaxPixels)
@@ -126,7 +136,7 @@ public static class ImageCodec
         if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp or SKEncodedImageFormat.Webp))
         {
             codec.Dispose();
-            throw new ImageFormatException($"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)");
+            throw new ImageFormatException($"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)", ImageProblem.Unsupported);
         }
         return codec;
     }

@@ -30,7 +30,7 @@ public static class Png16
                 interlace = data[12];
                 // refuse absurd dimensions as soon as the header is read, before collecting or inflating any data
                 if ((long)w * h > maxPixels)
-                    throw new ImageFormatException($"{name}: {w}x{h} = {(long)w * h / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
+                    throw ImageFormatException.TooManyPixels(name, w, h, maxPixels);
             }
             else if (type == "IDAT") idat.Write(data);
             else if (type == "IEND") break;
@@ -39,11 +39,11 @@ public static class Png16
         if (w <= 0 || h <= 0) throw new ImageFormatException($"{name}: image header has no pixels ({w}x{h})");
         long pixels = (long)w * h;
         if (pixels > maxPixels)
-            throw new ImageFormatException($"{name}: {w}x{h} = {pixels / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP (raise it with --max-pixels)");
+            throw ImageFormatException.TooManyPixels(name, w, h, maxPixels);
         int samples = colorType switch
         {
             0 => 1, 2 => 3, 4 => 2, 6 => 4,
-            _ => throw new ImageFormatException($"{name}: unsupported 16-bit PNG colour type {colorType}"),
+            _ => throw new ImageFormatException($"{name}: unsupported 16-bit PNG colour type {colorType}", ImageProblem.Unsupported),
         };
         byte[] raw;
         try

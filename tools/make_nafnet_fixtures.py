@@ -150,14 +150,6 @@ def perturb_block_params(model, seed):
     return names
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def np32(t):
     return t.detach().cpu().contiguous().numpy().astype(np.float32)
 
@@ -247,7 +239,7 @@ def main():
 
     for f in manifest["files"]:
         manifest["files"][f]["bytes"] = os.path.getsize(out(f))
-        manifest["files"][f]["sha256"] = sha256(out(f))
+        manifest["files"][f]["sha256"] = pc.sha256(out(f))
     with open(out("nafnet_manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import os
 import statistics
@@ -169,14 +168,6 @@ def quantise_int8(t):
     q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
     deq = (q.astype(np.float32) * scale).astype(np.float32)  # float32 * float32, one rounding
     return q, scale, deq
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def main():
@@ -344,7 +335,7 @@ def main():
     # ------------------------------------------------------------------ manifest + summary
     for name in manifest["files"]:
         manifest["files"][name]["bytes"] = os.path.getsize(out(name))
-        manifest["files"][name]["sha256"] = sha256(out(name))
+        manifest["files"][name]["sha256"] = pc.sha256(out(name))
     with open(out("manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")

@@ -322,3 +322,12 @@ def read_image_rgb01(path: str) -> np.ndarray:
     if img.dtype == np.uint16:
         return img.astype(np.float32) / np.float32(65535.0)
     raise SystemExit(f"unsupported image dtype {img.dtype} in {path}")
+
+
+def sha256(path: str) -> str:
+    """Hex sha256 of a file (for the fixture manifests)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

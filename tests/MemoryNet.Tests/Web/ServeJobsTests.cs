@@ -11,7 +11,7 @@ public sealed class ServeJobsTests
     // a memory budget small enough that the tiny test model restores the test images in tiles
     static ServeOptions Tiled(int maxJobs = 32) => WebTestData.Options() with { MaxMemoryBytes = 360L << 20, MaxJobs = maxJobs };
 
-    static MultipartFormDataContent Form(byte[] image)
+    internal static MultipartFormDataContent Form(byte[] image)
     {
         var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(image);
@@ -27,7 +27,7 @@ public sealed class ServeJobsTests
         return form;
     }
 
-    static async Task<JsonElement> Json(HttpResponseMessage r) =>
+    internal static async Task<JsonElement> Json(HttpResponseMessage r) =>
         JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
 
     static async Task<string> Create(HttpClient client, byte[] image)
@@ -207,14 +207,7 @@ public sealed class ServeKeyAndLogTests
         return client.SendAsync(m);
     }
 
-    static async Task<JsonElement> Json(HttpResponseMessage r) => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
+    static Task<JsonElement> Json(HttpResponseMessage r) => ServeJobsTests.Json(r);
 
-    static MultipartFormDataContent Form(byte[] image)
-    {
-        var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(image);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(file, "image", "photo.png");
-        return form;
-    }
+    static MultipartFormDataContent Form(byte[] image) => ServeJobsTests.Form(image);
 }

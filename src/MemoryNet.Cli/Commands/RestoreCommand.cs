@@ -10,15 +10,6 @@ namespace MemoryNet.Cli.Commands;
 /// <summary>memorynet restore INPUT... -o OUT</summary>
 public static class RestoreCommand
 {
-    static readonly string[] Formats = ["png", "jpg", "webp", "bmp"];
-
-    /// <summary>An image format name or extension as one of <see cref="Formats"/> would spell it ("JPEG", ".jpeg" → "jpg").</summary>
-    static string FormatName(string nameOrExtension)
-    {
-        string f = nameOrExtension.Trim().TrimStart('.').ToLowerInvariant();
-        return f == "jpeg" ? "jpg" : f;
-    }
-
     sealed record Settings(
         string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
         bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, bool SelfEnsemble);
@@ -60,39 +51,17 @@ public static class RestoreCommand
     {
         if (s.Bits is not (null or 8 or 16)) throw new UserInputException($"--bits must be 8 or 16 (got {s.Bits})");
         if (s.MaxPixels < 1) throw new UserInputException($"--max-pixels must be at least 1 (got {s.MaxPixels})");
-        string? format = s.Format is null ? null : FormatName(s.Format);
-        if (format is not null && !Formats.Contains(format)) throw new UserInputException($"--format must be one of {string.Join(", ", Formats)} (got '{s.Format}')");
+        string? format = s.Format is null ? null : OutputPlan.FormatName(s.Format);
+        if (format is not null && !OutputPlan.Formats.Contains(format)) throw new UserInputException($"--format must be one of {string.Join(", ", OutputPlan.Formats)} (got '{s.Format}')");
         if (s.Bits == 16 && format is not (null or "png")) throw new UserInputException("--bits 16 needs PNG output (--format png)");
         var shard = Shard.Resolve(s.Shard, Environment.GetEnvironmentVariable, out var shardSource);
 
         var all = InputCollector.Collect(s.Inputs, includeUnsupported: true);
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
-        // one input file: -o is the output file, unless it names a folder (existing, or a name without an extension,
-        // which could not be written as an image anyway); a file name we cannot write is refused before any work
-        bool singleFile = all.Count == 1 && s.Inputs.Length == 1 && File.Exists(s.Inputs[0]) && !Directory.Exists(s.Output)
-            && Path.GetExtension(s.Output) != "";
-        if (singleFile)
-        {
-            string ext = Path.GetExtension(s.Output);
-            if (!Formats.Contains(FormatName(ext)))
-                throw new UserInputException($"{s.Output}: cannot write '{ext}' images (use .{string.Join(", .", Formats)}, or name a folder)");
-        }
-        var inputSet = new HashSet<string>(all, StringComparer.Ordinal);
+        var plan = new OutputPlan(all, s.Inputs.Length == 1 && File.Exists(s.Inputs[0]), s.Output, format);
         var files = shard.Select(all);
         if (shard.Count > 1) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");
         if (files.Count == 0) { Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
-
-        // output names: the input's name (extension changed by --format); two inputs must not map to one output
-        // (decided over all inputs, not this shard's, so that every shard agrees)
-        var targets = new Dictionary<string, string>(StringComparer.Ordinal);
-        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var f in all)
-        {
-            string name = format is null ? Path.GetFileName(f) : Path.ChangeExtension(Path.GetFileName(f), "." + format);
-            string target = Path.GetFullPath(singleFile ? s.Output : Path.Combine(s.Output, name));
-            targets[f] = target;
-            owner.TryAdd(target, f);
-        }
 
         modelOptions.ApplyThreads(p);
         using var model = modelOptions.Load(p, out var source);
@@ -103,31 +72,13 @@ public static class RestoreCommand
         var watch = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
 
+        var fileSettings = new FileRestoreSettings(s.Bits, s.MaxPixels, s.Tiling, s.SideBySide, s.SkipExisting);
         void One(string file, Action<int, int>? tileProgress)
         {
-            string target = targets[file];
             try
             {
-                if (owner[target] != file)
-                    throw new ImageFormatException($"{file}: its output {target} is also the output of {owner[target]} (rename one, or restore them separately)");
-                if (inputSet.Contains(target))
-                    throw new ImageFormatException($"{file}: its output {target} would overwrite an input (choose another -o)");
-                if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(SidePath(target))))
-                {
-                    skipped++;
-                    return;
-                }
-                var image = ImageCodec.Read(file, s.MaxPixels);
-                // large images: drop the file bytes and decode buffers now rather than carry them through inference
-                if (image.PixelCount >= 4_000_000) GC.Collect();
-                bool png = target.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
-                int depth = s.Bits ?? (image.BitDepth == 16 && (png || format is null) ? 16 : 8);
-                if (depth == 16 && !png) target = Path.ChangeExtension(target, ".png"); // keep 16 bits rather than drop to 8
-                var restored = ImageRestorer.Restore(restorer, image, depth, s.Tiling, tileProgress);
-                if (image.PixelCount >= 4_000_000 && !s.SideBySide) { image = null!; GC.Collect(); }
-                ImageCodec.Write(restored, target, depth);
-                if (s.SideBySide) ImageCodec.Write(ComparisonStrip.Make([image, restored], gap: 0), SidePath(target), depth);
-                done++;
+                if (BatchRestore.RestoreFile(restorer, plan, file, fileSettings, tileProgress) == FileOutcome.AlreadyDone) skipped++;
+                else done++;
             }
             catch (ImageFormatException e)
             {
@@ -189,7 +140,4 @@ public static class RestoreCommand
         return failed > 0 ? 1 : bad > 0 ? 2 : 0;
     }
 
-    /// <summary>NAME.EXT → NAME.side.EXT beside it.</summary>
-    public static string SidePath(string target) =>
-        Path.Combine(Path.GetDirectoryName(target) ?? ".", Path.GetFileNameWithoutExtension(target) + ".side" + Path.GetExtension(target));
 }

@@ -126,7 +126,7 @@ public static class ModelFile
     }
 
     /// <summary>
-    /// A residual checkpoint as the equivalent affine-head one (see <see cref="ArchSpec.Head"/>): gain rows zero,
+    /// A residual checkpoint as the equivalent affine-head one (see <see cref="Architectures.Mpr.ArchSpec.Head"/>): gain rows zero,
     /// offset rows the residual, so fine-tuning starts from the same outputs. Affine checkpoints come back unchanged.
     /// </summary>
     public static Checkpoint WithAffineTail(Checkpoint ckpt)

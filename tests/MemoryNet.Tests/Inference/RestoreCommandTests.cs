@@ -212,7 +212,7 @@ public class RestoreCommandTests
 
     [Fact]
     public void Side_path_sits_beside_the_output() =>
-        Assert.Equal(Path.Combine("o", "x.side.png"), RestoreCommand.SidePath(Path.Combine("o", "x.png")));
+        Assert.Equal(Path.Combine("o", "x.side.png"), MemoryNet.Inference.OutputPlan.SidePath(Path.Combine("o", "x.png")));
 
     [Fact]
     public void Self_ensemble_output_mirrors_with_its_input()

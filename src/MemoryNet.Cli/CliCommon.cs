@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MemoryNet.Imaging;
+using Spectre.Console;
 
 namespace MemoryNet.Cli;
 
@@ -42,6 +43,26 @@ public static class CliCommon
         "bf16" => MemoryNet.Inference.Precision.Bf16,
         _ => throw new UserInputException($"--precision must be fp32 or bf16 (got {value})"),
     };
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (which calls its tick once per item, from any thread) with a progress bar on stderr
+    /// when interactive and there is more than one item; plainly otherwise.
+    /// </summary>
+    public static T WithProgress<T>(string description, int count, Func<Action?, T> work)
+    {
+        if (!Interactive || count <= 1) return work(null);
+        T result = default!;
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
+            .Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(description, maxValue: count);
+                result = work(() => { lock (task) task.Increment(1); });
+            });
+        return result;
+    }
 
     /// <summary>Quiet output (no progress bars) when stderr is not a terminal or CI is set.</summary>
     public static bool Interactive => !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));

@@ -98,32 +98,8 @@ public static class EvalCommand
         using var model = o.Model.Load(parse, out var source);
         var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!)) { SelfEnsemble = parse.GetValue(o.SelfEnsemble) };
         Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}{(restorer.SelfEnsemble ? ", self-ensemble x8" : "")}; {items.Count} images from {data}; protocol {protocol.Name}");
-        var scores = new PairScore[items.Count];
-        void Work(Action? tick)
-        {
-            for (int i = 0; i < items.Count; i++)
-            {
-                var it = items[i];
-                var input = ImageCodec.Read(it.Input);
-                var target = ImageCodec.Read(it.Target);
-                var mask = it.Mask is null ? null : ImageCodec.Read(it.Mask);
-                var restored = MemoryNet.Inference.ImageRestorer.Restore(restorer, input, 8);
-                scores[i] = ProtocolScorer.Score(protocol, it.Name, restored, target, mask, border);
-                if (save is not null)
-                {
-                    string stem = it.Name.Replace('/', '_');
-                    ImageCodec.Write(restored, Path.Combine(save, stem + ".png"));
-                    ImageCodec.Write(ComparisonStrip.Make([input, restored, target]), Path.Combine(save, stem + ".strip.png"));
-                }
-                tick?.Invoke();
-            }
-        }
-        if (CliCommon.Interactive && items.Count > 1)
-            AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }).Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx => { var task = ctx.AddTask($"restore + eval ({protocol.Name})", maxValue: items.Count); Work(() => task.Increment(1)); });
-        else Work(null);
-
+        var scores = CliCommon.WithProgress($"restore + eval ({protocol.Name})", items.Count,
+            tick => PairEvaluation.RestoreAndScore(restorer, protocol, items, border, save, tick));
         return Report(parse, o, new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" + (restorer.SelfEnsemble ? " self-ensemble=x8" : "") });
     }
 
@@ -136,50 +112,10 @@ public static class EvalCommand
         return 0;
     }
 
-    /// <summary>
-    /// Scores the items, several pairs at a time (one torch thread each: the per-image work is many
-    /// small element-wise ops, which parallelise better across images), with a progress bar when interactive.
-    /// </summary>
-    public static EvalReport Score(EvalProtocol protocol, IReadOnlyList<PairedItem> items, int border, string? source)
+    /// <summary>Scores existing results against their targets (<see cref="PairEvaluation.Score"/>), with a progress bar when interactive.</summary>
+    static EvalReport Score(EvalProtocol protocol, IReadOnlyList<PairedItem> items, int border, string? source)
     {
-        var scores = new PairScore[items.Count];
-        void Work(Action? tick)
-        {
-            int threads = torch.get_num_threads();
-            torch.set_num_threads(1);
-            try
-            {
-                Parallel.For(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, 8) }, i =>
-                {
-                    var it = items[i];
-                    var p = ImageCodec.Read(it.Input);
-                    var t = ImageCodec.Read(it.Target);
-                    var m = it.Mask is null ? null : ImageCodec.Read(it.Mask);
-                    scores[i] = ProtocolScorer.Score(protocol, it.Name, p, t, m, border);
-                    tick?.Invoke();
-                });
-            }
-            catch (AggregateException e)
-            {
-                // report one clear error: bad input first
-                var first = e.Flatten().InnerExceptions.OrderBy(x => x is UserInputException or ImageFormatException ? 0 : 1).First();
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
-            }
-            finally { torch.set_num_threads(threads); }
-        }
-        if (CliCommon.Interactive && items.Count > 1)
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            console.Progress().AutoClear(true).Columns(
-                    new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask($"eval ({protocol.Name})", maxValue: items.Count);
-                    Work(() => task.Increment(1));
-                });
-        }
-        else Work(null);
-
+        var scores = CliCommon.WithProgress($"eval ({protocol.Name})", items.Count, tick => PairEvaluation.Score(protocol, items, border, tick));
         var report = new EvalReport(protocol, scores) { Border = border, Source = source };
         foreach (var s in report.SsimUndefined)
             Console.Error.WriteLine($"warning: {s.Name}: {s.Width}x{s.Height} is smaller than the {protocol.Ssim.WindowSize}x{protocol.Ssim.WindowSize} SSIM window; SSIM not computed (null), left out of the mean");

@@ -79,6 +79,16 @@ public class EvalCommandTests
         Assert.Equal(MemoryNet.Data.RestorationTasks.Derain.Protocol, Protocol());
         Assert.Equal("y", Protocol());
         Assert.Equal("rgb", Protocol("--protocol", "rgb"));
+        // --save writes each restored image and its input | restored | target strip
+        var save = Path.Combine(d, "saved");
+        Protocol("--save", save);
+        foreach (var f in Directory.GetFiles(Path.Combine(data, "input")))
+        {
+            string stem = Path.GetFileNameWithoutExtension(f);
+            var restored = ImageCodec.Read(Path.Combine(save, stem + ".png"));
+            var strip = ImageCodec.Read(Path.Combine(save, stem + ".strip.png"));
+            Assert.True(strip.Width >= 3 * restored.Width);
+        }
     }
 
     [Fact]

@@ -27,7 +27,7 @@ for c in "${configs[@]}"; do
   cmd="$mn train --synth shadow --clean $photos/train --arch memorynet-s $extra --patch $patch --batch $batch --steps $steps --seed $seed --log-every 50 --save-every 250 --out $runs/$name"
   cmds+=("$name|$cmd")
   if [ -f "$runs/$name/state.json" ]; then $cmd --resume; else $cmd; fi
-  "$mn" eval --model "$runs/$name/latest.safetensors" --data "$test_set" --format istd --protocol istd-full --json "$runs/$name/eval.json"
+  "$mn" eval --model "$runs/$name/latest.safetensors" --data "$test_set" --layout istd --protocol istd-full --json "$runs/$name/eval.json"
 done
 
 /usr/bin/env python3 - "$runs" "$out" "$steps" "$patch" "$batch" "$seed" "$root" "${cmds[@]}" <<'PY'

@@ -32,8 +32,8 @@ for row in "${rows[@]}"; do
   if [ -d "$set_dir" ]; then cmds+=("${make[*]}"); else run "${make[@]}"; fi
   maskarg=(); [ -n "$mask" ] && maskarg=(--mask "$set_dir/$mask")
   run "$mn" eval --pred "$set_dir/$degraded" --gt "$set_dir/$clean" "${maskarg[@]}" --protocol "$protocol" --json "$work/$task-before.json"
-  run "$mn" eval --task "$task" --data "$set_dir" --format "$format" --protocol "$protocol" --json "$work/$task-after.json"
-  run "$mn" eval --task "$task" --data "$set_dir" --format "$format" --protocol "$protocol" --precision bf16 --json "$work/$task-bf16.json"
+  run "$mn" eval --task "$task" --data "$set_dir" --layout "$format" --protocol "$protocol" --json "$work/$task-after.json"
+  run "$mn" eval --task "$task" --data "$set_dir" --layout "$format" --protocol "$protocol" --precision bf16 --json "$work/$task-bf16.json"
 done
 
 # clean photos through the derain model: input = target = the clean crops of the rain set
@@ -41,7 +41,7 @@ clean_set="$work/clean"
 if [ ! -d "$clean_set" ]; then
   mkdir -p "$clean_set"; cp -r "$work/derain/target" "$clean_set/input"; cp -r "$work/derain/target" "$clean_set/target"
 fi
-run "$mn" eval --task derain --data "$clean_set" --format paired --protocol y --json "$work/clean-after.json"
+run "$mn" eval --task derain --data "$clean_set" --layout paired --protocol y --json "$work/clean-after.json"
 
 "$py" - "$work" "$out" "$count" "$root" "${cmds[@]}" <<'PY'
 import json, sys

@@ -37,7 +37,7 @@ train_cmd=("$mn" train --synth "$kind" --clean "$photos/train" --synth-size 256 
 if [ -f "$run/state.json" ]; then "${train_cmd[@]}" --resume; else "${train_cmd[@]}"; fi
 
 (cd "$test_set" && "$mn" eval "${before[@]}" --protocol "$protocol" --json "$run/eval-before.json")
-"$mn" eval --model "$run/$weights.safetensors" --data "$test_set" --format "$format" --protocol "$protocol" --json "$run/eval-after.json"
+"$mn" eval --model "$run/$weights.safetensors" --data "$test_set" --layout "$format" --protocol "$protocol" --json "$run/eval-after.json"
 "$mn" models import "$run/$weights.safetensors" --task "$task" -o "$root/models/$task.safetensors"
 /usr/bin/env python3 - "$run" "$task" "$arch" "$protocol" "$test_set" "$root/models/$task.md" "${train_cmd[*]}" "$weights" <<'PY'
 import json, struct, sys

@@ -32,7 +32,7 @@ mn="$root/memorynet"
 val="$runs/val-$task"
 [ -d "$val" ] || "$mn" synth --kind "$kind" --clean "$data/clean/val" --out "$val" --count 48 --size 256 --seed 7 "${kernels[@]}"
 run="$runs/$task"
-cmd=("$mn" train --config "$recipe" --clean "$data/clean/train" --val "$val" --val-format "$format" --format "$format"
+cmd=("$mn" train --config "$recipe" --clean "$data/clean/train" --val "$val" --val-layout "$format" --layout "$format"
   --out "$run" --max-seconds "$seconds" "${extra[@]}")
 if [ -f "$run/state.json" ]; then "${cmd[@]}" --resume
 else
@@ -40,11 +40,11 @@ else
   "${cmd[@]}"
 fi
 echo "== $task: best.safetensors on the validation pairs ($protocol)"
-"$mn" eval --model "$run/best.safetensors" --data "$val" --format "$format" --protocol "$protocol" --json "$run/eval-val.json" | tail -4
+"$mn" eval --model "$run/best.safetensors" --data "$val" --layout "$format" --protocol "$protocol" --json "$run/eval-val.json" | tail -4
 if [ "$task" = derain ]; then
   for set in rain100l rain12; do
     echo "== derain: $set (y), reported only"
-    "$mn" eval --model "$run/best.safetensors" --data "$data/$set" --format paired --protocol y --json "$run/eval-$set.json" | tail -4
+    "$mn" eval --model "$run/best.safetensors" --data "$data/$set" --layout paired --protocol y --json "$run/eval-$set.json" | tail -4
   done
 fi
 echo "ship it: $mn models import $run/best.safetensors --task $task -o $root/models/$task.safetensors (then update models/$task.md)"

@@ -11,7 +11,15 @@ public static class CliCommon
     /// <summary>Parses and runs; usage errors exit 2, bad input exits 2, other failures exit 1, each as one line on stderr.</summary>
     public static int Invoke(Command root, string[] args)
     {
+        // bare `memorynet`: the help, as a successful answer
+        if (args.Length == 0) args = ["--help"];
         var parse = root.Parse(args);
+        if (UnknownOption(parse) is { } unknown)
+        {
+            Console.Error.WriteLine($"error: {unknown}");
+            Console.Error.WriteLine("Run 'memorynet --help' or 'memorynet COMMAND --help' for usage.");
+            return 2;
+        }
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
@@ -31,6 +39,54 @@ public static class CliCommon
             if (verbose) Console.Error.WriteLine(inner);
             return bad ? 2 : 1;
         }
+    }
+
+    /// <summary>
+    /// A token that looks like an option (--taks) but is none of the command's: commands with file arguments would
+    /// otherwise take it as a file name. The message names the closest option. Null when there is none (or the token
+    /// is an existing file).
+    /// </summary>
+    static string? UnknownOption(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var known = command.Options.Concat(command.Parents.OfType<Command>().SelectMany(c => c.Options.Where(o => o.Recursive)))
+            .SelectMany(o => o.Aliases.Append(o.Name)).Where(n => n.StartsWith('-')).Distinct().ToList();
+        foreach (var token in parse.Tokens)
+        {
+            string t = token.Value;
+            if (token.Type != System.CommandLine.Parsing.TokenType.Argument || !t.StartsWith("--") || t.Length < 3 || File.Exists(t) || Directory.Exists(t)) continue;
+            string name = t.Split('=')[0];
+            if (known.Contains(name)) continue;
+            var closest = known.OrderBy(k => Distance(k, name)).FirstOrDefault();
+            return $"unknown option '{name}' for '{command.Name}'" + (closest is not null && Distance(closest, name) <= 3 ? $" (did you mean {closest}?)" : "");
+        }
+        return null;
+    }
+
+    /// <summary>Levenshtein distance (insertions, deletions, substitutions).</summary>
+    static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
+
+    /// <summary>A warning for each old option spelling used on the command line (it still works).</summary>
+    public static void WarnOldSpelling(ParseResult parse, params (string Old, string New)[] spellings)
+    {
+        foreach (var (old, now) in spellings)
+            if (parse.Tokens.Any(t => t.Value == old || t.Value.StartsWith(old + "=")))
+                Console.Error.WriteLine($"warning: {old} is now {now} (the dataset layout); {old} still works for now");
     }
 
     /// <summary>An error's message, with the option that changes it where there is one (the library names no flags).</summary>

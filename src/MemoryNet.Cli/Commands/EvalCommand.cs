@@ -11,7 +11,7 @@ namespace MemoryNet.Cli.Commands;
 /// <summary>
 /// <c>memorynet eval --pred DIR --gt DIR [--mask DIR] --protocol P [--json F] [--csv F] [--border N]</c>:
 /// scores restored images against targets under a named protocol (docs/protocols.md);
-/// <c>memorynet eval --model M --data DIR --format F [--split test] [--protocol P] [--save DIR]</c> restores the
+/// <c>memorynet eval --model M --data DIR --layout L [--split test] [--protocol P] [--save DIR]</c> restores the
 /// dataset's inputs first (in memory; images are written only with --save).
 /// </summary>
 public static class EvalCommand
@@ -26,7 +26,7 @@ public static class EvalCommand
         public readonly Option<string> Csv = new("--csv") { Description = "Write per-image scores as CSV to this file" };
         public readonly Option<int> Border = new("--border") { Description = "Crop this many pixels from every side before scoring", DefaultValueFactory = _ => 0 };
         public readonly Option<string> Data = new("--data") { Description = "Dataset folder to restore and score (with --model or --task)" };
-        public readonly Option<string> Format = new("--format") { Description = "Layout of --data: paired, istd, raindrop, gopro, rice", DefaultValueFactory = _ => "paired" };
+        public readonly Option<string> Format = new("--layout", "--format") { Description = "Layout of --data: paired, istd, raindrop, gopro, rice (--format: the older spelling)", DefaultValueFactory = _ => "paired" };
         public readonly Option<string> Split = new("--split") { Description = "Sub-folder of --data to use (train/test), when present", DefaultValueFactory = _ => "test" };
         public readonly Option<string> Save = new("--save") { Description = "Also write the restored images and input|output|target strips here" };
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
@@ -83,6 +83,7 @@ public static class EvalCommand
         var data = parse.GetValue(o.Data) ?? throw new UserInputException("--data DIR is required with --model/--task");
         if (parse.GetValue(o.Pred) is not null || parse.GetValue(o.Gt) is not null)
             throw new UserInputException("give either --pred/--gt (score existing images) or --model/--task with --data (restore, then score)");
+        CliCommon.WarnOldSpelling(parse, ("--format", "--layout"));
         var layout = PairedFolders.ParseLayout(parse.GetValue(o.Format)!);
         // the task's protocol when a task is named (derain: y), else the layout's usual one
         var task = parse.GetValue(o.Model.Task);

@@ -14,8 +14,10 @@ public static class ModelsCommand
     {
         var cmd = new Command("models", "List bundled models, show a model file, or convert a PyTorch checkpoint");
 
+        var listJson = new Option<bool>("--json") { Description = "Print the list as JSON (name, task, arch, parameters, bytes, path)" };
         var list = new Command("list", "List the bundled models");
-        list.SetAction(_ => List());
+        list.Options.Add(listJson);
+        list.SetAction(p => List(p.GetValue(listJson)));
 
         var infoName = new Argument<string>("NAME") { Description = "A bundled model name or a weights file" };
         var info = new Command("info", "Show a model's architecture and metadata");
@@ -56,23 +58,31 @@ public static class ModelsCommand
         cmd.Subcommands.Add(import);
         cmd.Subcommands.Add(average);
         cmd.Subcommands.Add(export);
-        cmd.SetAction(_ => List());
+        cmd.SetAction(_ => List(json: false));
         return cmd;
     }
 
-    static int List()
+    static int List(bool json)
     {
         var table = new Table().AddColumns("name", "task", "architecture", "parameters", "size MB");
+        var rows = new System.Text.Json.Nodes.JsonArray();
         int n = 0;
         foreach (var path in BundledModels.All())
         {
             using var ckpt = ModelFile.Read(path);
             var spec = ModelFile.SpecOf(ckpt);
             long count = ckpt.ByName().Values.Sum(t => t.numel());
-            table.AddRow(Path.GetFileNameWithoutExtension(path), ckpt.Metadata.GetValueOrDefault("task", "-"), spec.Name,
-                count.ToString("N0"), (new FileInfo(path).Length / 1e6).ToString("0.0"));
+            string name = Path.GetFileNameWithoutExtension(path), task = ckpt.Metadata.GetValueOrDefault("task", "-");
+            long bytes = new FileInfo(path).Length;
+            table.AddRow(name, task, spec.Name, count.ToString("N0"), (bytes / 1e6).ToString("0.0"));
+            rows.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = name, ["task"] = task == "-" ? null : task, ["arch"] = spec.Name, ["family"] = spec.Architecture.Family,
+                ["parameters"] = count, ["bytes"] = bytes, ["path"] = Path.GetFullPath(path),
+            });
             n++;
         }
+        if (json) { Console.WriteLine(rows.ToJsonString(new() { WriteIndented = true })); return 0; }
         if (n == 0) AnsiConsole.WriteLine($"no bundled models in {BundledModels.Describe()}");
         else AnsiConsole.Write(table);
         return 0;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
 using MemoryNet.Imaging;
 using MemoryNet.Inference;
 using Spectre.Console;
@@ -12,7 +13,8 @@ public static class RestoreCommand
 {
     sealed record Settings(
         string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
-        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, bool SelfEnsemble);
+        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, bool SelfEnsemble,
+        int JpegQuality, string? Json, bool Quiet);
 
     public static Command Create()
     {
@@ -28,13 +30,16 @@ public static class RestoreCommand
         var sideBySide = new Option<bool>("--side-by-side") { Description = "Also write input|output comparison strips (NAME.side.EXT)" };
         var shard = new Option<string?>("--shard") { Description = "Process only shard I of N (I/N, from 0); default: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set" };
         var precision = new Option<string>("--precision") { Description = "fp32, or bf16 (about 2-3x faster on CPUs with AVX512-BF16; quality in docs/performance.md)", DefaultValueFactory = _ => "fp32" };
+        var jpegQuality = new Option<int>("--jpeg-quality") { Description = "Quality of JPEG and WebP outputs, 1-100", DefaultValueFactory = _ => 95 };
+        var json = new Option<string?>("--json") { Description = "Also write a JSON report: one object per input (file, output, seconds, status: restored, already-done, bad-input, failed; error)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only problems (no model line, progress or summary)" };
         var selfEnsemble = new Option<bool>("--self-ensemble") { Description = "Average the outputs of the 8 flips/rotations of each image (8x the time; gains in docs/bundled-models.md)" };
         var model = new ModelOptions();
         var cmd = new Command("restore", "Restore images with a MemoryNet/MPRNet model");
         cmd.Arguments.Add(inputs);
         cmd.Options.Add(output);
         model.AddTo(cmd);
-        foreach (var o in new Option[] { bits, maxPixels, tile, overlap, maxMemory, skipExisting, format, sideBySide, shard, precision, selfEnsemble }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { bits, maxPixels, tile, overlap, maxMemory, skipExisting, format, sideBySide, shard, precision, selfEnsemble, jpegQuality, json, quiet }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             int t = p.GetValue(tile), ov = p.GetValue(overlap);
@@ -42,7 +47,8 @@ public static class RestoreCommand
             if (ov < 0 || (t > 0 && ov > t / 2)) throw new UserInputException($"--tile-overlap must be between 0 and half the tile{(t > 0 ? $" ({t / 2})" : "")} (got {ov})");
             var tiling = new TileSettings(t, ov, MemoryBudget.Parse(p.GetValue(maxMemory)!));
             return Run(p, new Settings(p.GetValue(inputs)!, p.GetValue(output)!, p.GetValue(bits), p.GetValue(maxPixels), tiling,
-                p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard), CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(selfEnsemble)), model);
+                p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard), CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(selfEnsemble),
+                p.GetValue(jpegQuality), p.GetValue(json), p.GetValue(quiet)), model);
         });
         return cmd;
     }
@@ -50,6 +56,7 @@ public static class RestoreCommand
     static int Run(ParseResult p, Settings s, ModelOptions modelOptions)
     {
         if (s.Bits is not (null or 8 or 16)) throw new UserInputException($"--bits must be 8 or 16 (got {s.Bits})");
+        if (s.JpegQuality is < 1 or > 100) throw new UserInputException($"--jpeg-quality must be 1-100 (got {s.JpegQuality})");
         if (s.MaxPixels < 1) throw new UserInputException($"--max-pixels must be at least 1 (got {s.MaxPixels})");
         string? format = s.Format is null ? null : OutputPlan.FormatName(s.Format);
         if (format is not null && !OutputPlan.Formats.Contains(format)) throw new UserInputException($"--format must be one of {string.Join(", ", OutputPlan.Formats)} (got '{s.Format}')");
@@ -60,39 +67,52 @@ public static class RestoreCommand
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
         var plan = new OutputPlan(all, s.Inputs.Length == 1 && File.Exists(s.Inputs[0]), s.Output, format);
         var files = shard.Select(all);
-        if (shard.Count > 1) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");
-        if (files.Count == 0) { Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
+        if (shard.Count > 1 && !s.Quiet) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");
+        if (files.Count == 0) { if (!s.Quiet) Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
 
         modelOptions.ApplyThreads(p);
         using var model = modelOptions.Load(p, out var source);
         var restorer = new Restorer(model, s.Precision) { SelfEnsemble = s.SelfEnsemble };
-        Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}");
+        if (!s.Quiet) Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}");
 
         int bad = 0, failed = 0, done = 0, skipped = 0, finished = 0;
         var watch = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
 
-        var fileSettings = new FileRestoreSettings(s.Bits, s.MaxPixels, s.Tiling, s.SideBySide, s.SkipExisting);
+        var fileSettings = new FileRestoreSettings(s.Bits, s.MaxPixels, s.Tiling, s.SideBySide, s.SkipExisting, s.JpegQuality);
+        var report = new JsonArray();
         void One(string file, Action<int, int>? tileProgress)
         {
+            var clock = Stopwatch.StartNew();
+            var row = new JsonObject { ["file"] = file, ["output"] = plan.TargetOf(file) };
             try
             {
-                if (BatchRestore.RestoreFile(restorer, plan, file, fileSettings, tileProgress) == FileOutcome.AlreadyDone) skipped++;
-                else done++;
+                var result = BatchRestore.RestoreFile(restorer, plan, file, fileSettings, tileProgress);
+                row["output"] = result.Output;
+                if (result.Outcome == FileOutcome.AlreadyDone) { skipped++; row["status"] = "already-done"; }
+                else { done++; row["status"] = "restored"; }
             }
             catch (ImageFormatException e)
             {
                 bad++;
                 Console.Error.WriteLine($"skipped: {CliCommon.Describe(e)}");
+                row["status"] = "bad-input";
+                row["error"] = CliCommon.Describe(e);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExternalException or InvalidOperationException or ArgumentException)
             {
                 failed++;
                 Console.Error.WriteLine($"failed: {file}: {e.Message}");
+                row["status"] = "failed";
+                row["error"] = e.Message;
             }
+            row["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+            report.Add(row);
         }
 
-        if (CliCommon.Interactive)
+        if (s.Quiet)
+            foreach (var f in files) One(f, null);
+        else if (CliCommon.Interactive)
         {
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -136,7 +156,8 @@ public static class RestoreCommand
         if (skipped > 0) extra.Add($"{skipped} already done");
         if (bad > 0) extra.Add($"{bad} bad input(s) skipped");
         if (failed > 0) extra.Add($"{failed} failed");
-        Console.Error.WriteLine($"restored {done} of {files.Count} image(s) in {watch.Elapsed.TotalSeconds:0.0} s{(extra.Count > 0 ? "; " + string.Join("; ", extra) : "")} → {s.Output}");
+        if (s.Json is not null) AtomicFile.WriteAllText(s.Json, report.ToJsonString(new() { WriteIndented = true }));
+        if (!s.Quiet) Console.Error.WriteLine($"restored {done} of {files.Count} image(s) in {watch.Elapsed.TotalSeconds:0.0} s{(extra.Count > 0 ? "; " + string.Join("; ", extra) : "")} → {s.Output}");
         return failed > 0 ? 1 : bad > 0 ? 2 : 0;
     }
 

@@ -16,8 +16,9 @@ public static class TrainCommand
     static readonly Dictionary<string, string> Help = new()
     {
         ["data"] = "Training data folder", ["format"] = "Layout of --data/--val: paired, istd, raindrop, gopro, rice",
-        ["val"] = "Validation data folder (scored with val-protocol; best.safetensors by its PSNR)", ["val-format"] = "Layout of --val (default: --format)",
-        ["arch"] = "Architecture preset", ["memory-branches"] = "Stages that read the memory (0 = MPRNet … 3 = MemoryNet)",
+        ["val"] = "Validation data folder (scored with val-protocol; best.safetensors by its PSNR)", ["val-format"] = "Layout of --val (default: --layout's)",
+        ["arch"] = "Architecture preset: " + MemoryNet.Architectures.ArchRegistry.PresetNames,
+        ["head"] = "What the last convolution predicts (MPRNet family): residual (the reference) or affine (a per-pixel gain and offset)", ["memory-branches"] = "Stages that read the memory (0 = MPRNet … 3 = MemoryNet)",
         ["feature-memory"] = "Feature-level memories in the stage-2 U-Net: none, encoder, decoder, both", ["recon-weight"] = "Weight of the feature-memory reconstruction loss",
         ["memory-pretrain-steps"] = "Two-phase training: first steps fit the input memory to clean images only",
         ["patch"] = "Training patch size", ["val-patch"] = "Validation centre-crop size", ["batch"] = "Batch size",
@@ -39,6 +40,8 @@ public static class TrainCommand
         ["save-every"] = "Checkpoint every N steps", ["keep-every"] = "Also keep the weights every N steps in RUN/steps/ (for models average; 0 = off)", ["val-max"] = "Validation images used", ["val-protocol"] = "Protocol of the validation score",
     };
 
+    static readonly TrainOptions Defaults = new();
+
     static string Flag(PropertyInfo p) =>
         string.Concat(p.Name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
@@ -54,8 +57,14 @@ public static class TrainCommand
         {
             var type = Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
             var optType = typeof(Option<>).MakeGenericType(type == typeof(string) ? typeof(string) : typeof(Nullable<>).MakeGenericType(type));
-            var opt = (Option)Activator.CreateInstance(optType, "--" + Flag(prop), Array.Empty<string>())!;
-            opt.Description = Help.GetValueOrDefault(Flag(prop));
+            // the dataset layout is --layout (--val-layout) as everywhere; the older --format spelling still works
+            string flag = Flag(prop);
+            string[] aliases = flag is "format" or "val-format" ? ["--" + flag] : [];
+            string name = flag switch { "format" => "layout", "val-format" => "val-layout", _ => flag };
+            var opt = (Option)Activator.CreateInstance(optType, "--" + name, aliases)!;
+            object? fallback = prop.GetValue(Defaults);
+            opt.Description = (Help.GetValueOrDefault(flag) ?? throw new InvalidOperationException($"train option --{flag} has no help text"))
+                + (fallback is null ? "" : $" [default: {Convert.ToString(fallback, System.Globalization.CultureInfo.InvariantCulture)}]");
             cmd.Options.Add(opt);
             options.Add((prop, opt));
         }
@@ -69,6 +78,7 @@ public static class TrainCommand
         string? outFlag = options.Where(o => o.Prop.Name == nameof(TrainOptions.Out)).Select(o => p.GetResult(o.Opt) is null ? null : (string?)p.GetValue<string>(o.Opt.Name)).FirstOrDefault();
         if (resume && configPath is null && outFlag is not null && File.Exists(Path.Combine(outFlag, "config.yml"))) configPath = Path.Combine(outFlag, "config.yml");
         var o = configPath is null ? new TrainOptions() : TrainOptions.FromYaml(configPath);
+        CliCommon.WarnOldSpelling(p, ("--format", "--layout"), ("--val-format", "--val-layout"));
         foreach (var (prop, opt) in options)
             if (p.GetResult(opt) is { } r && !r.Implicit)
                 prop.SetValue(o, r.GetValueOrDefault<object>());

@@ -168,7 +168,12 @@ public sealed class RestoreServer : IAsyncDisposable
                 return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/ready, GET /v1/models, POST /v1/restore, POST /v1/jobs, GET /openapi/v1.json)");
             }).ExcludeFromDescription();
 
-            await app.StartAsync(cancel);
+            try { await app.StartAsync(cancel); }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
+            {
+                // a port in use or not ours to take is the user's to fix: one line, exit 2
+                throw new UserInputException($"--urls {options.Urls}: cannot listen there ({e.Message.TrimEnd('.')})");
+            }
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? options.Urls;
             server = new RestoreServer(app, options, queue, models, jobs, address);

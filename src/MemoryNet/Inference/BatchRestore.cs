@@ -73,18 +73,22 @@ public sealed class OutputPlan
 /// <param name="Bits">Output depth; null: 16 for a 16-bit input written as PNG, else 8.</param>
 /// <param name="SideBySide">Also write the input|output strip (<see cref="OutputPlan.SidePath"/>).</param>
 /// <param name="SkipExisting">Leave an input whose outputs already exist.</param>
-public sealed record FileRestoreSettings(int? Bits, long MaxPixels, TileSettings Tiling, bool SideBySide, bool SkipExisting);
+/// <param name="Quality">JPEG and WebP quality, 1–100.</param>
+public sealed record FileRestoreSettings(int? Bits, long MaxPixels, TileSettings Tiling, bool SideBySide, bool SkipExisting, int Quality = 95);
 
 public enum FileOutcome { Restored, AlreadyDone }
+
+/// <summary>What became of one input: restored to <paramref name="Output"/>, or already there.</summary>
+public sealed record FileResult(FileOutcome Outcome, string Output);
 
 /// <summary>Restores one file of a batch to its planned output. A bad input is an <see cref="ImageFormatException"/>.</summary>
 public static class BatchRestore
 {
-    public static FileOutcome RestoreFile(Restorer restorer, OutputPlan plan, string input, FileRestoreSettings s, Action<int, int>? tileProgress = null)
+    public static FileResult RestoreFile(Restorer restorer, OutputPlan plan, string input, FileRestoreSettings s, Action<int, int>? tileProgress = null)
     {
         if (plan.Conflict(input) is { } conflict) throw new ImageFormatException(conflict);
         string target = plan.TargetOf(input);
-        if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(OutputPlan.SidePath(target)))) return FileOutcome.AlreadyDone;
+        if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(OutputPlan.SidePath(target)))) return new(FileOutcome.AlreadyDone, target);
         var image = ImageCodec.Read(input, s.MaxPixels);
         // large images: drop the file bytes and decode buffers now rather than carry them through inference
         if (image.PixelCount >= 4_000_000) GC.Collect();
@@ -93,8 +97,8 @@ public static class BatchRestore
         if (depth == 16 && !png) target = Path.ChangeExtension(target, ".png"); // keep 16 bits rather than drop to 8
         var restored = ImageRestorer.Restore(restorer, image, depth, s.Tiling, tileProgress);
         if (image.PixelCount >= 4_000_000 && !s.SideBySide) { image = null!; GC.Collect(); }
-        ImageCodec.Write(restored, target, depth);
-        if (s.SideBySide) ImageCodec.Write(ComparisonStrip.Make([image, restored], gap: 0), OutputPlan.SidePath(target), depth);
-        return FileOutcome.Restored;
+        ImageCodec.Write(restored, target, depth, s.Quality);
+        if (s.SideBySide) ImageCodec.Write(ComparisonStrip.Make([image, restored], gap: 0), OutputPlan.SidePath(target), depth, s.Quality);
+        return new(FileOutcome.Restored, target);
     }
 }

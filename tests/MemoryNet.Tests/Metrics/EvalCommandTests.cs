@@ -73,7 +73,7 @@ public class EvalCommandTests
         string Protocol(params string[] extra)
         {
             var json = Path.Combine(d, Guid.NewGuid() + ".json");
-            Assert.Equal(0, Run(["eval", "--task", "derain", "--data", data, "--format", "paired", "--json", json, .. extra]));
+            Assert.Equal(0, Run(["eval", "--task", "derain", "--data", data, "--layout", "paired", "--json", json, .. extra]));
             return JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("protocol").GetString()!;
         }
         Assert.Equal(MemoryNet.Data.RestorationTasks.Derain.Protocol, Protocol());

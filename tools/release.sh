@@ -29,6 +29,8 @@ mkdir -p "$dir/bin" "$dir/models/recipes" "$dir/samples"
 echo "publishing $name (self-contained)…" >&2
 dotnet publish "$root/src/MemoryNet.Cli/MemoryNet.Cli.csproj" -c Release -r "$rid" --self-contained true \
   -p:DebugType=none -p:GenerateDocumentationFile=false -o "$dir/bin" --nologo -v q -clp:ErrorsOnly >&2
+# libtorch's Python bindings (32 MB) come with the libtorch package; nothing here loads them
+rm -f "$dir/bin/libtorch_python.so"
 cp "$root"/models/*.safetensors "$root"/models/*.md "$dir/models/"
 cp "$root"/models/recipes/*.yml "$dir/models/recipes/"
 cp -r "$root/samples/demo" "$dir/samples/demo"

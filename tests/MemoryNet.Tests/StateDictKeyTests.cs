@@ -7,7 +7,8 @@ public class StateDictKeyTests
 {
     static List<(string Key, long[] Shape)> ReferenceKeys()
     {
-        var path = Path.Combine(TestPaths.Shared, "reference", "memorynet-state-dict.txt");
+        // the official model's state_dict keys and shapes (vendored from the project's reference notes: tests need no ../shared)
+        var path = TestPaths.Fixtures("Reference", "memorynet-state-dict.txt");
         return File.ReadLines(path)
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l =>

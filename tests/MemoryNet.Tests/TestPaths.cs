@@ -4,9 +4,6 @@ public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRoot();
 
-    /// <summary>The shared/ folder beside the project (as CI provides it).</summary>
-    public static string Shared => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
-
     public static string Fixtures(params string[] parts) =>
         Path.Combine([RepoRoot, "tests", "MemoryNet.Tests", "Fixtures", .. parts]);
 

@@ -28,14 +28,14 @@ public sealed class Trainer
 {
     private readonly TrainOptions o;
     private readonly ISampleSource train;
-    private readonly IReadOnlyList<PairedItem> val;
+    private readonly Validator val;
     private readonly RunFolder run;
 
     public Trainer(TrainOptions options, ISampleSource train, IReadOnlyList<PairedItem>? val)
     {
         o = options;
         this.train = train;
-        this.val = val ?? [];
+        this.val = new Validator(val ?? [], options.ValProtocol, options.ValPatch, options.ValMax);
         run = new RunFolder(options.Out);
     }
 
@@ -156,9 +156,9 @@ public sealed class Trainer
             }
             if (val.Count > 0 && (step % o.ValEvery == 0 || step == total))
             {
-                var scored = Validate(ema ?? model, spec);
-                log.Write(new JsonObject { ["event"] = "val", ["step"] = step, ["protocol"] = o.ValProtocol, ["psnr"] = Math.Round(scored, 4), ["count"] = Math.Min(val.Count, o.ValMax) });
-                say($"step {step}: validation PSNR {scored:0.00} dB ({o.ValProtocol}, {Math.Min(val.Count, o.ValMax)} images)");
+                var scored = val.Score(ema ?? model);
+                log.Write(new JsonObject { ["event"] = "val", ["step"] = step, ["protocol"] = val.Protocol, ["psnr"] = Math.Round(scored, 4), ["count"] = val.Count });
+                say($"step {step}: validation PSNR {scored:0.00} dB ({val.Protocol}, {val.Count} images)");
                 if (state.BestPsnr is null || scored > state.BestPsnr)
                 {
                     state = state with { BestPsnr = scored, BestStep = step };
@@ -233,32 +233,4 @@ public sealed class Trainer
         ["training_data"] = o.Synth is not null ? $"synth:{o.Synth} from {o.Clean}" : $"{o.Format}:{o.Data}",
         ["recipe"] = $"patch {o.Patch}, batch {o.Batch}, lr {o.Lr:G3}→{o.LrMin:G3}, seed {o.Seed}",
     };
-
-    /// <summary>Mean PSNR (the named protocol; identical crops count as 100 dB) of stage 3 on centre crops of the validation pairs.</summary>
-    double Validate(RestorationNet model, NetSpec spec)
-    {
-        var protocol = Metrics.EvalProtocols.Get(o.ValProtocol);
-        model.eval();
-        var restorer = new Inference.Restorer(model, Inference.Precision.Fp32, prepareWeights: false);
-        double sum = 0;
-        int n = 0;
-        foreach (var item in val.Take(o.ValMax))
-        {
-            using var scope = NewDisposeScope();
-            var input = ImageCodec.Read(item.Input);
-            var target = ImageCodec.Read(item.Target);
-            int size = Math.Min(o.ValPatch, Math.Min(input.Width, input.Height));
-            int top = (input.Height - size) / 2, left = (input.Width - size) / 2;
-            var x = tensor(PatchSampler.Cut(input, top, left, size, 0), [1, 3, size, size]);
-            var y = tensor(PatchSampler.Cut(target, top, left, size, 0), [1, 3, size, size]);
-            var restored = restorer.Restore(x);
-            // protocols scored per region (istd-*) take the shadow mask of the same crop
-            var m = protocol.ShadowLab && item.Mask is not null
-                ? tensor(PatchSampler.Cut(ImageCodec.Read(item.Mask), top, left, size, 0), [1, 3, size, size]) : null;
-            var score = Metrics.ProtocolScorer.Score(protocol, item.Name, restored, y, m);
-            sum += double.IsPositiveInfinity(score.Psnr) ? 100 : score.Psnr;
-            n++;
-        }
-        return sum / Math.Max(1, n);
-    }
 }

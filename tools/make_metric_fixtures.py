@@ -14,8 +14,8 @@ The goldens come from the reference implementations where one exists:
     data_range=255, on OpenCV's Y
   * OpenCV Y: cv2.cvtColor(BGR2YCrCb)[..., 0]
   * LAB: skimage.color.rgb2lab
-  * MATLAB rgb2ycbcr Y: the formula (no MATLAB here), Y = 16 + (65.481 R + 128.553 G + 24.966 B)/255
-    on 8-bit R, G, B, kept unrounded (protocols.md)
+  * MATLAB rgb2ycbcr Y of a uint8 image: the formula (no MATLAB here), Y = 16 + (65.481 R + 128.553 G + 24.966 B)/255
+    on 8-bit R, G, B, rounded half away from zero to uint8 as MATLAB's imlincomb does for uint8 output
   * MATLAB imresize(..., 'bicubic') with antialiasing: no MATLAB here, so `imresize_matlab`
     below is a numpy re-implementation of MATLAB's algorithm (contributions(): cubic a=-0.5,
     kernel widened by 1/scale when shrinking, symmetric edge padding, dimension with the
@@ -125,7 +125,8 @@ def imresize_matlab(img, out_h, out_w, uint8=False):
 # ---------------------------------------------------------------- protocol references
 def y_matlab(rgb8):
     r, g, b = [rgb8[..., i].astype(np.float64) for i in range(3)]
-    return 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+    y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+    return np.floor(y + 0.5)   # uint8 result: round half away from zero (all values are positive)
 
 
 def y_opencv(rgb8):

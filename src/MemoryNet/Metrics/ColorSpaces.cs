@@ -17,14 +17,16 @@ public static class ColorSpaces
         rgb01.to(float64).MulK(255.0).round_().Clamp255_();
 
     /// <summary>
-    /// MATLAB rgb2ycbcr luma (BT.601 studio swing) on 0..255 samples:
-    /// Y = 16 + (65.481·R + 128.553·G + 24.966·B)/255, in [16, 235], kept unrounded (protocols.md).
+    /// MATLAB rgb2ycbcr luma (BT.601 studio swing) of 8-bit samples, as MATLAB returns it for a uint8 image:
+    /// Y = round(16 + (65.481·R + 128.553·G + 24.966·B)/255), in 16..235. The deraining benchmarks' scoring script
+    /// (MPRNet's evaluate_PSNR_SSIM.m) reads uint8 files, so its Y is rounded half away from zero to 8 bits
+    /// (imlincomb into uint8) before PSNR and SSIM.
     /// </summary>
     public static Tensor YMatlab(Tensor rgb255)
     {
         using var scope = NewDisposeScope();
         var (r, g, b) = Split(rgb255);
-        var y = r.MulK(65.481).AddScaled_(g, 128.553).AddScaled_(b, 24.966).DivK_(255.0).AddK_(16.0);
+        var y = r.MulK(65.481).AddScaled_(g, 128.553).AddScaled_(b, 24.966).DivK_(255.0).AddK_(16.0 + 0.5).floor_();
         return y.MoveToOuterDisposeScope();
     }
 

@@ -5,7 +5,7 @@ public enum MetricColor
 {
     /// <summary>R, G, B: PSNR over all samples, SSIM averaged over the three channels.</summary>
     Rgb,
-    /// <summary>MATLAB rgb2ycbcr Y (BT.601 studio swing, unrounded).</summary>
+    /// <summary>MATLAB rgb2ycbcr Y of a uint8 image (BT.601 studio swing, rounded to 8 bits).</summary>
     YMatlab,
     /// <summary>OpenCV BGR2YCrCb Y (full range, rounded to 8 bits by OpenCV's fixed point).</summary>
     YOpenCv,
@@ -42,7 +42,7 @@ public static class EvalProtocols
             "PSNR and SSIM (11x11 Gaussian, sigma 1.5) on 8-bit RGB, full image, mean over images",
             "MPRNet GoPro evaluation (PSNR/SSIM on RGB); skimage structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)"),
         new("y",
-            "PSNR and SSIM (11x11 Gaussian, sigma 1.5) on the MATLAB rgb2ycbcr Y channel (16..235, unrounded) of 8-bit images",
+            "PSNR and SSIM (11x11 Gaussian, sigma 1.5) on the MATLAB rgb2ycbcr Y channel of 8-bit images (16..235, rounded to 8 bits as MATLAB does for uint8)",
             "MPRNet Deraining/evaluate_PSNR_SSIM.m (rgb2ycbcr Y); MemoryNet's evaluation")
         { Color = MetricColor.YMatlab },
         new("raindrop",

@@ -69,6 +69,21 @@ public class MetricGoldenTests
         Assert.Equal(3, p.Channels);
     }
 
+    [Theory]
+    // (R, G, B) → MATLAB rgb2ycbcr(uint8) Y: 16 + (65.481 R + 128.553 G + 24.966 B)/255, rounded half away from zero
+    [InlineData(0, 0, 0, 16)]          // 16 exactly
+    [InlineData(255, 255, 255, 235)]   // 235 exactly
+    [InlineData(1, 0, 0, 16)]          // 16.2568 rounds down
+    [InlineData(2, 0, 0, 17)]          // 16.5136 rounds up
+    [InlineData(0, 0, 10, 17)]         // 16.9791
+    [InlineData(100, 150, 200, 137)]   // 136.8794
+    public void Matlab_Y_is_rounded_to_8_bits_as_for_a_uint8_image(int r, int g, int b, double want)
+    {
+        using var scope = NewDisposeScope();
+        var rgb = tensor(new double[] { r, g, b }, dtype: ScalarType.Float64).view(3, 1, 1);
+        Assert.Equal(want, ColorSpaces.YMatlab(rgb).item<double>());
+    }
+
     [Fact]
     public void OpenCv_Y_is_bit_exact()
     {

@@ -67,7 +67,7 @@ public static class RestoreCommand
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
         var plan = new OutputPlan(all, s.Inputs.Length == 1 && File.Exists(s.Inputs[0]), s.Output, format);
         var files = shard.Select(all);
-        if (shard.Count > 1 && !s.Quiet) Console.Error.WriteLine($"shard {shard} (from {shardSource}): {files.Count} of {all.Count} input(s)");
+        if (shard.Count > 1 && !s.Quiet) Console.Error.WriteLine($"shard {shard} (from {(shardSource == "given" ? "--shard" : shardSource)}): {files.Count} of {all.Count} input(s)");
         if (files.Count == 0) { if (!s.Quiet) Console.Error.WriteLine("nothing to do: no inputs fall in this shard"); return 0; }
 
         modelOptions.ApplyThreads(p);

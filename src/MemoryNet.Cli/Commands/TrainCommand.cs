@@ -117,7 +117,8 @@ public static class TrainCommand
         }
         finally { Console.CancelKeyPress -= onCtrlC; }
 
-        Console.Error.WriteLine($"{result.Message}{(result.BestPsnr is double b ? $"; best validation PSNR {b:0.00} dB" : "")}; run folder {Path.GetFullPath(o.Out)}");
+        string resumeHint = result.Reason is StopReason.TimeLimit or StopReason.Interrupted ? "; resume with --resume" : "";
+        Console.Error.WriteLine($"{result.Message}{resumeHint}{(result.BestPsnr is double b ? $"; best validation PSNR {b:0.00} dB" : "")}; run folder {Path.GetFullPath(o.Out)}");
         return result.Reason switch
         {
             StopReason.NonFiniteLoss => 1,

@@ -221,7 +221,7 @@ public static class PairedFolders
             {
                 var prefer = new[] { split, Path.GetFileName(dir), "test" }.OfType<string>()
                     .Select(p => hits.FirstOrDefault(h => h.StartsWith(p + "_", StringComparison.OrdinalIgnoreCase))).FirstOrDefault(h => h is not null);
-                if (prefer is null) throw new UserInputException($"ISTD folder {dir}: several {letter} folders ({string.Join(", ", hits)}); pass --split");
+                if (prefer is null) throw new UserInputException($"ISTD folder {dir}: several {letter} folders ({string.Join(", ", hits)}); name the split to use");
                 hits = [prefer];
             }
             return hits.Count == 1 ? Path.Combine(dir, hits[0]) : null;

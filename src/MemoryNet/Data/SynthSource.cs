@@ -38,10 +38,10 @@ public sealed class SynthSource : ISampleSource
     public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1, double gamma = 1, double cleanFraction = 0,
         string? kernelDir = null)
     {
-        if (zoom < 1) throw new UserInputException($"--synth-zoom must be at least 1 (got {zoom})");
-        if (gamma < 1) throw new UserInputException($"--synth-gamma must be at least 1 (got {gamma})");
-        if (cleanFraction is < 0 or >= 1) throw new UserInputException($"--synth-clean must be in [0, 1) (got {cleanFraction})");
-        if (sceneSize < 8) throw new UserInputException($"--synth-size must be at least 8 (got {sceneSize})");
+        if (zoom < 1) throw new UserInputException($"synth-zoom must be at least 1 (got {zoom})");
+        if (gamma < 1) throw new UserInputException($"synth-gamma must be at least 1 (got {gamma})");
+        if (cleanFraction is < 0 or >= 1) throw new UserInputException($"synth-clean must be in [0, 1) (got {cleanFraction})");
+        if (sceneSize < 8) throw new UserInputException($"synth-size must be at least 8 (got {sceneSize})");
         var k = Degradations.Parse(kind);
         int photos = SynthDataset.ListImages(cleanDir).Count;
         if (photos == 0) throw new UserInputException($"{cleanDir}: no clean photos (PNG, JPEG, BMP, WebP)");

@@ -62,7 +62,7 @@ public static class MemoryBudget
                                             ("T", 1L << 40), ("G", 1L << 30), ("M", 1L << 20), ("K", 1L << 10), ("B", 1L) })
             if (s.EndsWith(suffix)) { unit = u; s = s[..^suffix.Length]; break; }
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0 || double.IsInfinity(v))
-            throw new UserInputException($"--max-memory '{text}': expected a size such as 2GB, 1.5G or 800MB");
+            throw new UserInputException($"memory budget '{text}': expected a size such as 2GB, 1.5G or 800MB");
         return (long)Math.Min(v * unit, long.MaxValue / 2);
     }
 }

@@ -18,7 +18,7 @@ public readonly record struct Shard(int Index, int Count)
     public static readonly Shard All = new(0, 1);
 
     /// <summary>Parses "I/N" with 0 ≤ I &lt; N.</summary>
-    public static Shard Parse(string text, string what = "--shard")
+    public static Shard Parse(string text, string what = "shard")
     {
         var parts = text.Split('/');
         if (parts.Length != 2 || !int.TryParse(parts[0].Trim(), out int i) || !int.TryParse(parts[1].Trim(), out int n))
@@ -34,15 +34,15 @@ public readonly record struct Shard(int Index, int Count)
     }
 
     /// <summary>
-    /// The shard to process: <paramref name="option"/> (--shard I/N) when given; else a Kubernetes Indexed Job's
+    /// The shard to process: <paramref name="option"/> ("I/N") when given; else a Kubernetes Indexed Job's
     /// JOB_COMPLETION_INDEX with JOB_COMPLETION_COUNT (Kubernetes sets only the index: the manifest sets the count to
     /// the Job's completions); else a Slurm job array's SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (task ids may
     /// start above 0 and have a step: the index is (id − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP); else all inputs.
-    /// Returns where the shard came from in <paramref name="source"/>.
+    /// Returns where the shard came from in <paramref name="source"/>: "given", the environment variables' names, or "none".
     /// </summary>
     public static Shard Resolve(string? option, Func<string, string?> env, out string source)
     {
-        if (!string.IsNullOrWhiteSpace(option)) { source = "--shard"; return Parse(option); }
+        if (!string.IsNullOrWhiteSpace(option)) { source = "given"; return Parse(option); }
         string? Get(string name) => env(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
         int Int(string name, string value) => int.TryParse(value, out int v) ? v
             : throw new UserInputException($"{name}='{value}' is not a whole number");
@@ -50,19 +50,19 @@ public readonly record struct Shard(int Index, int Count)
         if (Get("JOB_COMPLETION_INDEX") is { } k8sIndex)
         {
             var count = Get("JOB_COMPLETION_COUNT")
-                ?? throw new UserInputException("JOB_COMPLETION_INDEX is set but JOB_COMPLETION_COUNT is not: set it to the Job's completions (see deploy/k8s-restore-job.yaml) or pass --shard I/N");
+                ?? throw new UserInputException("JOB_COMPLETION_INDEX is set but JOB_COMPLETION_COUNT is not: set it to the Job's completions (see deploy/k8s-restore-job.yaml) or give the shard as I/N");
             source = "JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT";
             return Create(Int("JOB_COMPLETION_INDEX", k8sIndex), Int("JOB_COMPLETION_COUNT", count), source);
         }
         if (Get("SLURM_ARRAY_TASK_ID") is { } slurmId)
         {
             var count = Get("SLURM_ARRAY_TASK_COUNT")
-                ?? throw new UserInputException("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: pass --shard I/N");
+                ?? throw new UserInputException("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: give the shard as I/N");
             int id = Int("SLURM_ARRAY_TASK_ID", slurmId);
             int min = Get("SLURM_ARRAY_TASK_MIN") is { } m ? Int("SLURM_ARRAY_TASK_MIN", m) : 0;
             int step = Get("SLURM_ARRAY_TASK_STEP") is { } st ? Int("SLURM_ARRAY_TASK_STEP", st) : 1;
             if (step < 1 || (id - min) % step != 0)
-                throw new UserInputException($"SLURM_ARRAY_TASK_ID {id} does not fit SLURM_ARRAY_TASK_MIN {min} and step {step}: pass --shard I/N");
+                throw new UserInputException($"SLURM_ARRAY_TASK_ID {id} does not fit SLURM_ARRAY_TASK_MIN {min} and step {step}: give the shard as I/N");
             source = "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT";
             return Create((id - min) / step, Int("SLURM_ARRAY_TASK_COUNT", count), source);
         }

@@ -32,12 +32,12 @@ public static class ProtocolScorer
     /// <summary>As above on (1, 3, H, W) or (3, H, W) tensors in [0, 1] (the mask's first channel is used).</summary>
     public static PairScore Score(EvalProtocol protocol, string name, Tensor pred01, Tensor target01, Tensor? mask01 = null, int border = 0)
     {
-        if (border < 0) throw new UserInputException($"--border must be 0 or more (got {border})");
+        if (border < 0) throw new UserInputException($"border must be 0 or more (got {border})");
         using var scope = NewDisposeScope();
         var p = ColorSpaces.Quantize8(Chw(pred01));
         var t = ColorSpaces.Quantize8(Chw(target01));
         if (protocol.ShadowLab && mask01 is null)
-            throw new UserInputException($"{name}: protocol '{protocol.Name}' needs a shadow mask (--mask DIR)");
+            throw new UserInputException($"{name}: protocol '{protocol.Name}' needs a shadow mask (a folder of masks)");
         Tensor? m = protocol.ShadowLab ? ColorSpaces.Quantize8(Chw(mask01!)[0]) : null; // (H, W) 0..255
 
         if (protocol.ResizeTo is int size)

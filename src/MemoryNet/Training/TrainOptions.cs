@@ -94,25 +94,25 @@ public sealed class TrainOptions
     /// <summary>Checks the options; every problem is one clear line.</summary>
     public void Validate()
     {
-        if (Data is null && Synth is null) throw new UserInputException("give --data DIR (with --format) or --synth KIND --clean DIR");
-        if (Synth is not null && Clean is null) throw new UserInputException("--synth needs --clean DIR (a folder of clean photos)");
-        if (Patch < 8 || Patch % 8 != 0) throw new UserInputException($"--patch must be a multiple of 8, at least 8 (got {Patch})");
-        if (Batch < 1) throw new UserInputException($"--batch must be at least 1 (got {Batch})");
-        if (Steps is null && Epochs is null) throw new UserInputException("give --steps N or --epochs N");
-        if (Lr <= 0 || LrMin < 0 || LrMin > Lr) throw new UserInputException($"need 0 ≤ --lr-min ≤ --lr and --lr > 0 (got {LrMin}, {Lr})");
-        if (MemoryBranches is < 0 or > 3) throw new UserInputException($"--memory-branches must be 0–3 (got {MemoryBranches})");
-        if (Ema is < 0 or >= 1) throw new UserInputException($"--ema must be in [0, 1) (got {Ema})");
-        if (SynthZoom is < 1 or > 8) throw new UserInputException($"--synth-zoom must be between 1 and 8 (got {SynthZoom})");
-        if (KeepEvery < 0) throw new UserInputException($"--keep-every must be 0 (off) or a number of steps (got {KeepEvery})");
-        if (SynthGamma is < 1 or > 4) throw new UserInputException($"--synth-gamma must be between 1 and 4 (got {SynthGamma})");
-        if (SynthClean is < 0 or >= 1) throw new UserInputException($"--synth-clean must be in [0, 1) (got {SynthClean})");
+        if (Data is null && Synth is null) throw new UserInputException("give data (a dataset folder and its layout) or synth (a degradation) with clean (a folder of clean photos)");
+        if (Synth is not null && Clean is null) throw new UserInputException("synth needs clean (a folder of clean photos)");
+        if (Patch < 8 || Patch % 8 != 0) throw new UserInputException($"patch must be a multiple of 8, at least 8 (got {Patch})");
+        if (Batch < 1) throw new UserInputException($"batch must be at least 1 (got {Batch})");
+        if (Steps is null && Epochs is null) throw new UserInputException("give steps or epochs");
+        if (Lr <= 0 || LrMin < 0 || LrMin > Lr) throw new UserInputException($"need 0 ≤ lr-min ≤ lr and lr > 0 (got {LrMin}, {Lr})");
+        if (MemoryBranches is < 0 or > 3) throw new UserInputException($"memory-branches must be 0–3 (got {MemoryBranches})");
+        if (Ema is < 0 or >= 1) throw new UserInputException($"ema must be in [0, 1) (got {Ema})");
+        if (SynthZoom is < 1 or > 8) throw new UserInputException($"synth-zoom must be between 1 and 8 (got {SynthZoom})");
+        if (KeepEvery < 0) throw new UserInputException($"keep-every must be 0 (off) or a number of steps (got {KeepEvery})");
+        if (SynthGamma is < 1 or > 4) throw new UserInputException($"synth-gamma must be between 1 and 4 (got {SynthGamma})");
+        if (SynthClean is < 0 or >= 1) throw new UserInputException($"synth-clean must be in [0, 1) (got {SynthClean})");
         if (Head is not null && !ArchSpec.HeadModes.Contains(Head))
-            throw new UserInputException($"--head must be one of {string.Join(", ", ArchSpec.HeadModes)} (got {Head})");
+            throw new UserInputException($"head must be one of {string.Join(", ", ArchSpec.HeadModes)} (got {Head})");
         if (FeatureMemory is not null && !ArchSpec.FeatureMemoryModes.Contains(FeatureMemory))
-            throw new UserInputException($"--feature-memory must be one of {string.Join(", ", ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
+            throw new UserInputException($"feature-memory must be one of {string.Join(", ", ArchSpec.FeatureMemoryModes)} (got {FeatureMemory})");
         if (!Losses.PixelLosses.Names.Contains(PixelLoss))
-            throw new UserInputException($"--pixel-loss must be one of {string.Join(", ", Losses.PixelLosses.Names)} (got {PixelLoss})");
-        if (Precision is not ("fp32" or "bf16")) throw new UserInputException($"--precision must be fp32 or bf16 (got {Precision})");
-        if (MemoryPretrainSteps < 0) throw new UserInputException("--memory-pretrain-steps must be ≥ 0");
+            throw new UserInputException($"pixel-loss must be one of {string.Join(", ", Losses.PixelLosses.Names)} (got {PixelLoss})");
+        if (Precision is not ("fp32" or "bf16")) throw new UserInputException($"precision must be fp32 or bf16 (got {Precision})");
+        if (MemoryPretrainSteps < 0) throw new UserInputException("memory-pretrain-steps must be ≥ 0");
     }
 }

@@ -38,7 +38,7 @@ public sealed class TrainStep : IDisposable
     public TrainStep(RestorationNet model, Precision precision, StepObjective objective, double weightDecay = 0)
     {
         if (precision == Precision.Bf16 && !Kernels.CpuFeatures.HasBf16)
-            throw new UserInputException("--precision bf16: this CPU has no bf16 instructions (AVX512-BF16 or AMX); train in fp32");
+            throw new UserInputException("bf16 precision: this CPU has no bf16 instructions (AVX512-BF16 or AMX); train in fp32");
         NativeHeap.RetainFreedMemory();
         master = model;
         Precision = precision;

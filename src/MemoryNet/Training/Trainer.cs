@@ -45,13 +45,13 @@ public sealed class Trainer
         if (preset is not ArchSpec spec)
         {
             if (o.MemoryBranches is not null || o.FeatureMemory is not null || o.Head is not null || o.MemoryPretrainSteps > 0)
-                throw new UserInputException($"--memory-branches, --feature-memory, --head and --memory-pretrain-steps belong to the MPRNet family; {preset.Name} has none");
+                throw new UserInputException($"memory-branches, feature-memory, head and memory-pretrain-steps belong to the MPRNet family; {preset.Name} has none");
             return preset;
         }
         if (o.MemoryBranches is int b && b != spec.MemoryBranches) spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
         if (o.FeatureMemory is string f && f != spec.FeatureMemory) spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
         if (o.Head is string h && h != spec.Head) spec = spec with { Name = $"{spec.Name}-{h}", Head = h };
-        if (o.MemoryPretrainSteps > 0 && !spec.HasMemory) throw new UserInputException("--memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
+        if (o.MemoryPretrainSteps > 0 && !spec.HasMemory) throw new UserInputException("memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
         return spec;
     }
 
@@ -185,8 +185,8 @@ public sealed class Trainer
             message = reason switch
             {
                 StopReason.Finished => $"finished {step} steps",
-                StopReason.TimeLimit => $"stopped at the time limit after step {step}; resume with --resume",
-                _ => $"interrupted at step {step}; checkpoint saved, resume with --resume",
+                StopReason.TimeLimit => $"stopped at the time limit after step {step}",
+                _ => $"interrupted at step {step}; checkpoint saved",
             };
         }
         else CurvePlot.TryWrite(run.Log, run.Curve);

@@ -86,7 +86,7 @@ public static class ModelFile
         metadata = ckpt.Metadata;
         var fromFile = ArchRegistry.FromMetadata(ckpt.Metadata);
         if (fromFile is not null && arch is not null && fromFile with { Name = "" } != arch with { Name = "" })
-            throw new UserInputException($"{path}: the file says it is {fromFile.Describe()}, but --arch asks for {arch.Describe()}; drop --arch");
+            throw new UserInputException($"{path}: the file says it is {fromFile.Describe()}, but the architecture asked for is {arch.Describe()}; leave it unset to use the file's");
         var spec = fromFile ?? arch ?? ArchRegistry.Infer(ckpt.ByName(), path);
         var model = spec.Build();
         try { Apply(model, ckpt, spec); }

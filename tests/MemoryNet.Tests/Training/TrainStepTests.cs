@@ -243,6 +243,35 @@ public class KilledRunTests
     }
 }
 
+/// <summary>A run stopped by its time limit says so and tells the user how to go on.</summary>
+public class TimeLimitTests
+{
+    [Fact]
+    public void A_run_stopped_at_its_time_limit_tells_how_to_resume()
+    {
+        var root = TestPaths.TempDir();
+        var data = Path.Combine(root, "data");
+        foreach (var sub in new[] { "input", "target" }) Directory.CreateDirectory(Path.Combine(data, sub));
+        var rng = new Random(2);
+        for (int i = 0; i < 2; i++)
+        {
+            var target = Enumerable.Range(0, 16 * 16 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
+            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target.Select(v => v * 0.5f).ToArray()), Path.Combine(data, "input", $"{i}.png"));
+            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target), Path.Combine(data, "target", $"{i}.png"));
+        }
+        var run = Path.Combine(root, "run");
+        var (p1, err) = CliProcess.Start(["train", "--data", data, "--arch", "nafnet-s", "--patch", "16", "--batch", "1", "--threads", "1",
+            "--workers", "1", "--out", run, "--steps", "1000000", "--max-seconds", "1", "--val-every", "1000000"]);
+        using var p = p1;
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "the run stopped at its time limit");
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains("stopped at the time limit after step", err.ToString());
+        Assert.Contains("resume with --resume", err.ToString());
+        Assert.True(File.Exists(Path.Combine(run, "state.json")), "a checkpoint was written");
+    }
+}
+
 [Collection("Console")]
 public class CurvesCommandTests
 {

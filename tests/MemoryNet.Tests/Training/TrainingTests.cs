@@ -158,7 +158,7 @@ public class LossTests
     {
         var o = new MemoryNet.Training.TrainOptions { Synth = "shadow", Clean = "photos", Steps = 10, PixelLoss = "huber" };
         var e = Assert.Throws<UserInputException>(o.Validate);
-        Assert.Contains("--pixel-loss must be one of charbonnier, l1, l2, psnr (got huber)", e.Message);
+        Assert.Contains("pixel-loss must be one of charbonnier, l1, l2, psnr (got huber)", e.Message);
     }
 
     [Fact]

@@ -58,6 +58,6 @@ public static class Degradations
     {
         string n = name.Trim().ToLowerInvariant();
         return All.FirstOrDefault(d => d.Name == n || d.Aliases.Contains(n))
-            ?? throw new UserInputException($"unknown --kind '{name}' (use {string.Join(", ", Names)})");
+            ?? throw new UserInputException($"unknown degradation '{name}' (use {string.Join(", ", Names)})");
     }
 }

@@ -34,7 +34,7 @@ public static class SynthDataset
 
     public static List<string> ListImages(string dir)
     {
-        if (!Directory.Exists(dir)) throw new UserInputException($"{dir}: no such folder (--clean)");
+        if (!Directory.Exists(dir)) throw new UserInputException($"{dir}: no such folder of clean photos");
         var root = Path.GetFullPath(dir);
         return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f => ImageCodec.IsImagePath(f) && !Path.GetFileName(f).StartsWith('.'))
@@ -50,8 +50,8 @@ public static class SynthDataset
         if (files.Count == 0) throw new UserInputException($"{dir}: no images found (PNG, JPEG, BMP or WebP)");
         int need = Needed(kind, size);
         string needWhy = kind.Margin > 0
-            ? $"{need} px needed (--size {size} + 2x{kind.Margin} px {kind.Name} border)"
-            : $"--size {size}";
+            ? $"{need} px needed (size {size} + 2x{kind.Margin} px {kind.Name} border)"
+            : $"size {size}";
         int target = Math.Max((int)Math.Round(ScaleFactor * size * detail), need);
         var photos = new Photo?[files.Count];
         var warn = new string?[files.Count];
@@ -141,14 +141,14 @@ public static class SynthDataset
 
     public static SynthReport Run(SynthOptions o, Action<string>? warn = null, Action? itemDone = null)
     {
-        if (o.Count < 1) throw new UserInputException($"--count must be at least 1 (got {o.Count})");
-        if (o.Size < 16 || o.Size > 8192) throw new UserInputException($"--size must be between 16 and 8192 (got {o.Size})");
+        if (o.Count < 1) throw new UserInputException($"count must be at least 1 (got {o.Count})");
+        if (o.Size < 16 || o.Size > 8192) throw new UserInputException($"size must be between 16 and 8192 (got {o.Size})");
         int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
         var sw = Stopwatch.StartNew();
         string outDir = Path.GetFullPath(o.OutDir);
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
         {
-            if (!o.Overwrite) throw new UserInputException($"{o.OutDir}: folder is not empty (pass --overwrite to replace a dataset made by synth)");
+            if (!o.Overwrite) throw new UserInputException($"{o.OutDir}: folder is not empty (allow overwriting to replace a dataset made by synth)");
             foreach (var e in LayoutEntries)
             {
                 var p = Path.Combine(outDir, e);

@@ -3,12 +3,13 @@
 # tools/independent_synth.py (written from the spec only, not from src/MemoryNet/Data/Synthesis) degrades the
 # TEST photos (never seen in training) with rain, shadows and camera-shake blur. Also: raindrops (only our synth
 # has them), --task derain on CLEAN test crops (must stay > 30 dB), and the bf16-vs-fp32 PSNR change.
-# Writes docs/bundled-models.md (table + the exact commands).
+# Writes a Markdown table and the exact commands to OUT (default WORK/heldout.md); its table and commands are the
+# held-out section of docs/bundled-models.md.
 #
-#   tools/heldout.sh            Environment: PHOTOS (/tmp/photos), WORK (/tmp/heldout), COUNT (60), OUT (docs/bundled-models.md)
+#   tools/heldout.sh            Environment: PHOTOS (/tmp/photos), WORK (/tmp/heldout), COUNT (60), OUT (WORK/heldout.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-photos="${PHOTOS:-/tmp/photos}"; work="${WORK:-/tmp/heldout}"; count="${COUNT:-60}"; out="${OUT:-$root/docs/bundled-models.md}"
+photos="${PHOTOS:-/tmp/photos}"; work="${WORK:-/tmp/heldout}"; count="${COUNT:-60}"; out="${OUT:-$work/heldout.md}"
 mn="$root/memorynet"; py=/usr/bin/python3
 [ -d "$photos/test" ] || bash "$root/tools/get-photos.sh" "$photos"
 mkdir -p "$work"

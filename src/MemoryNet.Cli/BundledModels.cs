@@ -3,8 +3,8 @@ using MemoryNet.Data;
 namespace MemoryNet.Cli;
 
 /// <summary>
-/// Finds the bundled models: the folder named by MEMORYNET_MODELS, else the models/ folder of the repository the program
-/// was built in, else a release's models/ beside the executable or one level up (memorynet-VERSION/bin/ and
+/// Finds the bundled models: the folder named by MEMORYNET_MODELS, else the models/ folder of the repository the
+/// program was built in, else a release's models/ beside the executable or one level up (memorynet-VERSION/bin/ and
 /// memorynet-VERSION/models/, see tools/release.sh).
 /// </summary>
 public static class BundledModels
@@ -17,21 +17,25 @@ public static class BundledModels
         while (dir is not null)
         {
             var candidate = Path.Combine(dir.FullName, "models");
-            if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "MemoryNet.slnx"))) return candidate;
+            if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "MemoryNet.slnx")))
+                return candidate;
             dir = dir.Parent;
         }
         foreach (var release in new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "..") })
         {
             var candidate = Path.GetFullPath(Path.Combine(release, "models"));
-            if (Directory.Exists(candidate) && Directory.EnumerateFiles(candidate, "*.safetensors").Any()) return candidate;
+            if (Directory.Exists(candidate) && Directory.EnumerateFiles(candidate, "*.safetensors").Any())
+                return candidate;
         }
         return null;
     }
 
     /// <summary>Where the models were looked for, for messages.</summary>
-    public static string Describe() => Folder() ?? (Environment.GetEnvironmentVariable("MEMORYNET_MODELS") is { Length: > 0 } env
+    public static string Describe() =>
+        Folder() ?? (Environment.GetEnvironmentVariable("MEMORYNET_MODELS") is { Length: > 0 } env
         ? $"MEMORYNET_MODELS={env} (not a folder)"
-        : $"models/ (none beside {AppContext.BaseDirectory.TrimEnd('/')} or in a MemoryNet repository above it; set MEMORYNET_MODELS)");
+        : $"models/ (none beside {AppContext.BaseDirectory.TrimEnd('/')} or in a MemoryNet repository above it; " +
+            "set MEMORYNET_MODELS)");
 
     public static IEnumerable<string> All() =>
         Folder() is { } f ? Directory.EnumerateFiles(f, "*.safetensors").OrderBy(p => p, StringComparer.Ordinal) : [];
@@ -45,6 +49,8 @@ public static class BundledModels
     public static string PathForTask(string task)
     {
         RestorationTasks.Get(task);
-        return TryFind(task) ?? throw new UserInputException($"no bundled model for task '{task}' in {Describe()} (give --model FILE instead)");
+        return TryFind(task)
+            ?? throw new UserInputException(
+                $"no bundled model for task '{task}' in {Describe()} (give --model FILE instead)");
     }
 }

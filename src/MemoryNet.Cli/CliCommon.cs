@@ -6,9 +6,13 @@ namespace MemoryNet.Cli;
 
 public static class CliCommon
 {
-    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces on errors", Recursive = true };
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "Show stack traces on errors", Recursive = true
+    };
 
-    /// <summary>Parses and runs; usage errors exit 2, bad input exits 2, other failures exit 1, each as one line on stderr.</summary>
+    /// <summary>Parses and runs; usage errors exit 2, bad input exits 2, other failures exit 1, each as one line on
+    /// stderr.</summary>
     public static int Invoke(Command root, string[] args)
     {
         // bare `memorynet`: the help, as a successful answer
@@ -34,7 +38,8 @@ public static class CliCommon
         catch (Exception e)
         {
             var inner = e is AggregateException { InnerExceptions.Count: 1 } ae ? ae.InnerException! : e;
-            bool bad = inner is UserInputException or ImageFormatException or FileNotFoundException or DirectoryNotFoundException;
+            bool bad = inner is UserInputException or ImageFormatException or FileNotFoundException
+                or DirectoryNotFoundException;
             Console.Error.WriteLine($"error: {Describe(inner)}");
             if (verbose) Console.Error.WriteLine(inner);
             return bad ? 2 : 1;
@@ -49,16 +54,19 @@ public static class CliCommon
     static string? UnknownOption(ParseResult parse)
     {
         var command = parse.CommandResult.Command;
-        var known = command.Options.Concat(command.Parents.OfType<Command>().SelectMany(c => c.Options.Where(o => o.Recursive)))
+        var known = command.Options.Concat(command.Parents.OfType<Command>()
+            .SelectMany(c => c.Options.Where(o => o.Recursive)))
             .SelectMany(o => o.Aliases.Append(o.Name)).Where(n => n.StartsWith('-')).Distinct().ToList();
         foreach (var token in parse.Tokens)
         {
             string t = token.Value;
-            if (token.Type != System.CommandLine.Parsing.TokenType.Argument || !t.StartsWith("--") || t.Length < 3 || File.Exists(t) || Directory.Exists(t)) continue;
+            if (token.Type != System.CommandLine.Parsing.TokenType.Argument || !t.StartsWith("--") || t.Length < 3
+                || File.Exists(t) || Directory.Exists(t)) continue;
             string name = t.Split('=')[0];
             if (known.Contains(name)) continue;
             var closest = known.OrderBy(k => Distance(k, name)).FirstOrDefault();
-            return $"unknown option '{name}' for '{command.Name}'" + (closest is not null && Distance(closest, name) <= 3 ? $" (did you mean {closest}?)" : "");
+            return $"unknown option '{name}' for '{command.Name}'" +
+                (closest is not null && Distance(closest, name) <= 3 ? $" (did you mean {closest}?)" : "");
         }
         return null;
     }
@@ -89,9 +97,11 @@ public static class CliCommon
                 Console.Error.WriteLine($"warning: {old} is now {now} (the dataset layout); {old} still works for now");
     }
 
-    /// <summary>An error's message, with the option that changes it where there is one (the library names no flags).</summary>
+    /// <summary>An error's message, with the option that changes it where there is one (the library names no
+    /// flags).</summary>
     public static string Describe(Exception e) =>
-        e is MemoryNet.Imaging.ImageFormatException { Problem: MemoryNet.Imaging.ImageProblem.TooManyPixels } ? e.Message + " (raise it with --max-pixels)" : e.Message;
+        e is MemoryNet.Imaging.ImageFormatException { Problem: MemoryNet.Imaging.ImageProblem.TooManyPixels }
+            ? e.Message + " (raise it with --max-pixels)" : e.Message;
 
     public static MemoryNet.Inference.Precision ParsePrecision(string value) => value.ToLowerInvariant() switch
     {
@@ -121,5 +131,6 @@ public static class CliCommon
     }
 
     /// <summary>Quiet output (no progress bars) when stderr is not a terminal or CI is set.</summary>
-    public static bool Interactive => !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+    public static bool Interactive =>
+        !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
 }

@@ -6,15 +6,30 @@ using TorchSharp;
 
 namespace MemoryNet.Cli;
 
-/// <summary>The options that pick a network (--model, --arch, --task) and how it runs (--threads), shared by commands.</summary>
+/// <summary>The options that pick a network (--model, --arch, --task) and how it runs (--threads), shared by
+/// commands.</summary>
 public sealed class ModelOptions
 {
-    public readonly Option<string?> Model = new("--model", "-m") { Description = "Weights file (.safetensors, or PyTorch .pth/.pt: plain state_dict or a dict holding 'state_dict'; 'module.' prefixes ok) or a bundled model name" };
-    public readonly Option<string?> Arch = new("--arch") { Description = "Architecture preset when the file names none: " + ArchRegistry.PresetNames };
-    public readonly Option<string?> Task = new("--task") { Description = "Use the bundled model for a task: " + RestorationTasks.List };
-    public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public readonly Option<string?> Model = new("--model", "-m")
+    {
+        Description = "Weights file (.safetensors, or PyTorch .pth/.pt: plain state_dict or a dict holding " +
+            "'state_dict'; 'module.' prefixes ok) or a bundled model name"
+    };
+    public readonly Option<string?> Arch =
+        new("--arch") { Description = "Architecture preset when the file names none: " + ArchRegistry.PresetNames };
+    public readonly Option<string?> Task = new("--task")
+    {
+        Description = "Use the bundled model for a task: " + RestorationTasks.List
+    };
+    public readonly Option<int> Threads = new("--threads")
+    {
+        Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount
+    };
 
-    public void AddTo(Command c) { c.Options.Add(Model); c.Options.Add(Arch); c.Options.Add(Task); c.Options.Add(Threads); }
+    public void AddTo(Command c)
+    {
+        c.Options.Add(Model); c.Options.Add(Arch); c.Options.Add(Task); c.Options.Add(Threads);
+    }
 
     public void ApplyThreads(ParseResult p)
     {
@@ -23,15 +38,20 @@ public sealed class ModelOptions
         torch.set_num_threads(n);
     }
 
-    /// <summary>Loads the network the options name; describes where it came from in <paramref name="source"/>.</summary>
+    /// <summary>Loads the network the options name; describes where it came from in
+    /// <paramref name="source"/>.</summary>
     public RestorationNet Load(ParseResult p, out string source)
     {
         string? model = p.GetValue(Model), task = p.GetValue(Task), arch = p.GetValue(Arch);
         var spec = arch is null ? null : ArchRegistry.FromName(arch);
-        if (model is not null && task is not null) throw new UserInputException("give either --model or --task, not both");
+        if (model is not null && task is not null)
+            throw new UserInputException("give either --model or --task, not both");
         if (task is not null) model = BundledModels.PathForTask(task);
-        else if (model is not null && !File.Exists(model) && BundledModels.TryFind(model) is { } bundled) model = bundled;
-        if (model is null) throw new UserInputException("no network chosen: give --model FILE (with --arch for a .pth when needed) or --task NAME");
+        else if (model is not null && !File.Exists(model) && BundledModels.TryFind(model) is { } bundled)
+            model = bundled;
+        if (model is null)
+            throw new UserInputException(
+                "no network chosen: give --model FILE (with --arch for a .pth when needed) or --task NAME");
         source = model;
         return ModelFile.Load(model, spec);
     }

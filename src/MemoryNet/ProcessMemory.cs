@@ -2,14 +2,17 @@ using System.Diagnostics;
 
 namespace MemoryNet;
 
-/// <summary>Resident memory of this process, read from /proc/self/status (elsewhere: the runtime's working set).</summary>
+/// <summary>Resident memory of this process, read from /proc/self/status (elsewhere: the runtime's working
+/// set).</summary>
 public static class ProcessMemory
 {
     /// <summary>Peak resident set size (VmHWM), in MB.</summary>
-    public static double PeakRssMb() => ProcStatusMb("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+    public static double PeakRssMb() =>
+        ProcStatusMb("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
 
     /// <summary>Current resident set size (VmRSS), in MB.</summary>
-    public static double CurrentRssMb() => ProcStatusMb("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
+    public static double CurrentRssMb() =>
+        ProcStatusMb("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
 
     static double? ProcStatusMb(string field)
     {

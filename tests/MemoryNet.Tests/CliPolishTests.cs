@@ -5,7 +5,8 @@ using MemoryNet.Imaging;
 
 namespace MemoryNet.Tests;
 
-/// <summary>The command line as a user meets it: help, typos, JSON outputs, quiet runs, old spellings, a busy port.</summary>
+/// <summary>The command line as a user meets it: help, typos, JSON outputs, quiet runs, old spellings, a busy
+/// port.</summary>
 [Collection("Console")]
 public class CliPolishTests
 {
@@ -69,16 +70,20 @@ public class CliPolishTests
         File.WriteAllText(Path.Combine(input, "b.png"), "not an image");
         long Run(int quality, string outDir, string json)
         {
-            var (code, err) = CliRunner.Run("restore", input, "-o", outDir, "--model", Model, "--threads", "1", "--format", "jpg",
+            var (code, err) = CliRunner.Run("restore", input, "-o", outDir, "--model", Model, "--threads", "1",
+                "--format", "jpg",
                 "--jpeg-quality", quality.ToString(), "--json", json, "--quiet");
             Assert.Equal(2, code); // one bad input
-            Assert.Equal(["skipped: " + Path.Combine(input, "b.png") + ": not an image in a supported format (PNG, JPEG, BMP, WebP)"], err);
+            Assert.Equal(
+                ["skipped: " + Path.Combine(input, "b.png") +
+                    ": not an image in a supported format (PNG, JPEG, BMP, WebP)"], err);
             return new FileInfo(Path.Combine(outDir, "a.jpg")).Length;
         }
         var json = Path.Combine(root, "report.json");
         long low = Run(20, Path.Combine(root, "low"), json), high = Run(98, Path.Combine(root, "high"), json);
         Assert.True(low < high, $"quality 20: {low} bytes, 98: {high} bytes");
-        var rows = JsonDocument.Parse(File.ReadAllText(json)).RootElement.EnumerateArray().ToDictionary(r => Path.GetFileName(r.GetProperty("file").GetString()!));
+        var rows = JsonDocument.Parse(File.ReadAllText(json)).RootElement.EnumerateArray()
+            .ToDictionary(r => Path.GetFileName(r.GetProperty("file").GetString()!));
         Assert.Equal("restored", rows["a.png"].GetProperty("status").GetString());
         Assert.Equal(Path.Combine(root, "high", "a.jpg"), rows["a.png"].GetProperty("output").GetString());
         Assert.True(rows["a.png"].GetProperty("seconds").GetDouble() > 0);
@@ -91,7 +96,8 @@ public class CliPolishTests
     public void Train_help_describes_every_option_with_its_default()
     {
         var train = TrainCommand.Create();
-        Assert.All(train.Options, o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{o.Name} has no description"));
+        Assert.All(train.Options,
+            o => Assert.False(string.IsNullOrWhiteSpace(o.Description), $"{o.Name} has no description"));
         Assert.Contains("[default: 256]", train.Options.Single(o => o.Name == "--patch").Description);
         Assert.Contains("--format", train.Options.Single(o => o.Name == "--layout").Aliases);
     }
@@ -103,12 +109,15 @@ public class CliPolishTests
         foreach (var (from, to) in new[] { ("pred", "input"), ("gt", "target") })
         {
             Directory.CreateDirectory(Path.Combine(data, to));
-            foreach (var f in Directory.GetFiles(TestPaths.Fixtures("Metrics", from))) File.Copy(f, Path.Combine(data, to, Path.GetFileName(f)));
+            foreach (var f in Directory.GetFiles(TestPaths.Fixtures("Metrics", from)))
+                File.Copy(f, Path.Combine(data, to, Path.GetFileName(f)));
         }
-        var (code, err) = CliRunner.Run("eval", "--model", Model, "--data", data, "--format", "paired", "--protocol", "rgb", "--threads", "1");
+        var (code, err) = CliRunner.Run("eval", "--model", Model, "--data", data, "--format", "paired", "--protocol",
+            "rgb", "--threads", "1");
         Assert.Equal(0, code);
         Assert.Contains(err, l => l.Contains("--format is now --layout"));
-        (code, err) = CliRunner.Run("eval", "--model", Model, "--data", data, "--layout", "paired", "--protocol", "rgb", "--threads", "1");
+        (code, err) = CliRunner.Run("eval", "--model", Model, "--data", data, "--layout", "paired", "--protocol", "rgb",
+            "--threads", "1");
         Assert.Equal(0, code);
         Assert.DoesNotContain(err, l => l.Contains("warning"));
     }
@@ -117,7 +126,8 @@ public class CliPolishTests
     public async Task A_port_already_taken_is_one_clear_error()
     {
         await using var first = await RestoreServer.StartAsync(Web.WebTestData.Options());
-        var e = await Assert.ThrowsAsync<UserInputException>(() => RestoreServer.StartAsync(Web.WebTestData.Options() with { Urls = first.Address }));
+        var e = await Assert.ThrowsAsync<UserInputException>(
+            () => RestoreServer.StartAsync(Web.WebTestData.Options() with { Urls = first.Address }));
         Assert.Contains("cannot listen", e.Message);
         Assert.Contains(first.Address, e.Message);
     }

@@ -3,7 +3,8 @@ using System.CommandLine;
 
 namespace MemoryNet.Tests;
 
-/// <summary>Runs the memorynet CLI in-process; tests that use it join the "Console" collection (stderr is process-wide).</summary>
+/// <summary>Runs the memorynet CLI in-process; tests that use it join the "Console" collection (stderr is
+/// process-wide).</summary>
 public static class CliRunner
 {
     /// <summary>Returns the exit code and the stderr lines.</summary>
@@ -18,7 +19,8 @@ public static class CliRunner
         int code;
         try { code = CliCommon.Invoke(root, args); }
         finally { Console.SetError(old); }
-        return (code, err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return (code,
+            err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }
 
@@ -31,7 +33,10 @@ public static class CliProcess
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "MemoryNet.Cli.dll");
         Assert.True(File.Exists(dll), $"{dll}: the CLI is not built next to the tests");
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false
+        };
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);

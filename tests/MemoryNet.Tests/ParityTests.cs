@@ -116,7 +116,8 @@ public class ParityTests
     [Fact]
     public void ForcingTheWrongPresetNamesTheMismatchedKeys()
     {
-        var e = Assert.Throws<UserInputException>(() => ModelFile.Load(Fixture("tiny_memorynet_plain.pth"), ArchSpec.MprnetDeblur));
+        var e = Assert.Throws<UserInputException>(
+            () => ModelFile.Load(Fixture("tiny_memorynet_plain.pth"), ArchSpec.MprnetDeblur));
         Assert.Contains("tiny_memorynet_plain.pth", e.Message);
         Assert.Matches(@"8 unexpected \([^)]*memory\.memory\.weight", e.Message);
         Assert.Contains("wrongly shaped (shallow_feat1.0.weight: file (4, 3, 3, 3) vs model (96, 3, 3, 3)", e.Message);

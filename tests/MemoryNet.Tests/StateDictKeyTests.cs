@@ -7,14 +7,16 @@ public class StateDictKeyTests
 {
     static List<(string Key, long[] Shape)> ReferenceKeys()
     {
-        // the official model's state_dict keys and shapes (vendored from the project's reference notes: tests need no ../shared)
+        // the official model's state_dict keys and shapes (vendored from the project's reference notes: tests need no
+        // ../shared)
         var path = TestPaths.Fixtures("Reference", "memorynet-state-dict.txt");
         return File.ReadLines(path)
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l =>
             {
                 int sp = l.IndexOf(' ');
-                var shape = l[(sp + 1)..].Trim('(', ')', ' ').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                var shape = l[(sp + 1)..].Trim('(', ')', ' ')
+                    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(long.Parse).ToArray();
                 return (l[..sp], shape);
             }).ToList();
@@ -29,14 +31,17 @@ public class StateDictKeyTests
         Assert.Equal(321, reference.Count);
         Assert.Equal(reference.Select(r => r.Key), ours.Select(o => o.Key));
         for (int i = 0; i < reference.Count; i++)
-            Assert.True(reference[i].Shape.SequenceEqual(ours[i].shape), $"{reference[i].Key}: expected ({string.Join(",", reference[i].Shape)}), got ({string.Join(",", ours[i].shape)})");
+            Assert.True(reference[i].Shape.SequenceEqual(ours[i].shape),
+                $"{reference[i].Key}: expected ({string.Join(",", reference[i].Shape)}), got " +
+                $"({string.Join(",", ours[i].shape)})");
     }
 
     [Fact]
     public void OnePReLUIsSharedByEveryCab()
     {
         using var model = new MemoryNetModel(ArchSpec.MemoryNet);
-        var prelus = MemoryNet.Weights.StateDict.Entries(model).Where(kv => kv.Key.EndsWith("body.1.weight")).Select(kv => kv.Value).ToList();
+        var prelus = MemoryNet.Weights.StateDict.Entries(model).Where(kv => kv.Key.EndsWith("body.1.weight"))
+            .Select(kv => kv.Value).ToList();
         Assert.Equal(55, prelus.Count);
         using (no_grad()) prelus[0].fill_(0.5);
         Assert.All(prelus, p => Assert.Equal(0.5f, p.item<float>()));

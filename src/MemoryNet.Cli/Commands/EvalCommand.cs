@@ -18,27 +18,55 @@ public static class EvalCommand
 {
     sealed class Options
     {
-        public readonly Option<string> Pred = new("--pred") { Description = "Folder of restored images (paired with --gt by file stem; extensions may differ)" };
+        public readonly Option<string> Pred = new("--pred")
+        {
+            Description = "Folder of restored images (paired with --gt by file stem; extensions may differ)"
+        };
         public readonly Option<string> Gt = new("--gt") { Description = "Folder of ground-truth images" };
-        public readonly Option<string> Mask = new("--mask") { Description = "Folder of shadow masks (needed by istd, istd-full; white = shadow)" };
-        public readonly Option<string> Protocol = new("--protocol", "-p") { Description = $"Scoring protocol: {string.Join(", ", EvalProtocols.Names)}" };
+        public readonly Option<string> Mask =
+            new("--mask") { Description = "Folder of shadow masks (needed by istd, istd-full; white = shadow)" };
+        public readonly Option<string> Protocol =
+            new("--protocol", "-p") { Description = $"Scoring protocol: {string.Join(", ", EvalProtocols.Names)}" };
         public readonly Option<string> Json = new("--json") { Description = "Write the report as JSON to this file" };
-        public readonly Option<string> Csv = new("--csv") { Description = "Write per-image scores as CSV to this file" };
-        public readonly Option<int> Border = new("--border") { Description = "Crop this many pixels from every side before scoring", DefaultValueFactory = _ => 0 };
-        public readonly Option<string> Data = new("--data") { Description = "Dataset folder to restore and score (with --model or --task)" };
-        public readonly Option<string> Format = new("--layout", "--format") { Description = "Layout of --data: paired, istd, raindrop, gopro, rice (--format: the older spelling)", DefaultValueFactory = _ => "paired" };
-        public readonly Option<string> Split = new("--split") { Description = "Sub-folder of --data to use (train/test), when present", DefaultValueFactory = _ => "test" };
-        public readonly Option<string> Save = new("--save") { Description = "Also write the restored images and input|output|target strips here" };
-        public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32" };
-        public readonly Option<bool> SelfEnsemble = new("--self-ensemble") { Description = "With --model/--task: average the outputs of the 8 flips/rotations of each image (8x the time)" };
+        public readonly Option<string> Csv =
+            new("--csv") { Description = "Write per-image scores as CSV to this file" };
+        public readonly Option<int> Border = new("--border")
+        {
+            Description = "Crop this many pixels from every side before scoring", DefaultValueFactory = _ => 0
+        };
+        public readonly Option<string> Data =
+            new("--data") { Description = "Dataset folder to restore and score (with --model or --task)" };
+        public readonly Option<string> Format = new("--layout", "--format")
+        {
+            Description = "Layout of --data: paired, istd, raindrop, gopro, rice (--format: the older spelling)",
+            DefaultValueFactory = _ => "paired"
+        };
+        public readonly Option<string> Split = new("--split")
+        {
+            Description = "Sub-folder of --data to use (train/test), when present", DefaultValueFactory = _ => "test"
+        };
+        public readonly Option<string> Save =
+            new("--save") { Description = "Also write the restored images and input|output|target strips here" };
+        public readonly Option<string> Precision = new("--precision")
+        {
+            Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32"
+        };
+        public readonly Option<bool> SelfEnsemble = new("--self-ensemble")
+        {
+            Description = "With --model/--task: average the outputs of the 8 flips/rotations of " +
+                "each image (8x the time)"
+        };
         public readonly ModelOptions Model = new();
     }
 
     public static Command Create()
     {
-        var cmd = new Command("eval", "Score restored images against ground truth under a named protocol (" + string.Join(", ", EvalProtocols.Names) + ")");
+        var cmd = new Command("eval",
+            "Score restored images against ground truth under a named protocol (" +
+            string.Join(", ", EvalProtocols.Names) + ")");
         var o = new Options();
-        foreach (var opt in new Option[] { o.Pred, o.Gt, o.Mask, o.Protocol, o.Json, o.Csv, o.Border, o.Data, o.Format, o.Split, o.Save, o.Precision, o.SelfEnsemble }) cmd.Options.Add(opt);
+        foreach (var opt in new Option[] { o.Pred, o.Gt, o.Mask, o.Protocol, o.Json, o.Csv, o.Border, o.Data, o.Format,
+            o.Split, o.Save, o.Precision, o.SelfEnsemble }) cmd.Options.Add(opt);
         o.Model.AddTo(cmd);
         o.Protocol.AcceptOnlyFromAmong([.. EvalProtocols.Names]);
         cmd.SetAction(parse => Run(parse, o));
@@ -55,12 +83,14 @@ public static class EvalCommand
 
     static int Run(ParseResult parse, Options o)
     {
-        if (parse.GetValue(o.Model.Model) is not null || parse.GetValue(o.Model.Task) is not null || parse.GetValue(o.Data) is not null)
+        if (parse.GetValue(o.Model.Model) is not null || parse.GetValue(o.Model.Task) is not null
+            || parse.GetValue(o.Data) is not null)
             return RunModel(parse, o);
         var protoName = parse.GetValue(o.Protocol)
             ?? throw new UserInputException($"--protocol is required ({string.Join(", ", EvalProtocols.Names)})");
         var protocol = EvalProtocols.Get(protoName);
-        if (parse.GetValue(o.SelfEnsemble)) throw new UserInputException("--self-ensemble restores with a model: give --model or --task with --data");
+        if (parse.GetValue(o.SelfEnsemble))
+            throw new UserInputException("--self-ensemble restores with a model: give --model or --task with --data");
         var pred = parse.GetValue(o.Pred) ?? throw new UserInputException("--pred DIR is required");
         var gt = parse.GetValue(o.Gt) ?? throw new UserInputException("--gt DIR is required");
         var mask = parse.GetValue(o.Mask);
@@ -74,7 +104,8 @@ public static class EvalCommand
         var items = PairedFolders.MatchByStem(pred, gt, protocol.ShadowLab ? mask : null, "pred", "gt");
         PairedFolders.CheckSizes(items, protocol.AllowsSizeMismatch, "pred", "gt");
 
-        var report = Score(protocol, items, border, $"pred={pred} gt={gt}" + (protocol.ShadowLab ? $" mask={mask}" : ""));
+        var report = Score(protocol, items, border,
+            $"pred={pred} gt={gt}" + (protocol.ShadowLab ? $" mask={mask}" : ""));
         return Report(parse, o, report);
     }
 
@@ -82,26 +113,37 @@ public static class EvalCommand
     {
         var data = parse.GetValue(o.Data) ?? throw new UserInputException("--data DIR is required with --model/--task");
         if (parse.GetValue(o.Pred) is not null || parse.GetValue(o.Gt) is not null)
-            throw new UserInputException("give either --pred/--gt (score existing images) or --model/--task with --data (restore, then score)");
+            throw new UserInputException(
+                "give either --pred/--gt (score existing images) or --model/--task with --data (restore, then score)");
         CliCommon.WarnOldSpelling(parse, ("--format", "--layout"));
         var layout = PairedFolders.ParseLayout(parse.GetValue(o.Format)!);
         // the task's protocol when a task is named (derain: y), else the layout's usual one
         var task = parse.GetValue(o.Model.Task);
-        var protocol = EvalProtocols.Get(parse.GetValue(o.Protocol) ?? (task is not null ? RestorationTasks.Get(task).Protocol : DefaultProtocol(layout)));
+        var protocol = EvalProtocols.Get(parse.GetValue(o.Protocol)
+            ?? (task is not null ? RestorationTasks.Get(task).Protocol : DefaultProtocol(layout)));
         int border = parse.GetValue(o.Border);
         var items = PairedFolders.Read(data, layout, parse.GetValue(o.Split));
         PairedFolders.CheckSizes(items);
         if (protocol.ShadowLab && items.Any(i => i.Mask is null))
-            throw new UserInputException($"protocol '{protocol.Name}' needs shadow masks, and the {layout.ToString().ToLowerInvariant()} layout of {data} has none");
+            throw new UserInputException($"protocol '{protocol.Name}' needs shadow masks, and " +
+                $"the {layout.ToString().ToLowerInvariant()} layout of {data} has none");
         var save = parse.GetValue(o.Save);
 
         o.Model.ApplyThreads(parse);
         using var model = o.Model.Load(parse, out var source);
-        var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!)) { SelfEnsemble = parse.GetValue(o.SelfEnsemble) };
-        Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}{(restorer.SelfEnsemble ? ", self-ensemble x8" : "")}; {items.Count} images from {data}; protocol {protocol.Name}");
+        var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!))
+        {
+            SelfEnsemble = parse.GetValue(o.SelfEnsemble)
+        };
+        Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}" +
+            $"{(restorer.SelfEnsemble ? ", self-ensemble x8" : "")}; {items.Count} images from {data}; " +
+            $"protocol {protocol.Name}");
         var scores = CliCommon.WithProgress($"restore + eval ({protocol.Name})", items.Count,
             tick => PairEvaluation.RestoreAndScore(restorer, protocol, items, border, save, tick));
-        return Report(parse, o, new EvalReport(protocol, scores) { Border = border, Source = $"model={source} data={data}" + (restorer.SelfEnsemble ? " self-ensemble=x8" : "") });
+        return Report(parse, o, new EvalReport(protocol, scores)
+        {
+            Border = border, Source = $"model={source} data={data}" + (restorer.SelfEnsemble ? " self-ensemble=x8" : "")
+        });
     }
 
     /// <summary>Prints the table and writes --json/--csv.</summary>
@@ -113,13 +155,17 @@ public static class EvalCommand
         return 0;
     }
 
-    /// <summary>Scores existing results against their targets (<see cref="PairEvaluation.Score"/>), with a progress bar when interactive.</summary>
+    /// <summary>Scores existing results against their targets (<see cref="PairEvaluation.Score"/>), with a progress bar
+    /// when interactive.</summary>
     static EvalReport Score(EvalProtocol protocol, IReadOnlyList<PairedItem> items, int border, string? source)
     {
-        var scores = CliCommon.WithProgress($"eval ({protocol.Name})", items.Count, tick => PairEvaluation.Score(protocol, items, border, tick));
+        var scores = CliCommon.WithProgress($"eval ({protocol.Name})", items.Count,
+            tick => PairEvaluation.Score(protocol, items, border, tick));
         var report = new EvalReport(protocol, scores) { Border = border, Source = source };
         foreach (var s in report.SsimUndefined)
-            Console.Error.WriteLine($"warning: {s.Name}: {s.Width}x{s.Height} is smaller than the {protocol.Ssim.WindowSize}x{protocol.Ssim.WindowSize} SSIM window; SSIM not computed (null), left out of the mean");
+            Console.Error.WriteLine($"warning: {s.Name}: {s.Width}x{s.Height} is smaller than " +
+                $"the {protocol.Ssim.WindowSize}x{protocol.Ssim.WindowSize} SSIM window; SSIM not computed (null), " +
+                "left out of the mean");
         return report;
     }
 
@@ -130,9 +176,12 @@ public static class EvalCommand
     public static void Print(EvalReport r)
     {
         bool lab = r.Protocol.ShadowLab;
-        AnsiConsole.MarkupLine($"[bold]protocol[/] {Markup.Escape(r.Protocol.Name)}: {Markup.Escape(r.Protocol.Description)}");
+        AnsiConsole.MarkupLine(
+            $"[bold]protocol[/] {Markup.Escape(r.Protocol.Name)}: {Markup.Escape(r.Protocol.Description)}");
         AnsiConsole.MarkupLine($"[grey]source: {Markup.Escape(r.Protocol.Source)}[/]");
-        if (r.Source is not null) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Source)}{(r.Border > 0 ? $" border={r.Border}" : "")}, {r.Count} images[/]");
+        if (r.Source is not null)
+            AnsiConsole.MarkupLine(
+                $"[grey]{Markup.Escape(r.Source)}{(r.Border > 0 ? $" border={r.Border}" : "")}, {r.Count} images[/]");
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("");
         table.AddColumn(new TableColumn("PSNR (dB)").RightAligned());
@@ -144,11 +193,14 @@ public static class EvalCommand
             table.AddColumn(new TableColumn("LAB non-shadow").RightAligned());
         }
         var mean = new List<string> { $"[bold]mean of {r.Count}[/]", F(r.Psnr, "0.000"), F(r.Ssim, "0.0000") };
-        if (lab) mean.AddRange([F(r.All!.RmseLab, "0.000"), F(r.Shadow!.RmseLab, "0.000"), F(r.NonShadow!.RmseLab, "0.000")]);
+        if (lab)
+            mean.AddRange(
+                [F(r.All!.RmseLab, "0.000"), F(r.Shadow!.RmseLab, "0.000"), F(r.NonShadow!.RmseLab, "0.000")]);
         table.AddRow(mean.ToArray());
         if (lab)
             table.AddRow([ "[grey]per-image mean[/]", "", "",
-                F(r.All!.RmseLabPerImage, "0.000"), F(r.Shadow!.RmseLabPerImage, "0.000"), F(r.NonShadow!.RmseLabPerImage, "0.000") ]);
+                F(r.All!.RmseLabPerImage, "0.000"), F(r.Shadow!.RmseLabPerImage, "0.000"),
+                F(r.NonShadow!.RmseLabPerImage, "0.000") ]);
         if (r.Count > 1)
         {
             table.AddEmptyRow();

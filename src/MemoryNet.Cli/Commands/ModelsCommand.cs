@@ -7,14 +7,18 @@ using Spectre.Console;
 
 namespace MemoryNet.Cli.Commands;
 
-/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors | average FILE... -o OUT.safetensors | export MODEL -o OUT.pth]</summary>
+/// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors | average FILE... -o
+/// OUT.safetensors | export MODEL -o OUT.pth]</summary>
 public static class ModelsCommand
 {
     public static Command Create()
     {
         var cmd = new Command("models", "List bundled models, show a model file, or convert a PyTorch checkpoint");
 
-        var listJson = new Option<bool>("--json") { Description = "Print the list as JSON (name, task, arch, parameters, bytes, path)" };
+        var listJson = new Option<bool>("--json")
+        {
+            Description = "Print the list as JSON (name, task, arch, parameters, bytes, path)"
+        };
         var list = new Command("list", "List the bundled models");
         list.Options.Add(listJson);
         list.SetAction(p => List(p.GetValue(listJson)));
@@ -25,9 +29,13 @@ public static class ModelsCommand
         info.SetAction(p => Info(p.GetValue(infoName)!));
 
         var file = new Argument<string>("FILE") { Description = "PyTorch checkpoint (.pth/.pt) or safetensors" };
-        var arch = new Option<string?>("--arch") { Description = "Architecture preset (inferred from shapes when omitted)" };
+        var arch =
+            new Option<string?>("--arch") { Description = "Architecture preset (inferred from shapes when omitted)" };
         var output = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
-        var task = new Option<string?>("--task") { Description = "Record the task the model restores (" + RestorationTasks.List + ") in its metadata" };
+        var task = new Option<string?>("--task")
+        {
+            Description = "Record the task the model restores (" + RestorationTasks.List + ") in its metadata"
+        };
         var import = new Command("import", "Convert a checkpoint to this project's safetensors format");
         import.Arguments.Add(file);
         import.Options.Add(arch);
@@ -35,19 +43,39 @@ public static class ModelsCommand
         import.Options.Add(task);
         import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!, p.GetValue(task)));
 
-        var files = new Argument<string[]>("FILE") { Description = "Checkpoints of one architecture (e.g. a run's saved steps)", Arity = ArgumentArity.OneOrMore };
-        var avgOutput = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
-        var avgTask = new Option<string?>("--task") { Description = "Record the task the model restores in its metadata (default: the first file's)" };
-        var average = new Command("average", "Average checkpoints of one architecture weight by weight (steadier than any one of a noisy run's checkpoints)");
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "Checkpoints of one architecture (e.g. a run's saved steps)", Arity = ArgumentArity.OneOrMore
+        };
+        var avgOutput = new Option<string>("--output", "-o")
+        {
+            Description = "Output .safetensors file", Required = true
+        };
+        var avgTask = new Option<string?>("--task")
+        {
+            Description = "Record the task the model restores in its metadata (default: the first file's)"
+        };
+        var average = new Command("average",
+            "Average checkpoints of one architecture weight by weight (steadier than any one of a " +
+            "noisy run's checkpoints)");
         average.Arguments.Add(files);
         average.Options.Add(avgOutput);
         average.Options.Add(avgTask);
         average.SetAction(p => Average(p.GetValue(files)!, p.GetValue(avgOutput)!, p.GetValue(avgTask)));
 
         var exportName = new Argument<string>("MODEL") { Description = "A bundled model name or a weights file" };
-        var exportOutput = new Option<string>("--output", "-o") { Description = "Output PyTorch checkpoint (.pth or .pt)", Required = true };
-        var wrap = new Option<bool>("--wrap") { Description = "Save {'state_dict': ...} as the official training scripts do, instead of the plain state_dict" };
-        var export = new Command("export", "Write a model as a PyTorch checkpoint (zip format, the reference state_dict names) that the official code loads");
+        var exportOutput = new Option<string>("--output", "-o")
+        {
+            Description = "Output PyTorch checkpoint (.pth or .pt)", Required = true
+        };
+        var wrap = new Option<bool>("--wrap")
+        {
+            Description = "Save {'state_dict': ...} as the official training scripts do, instead of " +
+                "the plain state_dict"
+        };
+        var export = new Command("export",
+            "Write a model as a PyTorch checkpoint (zip format, the reference state_dict names) that " +
+            "the official code loads");
         export.Arguments.Add(exportName);
         export.Options.Add(exportOutput);
         export.Options.Add(wrap);
@@ -77,7 +105,8 @@ public static class ModelsCommand
             table.AddRow(name, task, spec.Name, count.ToString("N0"), (bytes / 1e6).ToString("0.0"));
             rows.Add(new System.Text.Json.Nodes.JsonObject
             {
-                ["name"] = name, ["task"] = task == "-" ? null : task, ["arch"] = spec.Name, ["family"] = spec.Architecture.Family,
+                ["name"] = name, ["task"] = task == "-" ? null : task, ["arch"] = spec.Name,
+                ["family"] = spec.Architecture.Family,
                 ["parameters"] = count, ["bytes"] = bytes, ["path"] = Path.GetFullPath(path),
             });
             n++;
@@ -90,12 +119,15 @@ public static class ModelsCommand
 
     static int Info(string name)
     {
-        string path = File.Exists(name) ? name : BundledModels.TryFind(name) ?? throw new UserInputException($"{name}: no such file or bundled model");
+        string path = File.Exists(name) ? name : BundledModels.TryFind(name)
+            ?? throw new UserInputException($"{name}: no such file or bundled model");
         using var ckpt = ModelFile.Read(path);
         var spec = ModelFile.SpecOf(ckpt);
         AnsiConsole.WriteLine($"file: {path}");
-        AnsiConsole.WriteLine($"architecture: {spec.Describe()}{(ckpt.Metadata.ContainsKey("arch") ? "" : " (inferred from tensor shapes)")}");
-        AnsiConsole.WriteLine($"tensors: {ckpt.Tensors.Count}, unique parameters: {ckpt.ByName().Values.Select(t => t.numel()).Sum():N0} values");
+        AnsiConsole.WriteLine($"architecture: {spec.Describe()}" +
+            $"{(ckpt.Metadata.ContainsKey("arch") ? "" : " (inferred from tensor shapes)")}");
+        AnsiConsole.WriteLine($"tensors: {ckpt.Tensors.Count}, unique " +
+            $"parameters: {ckpt.ByName().Values.Select(t => t.numel()).Sum():N0} values");
         foreach (var (k, v) in ckpt.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             if (k != "arch") AnsiConsole.WriteLine($"{k}: {v}");
         return 0;
@@ -105,7 +137,10 @@ public static class ModelsCommand
     {
         CheckOutput(output, task);
         using var model = ModelFile.Average(files, out var firstMetadata);
-        var meta = new Dictionary<string, string> { ["source"] = $"mean of {files.Length}: " + string.Join(", ", files.Select(Path.GetFileName)) };
+        var meta = new Dictionary<string, string>
+        {
+            ["source"] = $"mean of {files.Length}: " + string.Join(", ", files.Select(Path.GetFileName))
+        };
         if ((task ?? firstMetadata.GetValueOrDefault("task")) is { } t) meta["task"] = t;
         ModelFile.Save(model, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: the mean of {files.Length} checkpoint(s) of {model.Spec.Describe()}");
@@ -121,15 +156,19 @@ public static class ModelsCommand
 
     static int Export(string name, string output, bool wrap)
     {
-        if (!output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) && !output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
+        if (!output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase)
+            && !output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"{output}: the output must be a .pth or .pt file");
-        string path = File.Exists(name) ? name : BundledModels.TryFind(name) ?? throw new UserInputException($"{name}: no such file or bundled model");
+        string path = File.Exists(name) ? name : BundledModels.TryFind(name)
+            ?? throw new UserInputException($"{name}: no such file or bundled model");
         using var model = ModelFile.Load(path);
         var entries = StateDict.Entries(model);
         PthWriter.Write(output, entries, wrap ? "state_dict" : null);
-        AnsiConsole.WriteLine($"wrote {output}: {entries.Count} tensors of {model.Spec.Describe()}{(wrap ? " under 'state_dict'" : "")}");
+        AnsiConsole.WriteLine(
+            $"wrote {output}: {entries.Count} tensors of {model.Spec.Describe()}{(wrap ? " under 'state_dict'" : "")}");
         if (model.Spec is ArchSpec { AffineHead: true })
-            AnsiConsole.WriteLine("note: this model has an affine output head, which the official MPRNet/MemoryNet code does not have: it loads only into this project");
+            AnsiConsole.WriteLine("note: this model has an affine output head, which the official MPRNet/MemoryNet " +
+                "code does not have: it loads only into this project");
         return 0;
     }
 

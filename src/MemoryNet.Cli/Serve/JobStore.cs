@@ -65,7 +65,10 @@ public sealed class Job
             ["state"] = _state.ToString().ToLowerInvariant(),
             ["model"] = Model,
             ["name"] = Name,
-            ["progress"] = new JsonObject { ["done"] = done, ["total"] = total, ["fraction"] = total > 0 ? Math.Round(done / (double)total, 4) : 0.0 },
+            ["progress"] = new JsonObject
+            {
+                ["done"] = done, ["total"] = total, ["fraction"] = total > 0 ? Math.Round(done / (double)total, 4) : 0.0
+            },
             ["created"] = Created.ToString("O"),
             ["seconds_waiting"] = Math.Round(started < 0 ? (finished < 0 ? now : finished) : started, 3),
             ["seconds_running"] = started < 0 ? 0 : Math.Round((finished < 0 ? now : finished) - started, 3),
@@ -111,7 +114,8 @@ public sealed class JobStore : IDisposable
                 if (oldest is null) return null;
                 Remove(oldest.Id);
             }
-            var job = new Job(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), model, name, extension, contentType, DateTimeOffset.UtcNow);
+            var job = new Job(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), model, name, extension,
+                contentType, DateTimeOffset.UtcNow);
             _jobs[job.Id] = job;
             return job;
         }
@@ -131,11 +135,14 @@ public sealed class JobStore : IDisposable
         {
             if (png.Length > MaxBytes)
             {
-                job.Finish(JobState.Failed, null, $"the result ({png.Length >> 20} MB) is larger than the server keeps for jobs ({MaxBytes >> 20} MB, --max-job-mb)", Keep);
+                job.Finish(JobState.Failed, null,
+                    $"the result ({png.Length >> 20} MB) is larger than the server keeps for jobs " +
+                    $"({MaxBytes >> 20} MB, --max-job-mb)", Keep);
                 return;
             }
             long held = _jobs.Values.Sum(j => (long)(j.Result?.Length ?? 0));
-            foreach (var old in _jobs.Values.Where(j => j.Result is not null && j != job).OrderBy(j => j.Expires).ToList())
+            foreach (var old in _jobs.Values.Where(j => j.Result is not null && j != job).OrderBy(j => j.Expires)
+                .ToList())
             {
                 if (held + png.Length <= MaxBytes) break;
                 held -= old.Result!.Length;

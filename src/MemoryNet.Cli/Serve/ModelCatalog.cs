@@ -15,7 +15,8 @@ public sealed class CatalogEntry
     internal CatalogEntry(string name, string? task, string arch, string source, string path, Func<RestorationNet> load)
     {
         Name = name; Task = task; Arch = arch; Source = source; Path = path;
-        _loaded = new(() => { var m = load(); return (m, new Restorer(m)); }, LazyThreadSafetyMode.ExecutionAndPublication);
+        _loaded = new(() => { var m = load(); return (m, new Restorer(m)); },
+            LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public string Name { get; }
@@ -61,7 +62,8 @@ public sealed class ModelCatalog : IDisposable
             var spec = arch is null ? null : ArchRegistry.FromName(arch);
             var model = ModelFile.Load(modelPath, spec, out var meta);
             var path = modelPath;
-            Default = new CatalogEntry(System.IO.Path.GetFileNameWithoutExtension(path), TaskOf(path, meta), model.Spec.Name, "file", path, () => model);
+            Default = new CatalogEntry(System.IO.Path.GetFileNameWithoutExtension(path), TaskOf(path, meta),
+                model.Spec.Name, "file", path, () => model);
             _ = Default.Restorer; // marks it loaded
             _entries.Add(Default);
         }
@@ -73,10 +75,14 @@ public sealed class ModelCatalog : IDisposable
                 if (_entries.Any(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))) continue;
                 Dictionary<string, string> meta;
                 try { meta = ReadSafetensorsMetadata(path); }
-                catch (Exception e) when (e is IOException or InvalidDataException or JsonException) { continue; } // not a usable file: not offered
+                catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
+                {
+                    continue; // not a usable file: not offered
+                }
                 string archName = ArchRegistry.FromMetadata(meta)?.Name ?? "unknown";
                 var p = path;
-                _entries.Add(new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, () => ModelFile.Load(p)));
+                _entries.Add(
+                    new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, () => ModelFile.Load(p)));
             }
         }
     }
@@ -88,16 +94,19 @@ public sealed class ModelCatalog : IDisposable
         return RestorationTasks.IsKnown(stem) ? stem : null;
     }
 
-    /// <summary>The model a request names: a task, a model name, or neither (the --model file, or the only model).</summary>
+    /// <summary>The model a request names: a task, a model name, or neither (the --model file, or the only
+    /// model).</summary>
     public CatalogEntry Resolve(string? task, string? model)
     {
-        if (task is not null && model is not null) throw new UserInputException("give either 'task' or 'model', not both");
+        if (task is not null && model is not null)
+            throw new UserInputException("give either 'task' or 'model', not both");
         if (task is not null)
         {
             RestorationTasks.Get(task);
             return _entries.FirstOrDefault(e => e.Source == "bundled" && e.Task == task)
                 ?? _entries.FirstOrDefault(e => e.Task == task)
-                ?? throw new UserInputException($"no model for task '{task}': models/{task}.safetensors is not installed on this server{Available()}");
+                ?? throw new UserInputException($"no model for task '{task}': models/{task}.safetensors is not " +
+                    $"installed on this server{Available()}");
         }
         if (model is not null)
             return _entries.FirstOrDefault(e => e.Name.Equals(model, StringComparison.OrdinalIgnoreCase))
@@ -120,7 +129,8 @@ public sealed class ModelCatalog : IDisposable
         Span<byte> len = stackalloc byte[8];
         fs.ReadExactly(len);
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(len);
-        if (n > 100_000_000 || (long)n > fs.Length - 8) throw new InvalidDataException($"{path}: not a safetensors file");
+        if (n > 100_000_000 || (long)n > fs.Length - 8)
+            throw new InvalidDataException($"{path}: not a safetensors file");
         var header = new byte[n];
         fs.ReadExactly(header);
         using var doc = JsonDocument.Parse(header);

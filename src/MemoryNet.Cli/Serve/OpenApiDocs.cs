@@ -5,9 +5,9 @@ using Microsoft.OpenApi;
 namespace MemoryNet.Cli.Serve;
 
 /// <summary>
-/// What the OpenAPI document says about POST /v1/restore and POST /v1/jobs beyond what the route declares: its multipart form and its
-/// PNG answer. (Declaring the form with Accepts() would make routing refuse other content types before the handler
-/// can answer them with its own 400.)
+/// What the OpenAPI document says about POST /v1/restore and POST /v1/jobs beyond what the route declares: its
+/// multipart form and its PNG answer. (Declaring the form with Accepts() would make routing refuse other content types
+/// before the handler can answer them with its own 400.)
 /// </summary>
 static class OpenApiDocs
 {
@@ -26,12 +26,19 @@ static class OpenApiDocs
             Required = new HashSet<string> { "image" },
             Properties = new Dictionary<string, IOpenApiSchema>
             {
-                ["image"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "The photo: PNG, JPEG, BMP or WebP" },
+                ["image"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String, Format = "binary", Description = "The photo: PNG, JPEG, BMP or WebP"
+                },
                 ["task"] = Text("Use the bundled model for this task", [.. RestorationTasks.Names]),
                 ["model"] = Text("A model name from GET /v1/models (instead of task)"),
                 ["bits"] = Text("PNG depth of the answer (default: 16 for a 16-bit input, else 8)", "8", "16"),
                 ["format"] = Text("Format of the answer (default png)", "png", "jpg", "webp"),
-                ["quality"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "100", Description = "JPEG/WebP quality (default 95)" },
+                ["quality"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "100",
+                    Description = "JPEG/WebP quality (default 95)"
+                },
             },
         };
         op.RequestBody = new OpenApiRequestBody
@@ -46,9 +53,12 @@ static class OpenApiDocs
             Description = "The restored image",
             Content = new Dictionary<string, OpenApiMediaType>
             {
-                ["image/png"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
-                ["image/jpeg"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
-                ["image/webp"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                ["image/png"] =
+                    new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                ["image/jpeg"] =
+                    new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                ["image/webp"] =
+                    new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
             },
         };
     }

@@ -11,7 +11,8 @@ namespace MemoryNet.Cli.Serve;
 /// </summary>
 public static class RequestLog
 {
-    public const string Model = "model", Megapixels = "megapixels", QueueSeconds = "queue_seconds", RestoreSeconds = "restore_seconds";
+    public const string Model = "model", Megapixels = "megapixels", QueueSeconds = "queue_seconds",
+        RestoreSeconds = "restore_seconds";
     static readonly string[] Facts = [Model, Megapixels, QueueSeconds, RestoreSeconds];
 
     public static string Line(HttpContext ctx, string format, TimeSpan elapsed)
@@ -33,8 +34,11 @@ public static class RequestLog
             return o.ToJsonString();
         }
         string facts = ctx.Items.TryGetValue(Model, out var m) && m is not null
-            ? $" [{m}, {ctx.Items[Megapixels]} MP" + (ctx.Items.TryGetValue(RestoreSeconds, out var s) ? $", waited {ctx.Items[QueueSeconds]} s, restored in {s} s]" : "]")
+            ? $" [{m}, {ctx.Items[Megapixels]} MP" + (ctx.Items.TryGetValue(RestoreSeconds, out var s)
+                ? $", waited {ctx.Items[QueueSeconds]} s, restored in {s} s]"
+                : "]")
             : "";
-        return $"{DateTime.Now:HH:mm:ss} {r.Method} {r.Path} → {ctx.Response.StatusCode} in {elapsed.TotalMilliseconds:0} ms{facts}";
+        return $"{DateTime.Now:HH:mm:ss} {r.Method} {r.Path} → {ctx.Response.StatusCode} " +
+            $"in {elapsed.TotalMilliseconds:0} ms{facts}";
     }
 }

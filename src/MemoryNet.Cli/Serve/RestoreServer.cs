@@ -31,10 +31,12 @@ public sealed class RestoreServer : IAsyncDisposable
     static readonly string[] FormFields = ["image", "task", "model", "bits", "format", "quality"];
 
     /// <summary>Output formats: the form's 'format' value → (file extension, content type).</summary>
-    static readonly Dictionary<string, (string Extension, string ContentType)> Formats = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["png"] = (".png", "image/png"), ["jpg"] = (".jpg", "image/jpeg"), ["jpeg"] = (".jpg", "image/jpeg"), ["webp"] = (".webp", "image/webp"),
-    };
+    static readonly Dictionary<string, (string Extension, string ContentType)> Formats =
+        new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["png"] = (".png", "image/png"), ["jpg"] = (".jpg", "image/jpeg"), ["jpeg"] = (".jpg", "image/jpeg"),
+            ["webp"] = (".webp", "image/webp"),
+        };
     // readable messages ('quotes' stay quotes); the JSON is served with nosniff and never embedded in HTML
     static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -47,13 +49,16 @@ public sealed class RestoreServer : IAsyncDisposable
     public ModelCatalog Models { get; }
     public JobStore Jobs { get; }
 
-    RestoreServer(WebApplication app, ServeOptions options, AdmissionQueue queue, ModelCatalog models, JobStore jobs, string address)
+    RestoreServer(WebApplication app, ServeOptions options, AdmissionQueue queue, ModelCatalog models, JobStore jobs,
+        string address)
     {
         _app = app; _options = options; Queue = queue; Models = models; Jobs = jobs; Address = address;
     }
 
-    /// <summary>Loads the --model file (if any), binds, and starts serving; throws UserInputException for bad options.</summary>
-    public static async Task<RestoreServer> StartAsync(ServeOptions options, bool handleSignals = false, CancellationToken cancel = default)
+    /// <summary>Loads the --model file (if any), binds, and starts serving; throws UserInputException for bad
+    /// options.</summary>
+    public static async Task<RestoreServer> StartAsync(ServeOptions options, bool handleSignals = false,
+        CancellationToken cancel = default)
     {
         options.Validate();
         var models = new ModelCatalog(options.ModelPath, options.Arch, options.ModelsFolder);
@@ -68,10 +73,12 @@ public sealed class RestoreServer : IAsyncDisposable
                 EnvironmentName = Environments.Production,
             });
             builder.Logging.ClearProviders();
-            if (options.Log) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+            if (options.Log)
+                builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
             if (handleSignals) builder.Host.UseConsoleLifetime(o => o.SuppressStatusMessages = true);
             else builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
-            builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            builder.WebHost.UseUrls(
+                options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             builder.WebHost.ConfigureKestrel(k =>
             {
                 k.AddServerHeader = false;
@@ -79,10 +86,16 @@ public sealed class RestoreServer : IAsyncDisposable
             });
             if (options.CorsOrigins.Count > 0)
                 builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins])
-                    .WithMethods("GET", "POST", "DELETE").AllowAnyHeader().WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition", "X-Request-Id", "Location")));
+                    .WithMethods("GET", "POST", "DELETE").AllowAnyHeader()
+                    .WithExposedHeaders("X-MemoryNet-Model", "Retry-After", "Content-Disposition", "X-Request-Id",
+                        "Location")));
             builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
             {
-                doc.Info = new() { Title = "MemoryNet restoration service", Version = "v1", Description = "Remove rain, raindrops, shadows and blur from photos (docs/web.md)." };
+                doc.Info = new()
+                {
+                    Title = "MemoryNet restoration service", Version = "v1",
+                    Description = "Remove rain, raindrops, shadows and blur from photos (docs/web.md)."
+                };
                 return Task.CompletedTask;
             }));
             var app = builder.Build();
@@ -96,7 +109,9 @@ public sealed class RestoreServer : IAsyncDisposable
                     if (options.ApiKey is { } key && NeedsKey(ctx.Request) && !HasKey(ctx.Request, key))
                     {
                         ctx.Response.Headers.WWWAuthenticate = "Bearer";
-                        await Error(ctx, 401, "this server needs an API key: send it in the X-API-Key header (or Authorization: Bearer KEY)");
+                        await Error(ctx, 401,
+                            "this server needs an API key: send it in the X-API-Key header (or " +
+                            "Authorization: Bearer KEY)");
                         return;
                     }
                     await next(ctx);
@@ -113,68 +128,96 @@ public sealed class RestoreServer : IAsyncDisposable
             });
             if (options.CorsOrigins.Count > 0) app.UseCors(); // browser pages of those origins may call the API
             // Delegate handlers (not RequestDelegate) so that the OpenAPI document gets their descriptions
-            app.MapGet("/v1/health", (Delegate)((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
+            app.MapGet("/v1/health",
+                (Delegate)((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
                 .WithName("health").WithSummary("Liveness: {\"status\": \"ok\"} while the server runs")
                 .Produces(200, contentType: "application/json");
             app.MapGet("/v1/ready", (Delegate)((HttpContext ctx) => server!.ReadyJson(ctx)))
-                .WithName("ready").WithSummary("Readiness: 200 when the server has a model to restore with (and which are loaded in memory), 503 when it has none")
+                .WithName("ready")
+                .WithSummary("Readiness: 200 when the server has a model to restore with (and which are loaded in " +
+                    "memory), 503 when it has none")
                 .Produces(200, contentType: "application/json").Produces(503, contentType: "application/json");
             app.MapGet("/v1/models", (Delegate)((HttpContext ctx) => server!.ModelsJson(ctx)))
-                .WithName("models").WithSummary("The models this server restores with: name, task, architecture, source, whether loaded")
+                .WithName("models")
+                .WithSummary("The models this server restores with: name, task, architecture, source, whether loaded")
                 .Produces(200, contentType: "application/json");
             app.MapPost("/v1/restore", (Delegate)((HttpContext ctx) => server!.RestoreAsync(ctx)))
                 .WithName("restore")
                 .WithSummary("Restore one image")
-                .WithDescription("multipart/form-data with the file field 'image' (PNG, JPEG, BMP, WebP) and optional fields 'task' " +
-                    "(" + RestorationTasks.List + "), 'model' (a name from GET /v1/models), 'format' (png, jpg or webp; default png), " +
-                    "'quality' (1-100 for jpg and webp; default 95) and 'bits' (8 or 16, png only). The answer is the restored image. Large images are restored in tiles under the server's --max-memory. Errors are JSON {\"error\": \"...\"}: " +
-                    "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the queue is full (Retry-After).")
-                .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
+                .WithDescription("multipart/form-data with the file field 'image' (PNG, JPEG, BMP, WebP) and " +
+                    "optional fields 'task' " +
+                    "(" + RestorationTasks.List +
+                    "), 'model' (a name from GET /v1/models), 'format' (png, jpg or webp; default png), " +
+                    "'quality' (1-100 for jpg and webp; default 95) and 'bits' (8 or 16, png only). The answer is " +
+                    "the restored image. Large images are restored in tiles under the server's --max-memory. Errors " +
+                    "are JSON {\"error\": \"...\"}: " +
+                    "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the " +
+                    "queue is full (Retry-After).")
+                .AddOpenApiOperationTransformer(
+                    (op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
                 .Produces(400, contentType: "application/json").Produces(413, contentType: "application/json")
                 .Produces(415, contentType: "application/json").Produces(503, contentType: "application/json");
             app.MapPost("/v1/jobs", (Delegate)((HttpContext ctx) => server!.CreateJobAsync(ctx)))
                 .WithName("createJob")
                 .WithSummary("Start restoring one image in the background")
-                .WithDescription("The same form as POST /v1/restore. The answer is 202 with the job (as GET /v1/jobs/{id}) and its " +
-                    "Location; the same errors as /v1/restore, and 503 when the server keeps --max-jobs jobs and none has finished.")
-                .AddOpenApiOperationTransformer((op, _, _) => { OpenApiDocs.DescribeRestore(op, jobs: true); return Task.CompletedTask; })
+                .WithDescription("The same form as POST /v1/restore. The answer is 202 with the job (as GET " +
+                    "/v1/jobs/{id}) and its " +
+                    "Location; the same errors as /v1/restore, and 503 when the server keeps --max-jobs jobs " +
+                    "and none has finished.")
+                .AddOpenApiOperationTransformer(
+                    (op, _, _) => { OpenApiDocs.DescribeRestore(op, jobs: true); return Task.CompletedTask; })
                 .Produces(202, contentType: "application/json").Produces(400, contentType: "application/json")
                 .Produces(413, contentType: "application/json").Produces(415, contentType: "application/json")
                 .Produces(503, contentType: "application/json");
             app.MapGet("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.JobStatus(ctx, id)))
                 .WithName("job")
-                .WithSummary("A job's state (queued, running, done, failed, cancelled), progress (tiles done of the total), timings, and when done the result's path")
+                .WithSummary("A job's state (queued, running, done, failed, cancelled), progress (tiles done of the " +
+                    "total), timings, and when done the result's path")
                 .Produces(200, contentType: "application/json").Produces(404, contentType: "application/json");
-            app.MapGet("/v1/jobs/{id}/result", (Delegate)((HttpContext ctx, string id) => server!.JobResultAsync(ctx, id)))
+            app.MapGet("/v1/jobs/{id}/result",
+                (Delegate)((HttpContext ctx, string id) => server!.JobResultAsync(ctx, id)))
                 .WithName("jobResult")
-                .WithSummary("The restored image of a finished job; 409 while it runs or when it failed or was cancelled")
-                .Produces(200, contentType: "image/png").Produces(404, contentType: "application/json").Produces(409, contentType: "application/json");
+                .WithSummary(
+                    "The restored image of a finished job; 409 while it runs or when it failed or was cancelled")
+                .Produces(200, contentType: "image/png").Produces(404, contentType: "application/json")
+                .Produces(409, contentType: "application/json");
             app.MapDelete("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.DeleteJob(ctx, id)))
                 .WithName("deleteJob")
-                .WithSummary("Cancels a job that has not finished (202: it stops after the tile it is on and frees its memory), or drops a finished one and its result (204)")
-                .Produces(202, contentType: "application/json").Produces(204).Produces(404, contentType: "application/json");
+                .WithSummary("Cancels a job that has not finished (202: it stops after the tile it is on and frees " +
+                    "its memory), or drops a finished one and its result (204)")
+                .Produces(202, contentType: "application/json").Produces(204)
+                .Produces(404, contentType: "application/json");
             app.MapOpenApi("/openapi/{documentName}.json");
-            app.MapGet("/", (HttpContext ctx) => Page(ctx, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
-            app.MapGet("/app.js", (HttpContext ctx) => Page(ctx, "app.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
-            app.MapGet("/app.css", (HttpContext ctx) => Page(ctx, "app.css", "text/css; charset=utf-8")).ExcludeFromDescription();
+            app.MapGet("/", (HttpContext ctx) => Page(ctx, "index.html", "text/html; charset=utf-8"))
+                .ExcludeFromDescription();
+            app.MapGet("/app.js", (HttpContext ctx) => Page(ctx, "app.js", "text/javascript; charset=utf-8"))
+                .ExcludeFromDescription();
+            app.MapGet("/app.css", (HttpContext ctx) => Page(ctx, "app.css", "text/css; charset=utf-8"))
+                .ExcludeFromDescription();
             app.MapFallback((HttpContext ctx) =>
             {
                 // a known path asked with another method: 405 with the methods it answers (RFC 9110 §15.5.6)
                 if (AllowedMethods(ctx.Request.Path.Value ?? "") is { } allowed)
                 {
                     ctx.Response.Headers.Allow = allowed;
-                    return Error(ctx, 405, $"{ctx.Request.Method} {ctx.Request.Path}: method not allowed (allowed: {allowed})");
+                    return Error(ctx, 405,
+                        $"{ctx.Request.Method} {ctx.Request.Path}: method not allowed (allowed: {allowed})");
                 }
-                return Error(ctx, 404, $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/ready, GET /v1/models, POST /v1/restore, POST /v1/jobs, GET /openapi/v1.json)");
+                return Error(ctx, 404,
+                    $"no such endpoint: {ctx.Request.Method} {ctx.Request.Path} (see GET /v1/health, GET /v1/ready, " +
+                    "GET /v1/models, POST /v1/restore, POST /v1/jobs, GET /openapi/v1.json)");
             }).ExcludeFromDescription();
 
             try { await app.StartAsync(cancel); }
-            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
+            catch (IOException e)
+                when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
+                    or System.Net.Sockets.SocketException)
             {
                 // a port in use or not ours to take is the user's to fix: one line, exit 2
                 throw new UserInputException($"--urls {options.Urls}: cannot listen there ({e.Message.TrimEnd('.')})");
             }
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            var address = app.Services.GetRequiredService<IServer>()
+                .Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? options.Urls;
             server = new RestoreServer(app, options, queue, models, jobs, address);
             return server;
@@ -200,7 +243,8 @@ public sealed class RestoreServer : IAsyncDisposable
         Queue.Dispose();
     }
 
-    /// <summary>For load balancers and orchestrators (a Kubernetes readinessProbe): ready when some model can restore.</summary>
+    /// <summary>For load balancers and orchestrators (a Kubernetes readinessProbe): ready when some model can
+    /// restore.</summary>
     Task ReadyJson(HttpContext ctx)
     {
         bool ready = Models.Entries.Count > 0;
@@ -209,7 +253,8 @@ public sealed class RestoreServer : IAsyncDisposable
             ["ready"] = ready,
             ["models"] = new JsonArray([.. Models.Entries.Select(e => (JsonNode)e.Name)]),
             ["loaded"] = new JsonArray([.. Models.Entries.Where(e => e.Loaded).Select(e => (JsonNode)e.Name)]),
-            ["reason"] = ready ? null : "no models: start the server with --model FILE, or with the bundled models/ folder",
+            ["reason"] = ready ? null
+                : "no models: start the server with --model FILE, or with the bundled models/ folder",
         });
     }
 
@@ -229,14 +274,16 @@ public sealed class RestoreServer : IAsyncDisposable
         var tasks = new JsonArray();
         foreach (var t in RestorationTasks.Names)
         {
-            var entry = Models.Entries.FirstOrDefault(e => e.Source == "bundled" && e.Task == t) ?? Models.Entries.FirstOrDefault(e => e.Task == t);
+            var entry = Models.Entries.FirstOrDefault(e => e.Source == "bundled" && e.Task == t)
+                ?? Models.Entries.FirstOrDefault(e => e.Task == t);
             tasks.Add(new JsonObject { ["task"] = t, ["available"] = entry is not null, ["model"] = entry?.Name });
         }
-        return WriteJson(ctx, 200, new JsonObject { ["models"] = list, ["tasks"] = tasks, ["default"] = Models.Default?.Name });
+        return WriteJson(ctx, 200,
+            new JsonObject { ["models"] = list, ["tasks"] = tasks, ["default"] = Models.Default?.Name });
     }
 
-    /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a display
-    /// name and the bit depth asked for.</summary>
+    /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a
+    /// display name and the bit depth asked for.</summary>
     sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits, string Format, int Quality)
     {
         public string Extension => Formats[Format].Extension;
@@ -251,23 +298,27 @@ public sealed class RestoreServer : IAsyncDisposable
     {
         var cancel = ctx.RequestAborted;
         var request = ctx.Request;
-        // Uploads over the limit get 413 before their body is read. A client that sent "Expect: 100-continue" (curl does for
-        // large files) never sends the body; others are already sending it, so after the 413 the server reads and discards
-        // up to DrainCap bytes, letting the client finish its send and read the answer instead of seeing a reset connection.
+        // Uploads over the limit get 413 before their body is read. A client that sent "Expect: 100-continue" (curl
+        // does for large files) never sends the body; others are already sending it, so after the 413 the server reads
+        // and discards up to DrainCap bytes, letting the client finish its send and read the answer instead of seeing a
+        // reset connection.
         var sizeFeature = ctx.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (request.ContentLength is long declared && declared > _options.MaxRequestBytes)
         {
-            await TooLarge(ctx, $"upload of {Mb(declared)} exceeds the limit of {Mb(_options.MaxUploadBytes)}", request.Body, canDrain: declared <= DrainCap);
+            await TooLarge(ctx, $"upload of {Mb(declared)} exceeds the limit of {Mb(_options.MaxUploadBytes)}",
+                request.Body, canDrain: declared <= DrainCap);
             return null;
         }
         var body = request.Body;
         if (request.ContentLength is null && sizeFeature is { IsReadOnly: false })
         {
-            // chunked: Kestrel's limit becomes the drain cap, the upload limit is counted here (so a 413 can still drain)
+            // chunked: Kestrel's limit becomes the drain cap, the upload limit is counted here (so a 413 can still
+            // drain)
             sizeFeature.MaxRequestBodySize = DrainCap;
             request.Body = new LimitedStream(body, _options.MaxRequestBytes);
         }
-        if (!request.HasFormContentType || !(request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        if (!request.HasFormContentType
+            || !(request.ContentType ?? "").StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
             await Error(ctx, 400, "send multipart/form-data with the image in a field named 'image'");
             return null;
@@ -275,9 +326,12 @@ public sealed class RestoreServer : IAsyncDisposable
         var ticket = Queue.TryEnter();
         if (ticket is null)
         {
-            int seconds = (int)Math.Clamp(Math.Ceiling(Volatile.Read(ref _secondsPerRestore) * (_options.Queue + _options.Concurrency) / _options.Concurrency), 1, 120);
+            int seconds = (int)Math.Clamp(Math.Ceiling(
+                Volatile.Read(ref _secondsPerRestore) * (_options.Queue + _options.Concurrency) / _options.Concurrency),
+                1, 120);
             ctx.Response.Headers.RetryAfter = seconds.ToString();
-            await Error(ctx, 503, $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");
+            await Error(ctx, 503,
+                $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");
             return null;
         }
 
@@ -321,45 +375,64 @@ public sealed class RestoreServer : IAsyncDisposable
             await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: false);
             return null;
         }
-        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase) && e.Message.Contains("length", StringComparison.OrdinalIgnoreCase))
+        catch (InvalidDataException e)
+            when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                && e.Message.Contains("length", StringComparison.OrdinalIgnoreCase))
         {
             await TooLarge(ctx, $"upload exceeds the limit of {Mb(_options.MaxUploadBytes)}", body, canDrain: true);
             return null;
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException && !cancel.IsCancellationRequested)
+        catch (Exception e)
+            when (e is InvalidDataException or BadHttpRequestException or IOException
+                && !cancel.IsCancellationRequested)
         {
             await Error(ctx, 400, $"cannot read the form: {e.Message}");
             return null;
         }
 
-        var unknown = form.Keys.Concat(form.Files.Select(f => f.Name)).Distinct().Where(k => !FormFields.Contains(k)).ToList();
+        var unknown = form.Keys.Concat(form.Files.Select(f => f.Name)).Distinct().Where(k => !FormFields.Contains(k))
+            .ToList();
         if (unknown.Count > 0)
         {
-            await Error(ctx, 400, $"unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} (known: {string.Join(", ", FormFields)})");
+            await Error(ctx, 400,
+                $"unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))} " +
+                $"(known: {string.Join(", ", FormFields)})");
             return null;
         }
         var file = form.Files.GetFile("image");
         if (file is null)
         {
-            await Error(ctx, 400, form.ContainsKey("image") ? "'image' must be a file upload, not a text field" : "missing the 'image' file field");
+            await Error(ctx, 400,
+                form.ContainsKey("image") ? "'image' must be a file upload, not a text field"
+                : "missing the 'image' file field");
             return null;
         }
         string name = SafeName(file.FileName);
         if (file.Length == 0) { await Error(ctx, 400, $"{name}: file is empty"); return null; }
         if (file.Length > _options.MaxUploadBytes)
         {
-            await Error(ctx, 413, $"{name}: {Mb(file.Length)} exceeds the upload limit of {Mb(_options.MaxUploadBytes)}");
+            await Error(ctx, 413,
+                $"{name}: {Mb(file.Length)} exceeds the upload limit of {Mb(_options.MaxUploadBytes)}");
             return null;
         }
         int? bits = null;
         if (form.TryGetValue("bits", out var bitsText) && !string.IsNullOrWhiteSpace(bitsText))
         {
-            if (!int.TryParse(bitsText, out int b) || b is not (8 or 16)) { await Error(ctx, 400, $"'bits' must be 8 or 16 (got '{bitsText}')"); return null; }
+            if (!int.TryParse(bitsText, out int b) || b is not (8 or 16))
+            {
+                await Error(ctx, 400, $"'bits' must be 8 or 16 (got '{bitsText}')"); return null;
+            }
             bits = b;
         }
         string format = Field(form, "format")?.ToLowerInvariant() ?? "png"; // of the answer
-        if (!Formats.ContainsKey(format)) { await Error(ctx, 400, $"'format' must be png, jpg or webp (got '{format}')"); return null; }
-        if (bits == 16 && format != "png") { await Error(ctx, 400, $"'bits' 16 needs format png ({format} is 8-bit)"); return null; }
+        if (!Formats.ContainsKey(format))
+        {
+            await Error(ctx, 400, $"'format' must be png, jpg or webp (got '{format}')"); return null;
+        }
+        if (bits == 16 && format != "png")
+        {
+            await Error(ctx, 400, $"'bits' 16 needs format png ({format} is 8-bit)"); return null;
+        }
         int quality = 95;
         if (Field(form, "quality") is { } q && (!int.TryParse(q, out quality) || quality is < 1 or > 100))
         {
@@ -401,8 +474,10 @@ public sealed class RestoreServer : IAsyncDisposable
         try
         {
             var waiting = Stopwatch.StartNew();
-            png = await RunAsync(ticket, upload, () => ctx.Items[RequestLog.QueueSeconds] = Math.Round(waiting.Elapsed.TotalSeconds, 3), null, cancel);
-            ctx.Items[RequestLog.RestoreSeconds] = Math.Round(waiting.Elapsed.TotalSeconds - (double)ctx.Items[RequestLog.QueueSeconds]!, 3);
+            png = await RunAsync(ticket, upload,
+                () => ctx.Items[RequestLog.QueueSeconds] = Math.Round(waiting.Elapsed.TotalSeconds, 3), null, cancel);
+            ctx.Items[RequestLog.RestoreSeconds] =
+                Math.Round(waiting.Elapsed.TotalSeconds - (double)ctx.Items[RequestLog.QueueSeconds]!, 3);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
         catch (ImageFormatException e) { await ImageError(ctx, e); return; }
@@ -414,19 +489,21 @@ public sealed class RestoreServer : IAsyncDisposable
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = upload.ContentType;
         ctx.Response.ContentLength = png.Length;
-        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(upload.Name)}-restored{upload.Extension}\"";
+        ctx.Response.Headers.ContentDisposition = "inline; " +
+            $"filename=\"{Path.GetFileNameWithoutExtension(upload.Name)}-restored{upload.Extension}\"";
         ctx.Response.Headers["X-MemoryNet-Model"] = upload.Entry.Name;
         await ctx.Response.Body.WriteAsync(png, cancel);
     }
 
     /// <summary>
-    /// Decodes, restores and encodes an upload in a run slot of its ticket: tiled under the slot's share of the server's
-    /// memory, as the CLI's --max-memory (a phone photo restored whole took a 12 MP upload past 18 GB). The pixels are
-    /// decoded only once a slot is free, so that waiting requests hold their compressed bytes, not decoded images (a
-    /// 24 MP photo: 3 MB against 290 MB). <paramref name="progress"/> gets (tiles done, total); <paramref name="cancel"/>
-    /// stops the work after the tile it is on.
+    /// Decodes, restores and encodes an upload in a run slot of its ticket: tiled under the slot's share of the
+    /// server's memory, as the CLI's --max-memory (a phone photo restored whole took a 12 MP upload past 18 GB). The
+    /// pixels are decoded only once a slot is free, so that waiting requests hold their compressed bytes, not decoded
+    /// images (a 24 MP photo: 3 MB against 290 MB). <paramref name="progress"/> gets (tiles done, total);
+    /// <paramref name="cancel"/> stops the work after the tile it is on.
     /// </summary>
-    async Task<byte[]> RunAsync(AdmissionQueue.Ticket ticket, Upload upload, Action? started, Action<int, int>? progress, CancellationToken cancel)
+    async Task<byte[]> RunAsync(AdmissionQueue.Ticket ticket, Upload upload, Action? started,
+        Action<int, int>? progress, CancellationToken cancel)
     {
         using (await ticket.RunSlotAsync(cancel))
         {
@@ -439,7 +516,9 @@ public sealed class RestoreServer : IAsyncDisposable
             var restorer = upload.Entry.Restorer;
             int tile = tiling.TileFor(restorer.Model.Spec, image.Width, image.Height);
             bool whole = tile <= 0 || (tile >= image.Width && tile >= image.Height);
-            progress?.Invoke(0, whole ? 1 : TiledRestorer.TileCount(image.Width, image.Height, tile, Math.Min(tiling.Overlap, tile / 2)));
+            progress?.Invoke(0,
+                whole ? 1
+                : TiledRestorer.TileCount(image.Width, image.Height, tile, Math.Min(tiling.Overlap, tile / 2)));
             var restored = ImageRestorer.Restore(restorer, image, outBits, tiling, (done, total) =>
             {
                 cancel.ThrowIfCancellationRequested();
@@ -456,7 +535,8 @@ public sealed class RestoreServer : IAsyncDisposable
         }
     }
 
-    /// <summary>POST /v1/jobs: admits and checks the request as /v1/restore does, then restores in the background.</summary>
+    /// <summary>POST /v1/jobs: admits and checks the request as /v1/restore does, then restores in the
+    /// background.</summary>
     async Task CreateJobAsync(HttpContext ctx)
     {
         if (await AdmitAsync(ctx) is not var (ticket, upload)) return;
@@ -464,7 +544,8 @@ public sealed class RestoreServer : IAsyncDisposable
         if (job is null)
         {
             ticket.Dispose();
-            ctx.Response.Headers.RetryAfter = Math.Clamp((int)Math.Ceiling(Volatile.Read(ref _secondsPerRestore)), 1, 120).ToString();
+            ctx.Response.Headers.RetryAfter =
+                Math.Clamp((int)Math.Ceiling(Volatile.Read(ref _secondsPerRestore)), 1, 120).ToString();
             await Error(ctx, 503, $"the server keeps {Jobs.MaxJobs} jobs and none of them has finished; retry later");
             return;
         }
@@ -472,9 +553,15 @@ public sealed class RestoreServer : IAsyncDisposable
         {
             using var _ = ticket;
             try { Jobs.Complete(job, await RunAsync(ticket, upload, job.Started, job.Report, job.Cancel.Token)); }
-            catch (OperationCanceledException) when (job.Cancel.IsCancellationRequested) { Jobs.Fail(job, JobState.Cancelled, null); }
+            catch (OperationCanceledException) when (job.Cancel.IsCancellationRequested)
+            {
+                Jobs.Fail(job, JobState.Cancelled, null);
+            }
             catch (ImageFormatException e) { Jobs.Fail(job, JobState.Failed, e.Message); }
-            catch (UserInputException e) { Jobs.Fail(job, JobState.Failed, $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}"); }
+            catch (UserInputException e)
+            {
+                Jobs.Fail(job, JobState.Failed, $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}");
+            }
             catch (Exception e)
             {
                 Console.Error.WriteLine($"error: job {job.Id}: {e}");
@@ -494,13 +581,15 @@ public sealed class RestoreServer : IAsyncDisposable
         if (Jobs.Get(id) is not { } job) { await NoJob(ctx, id); return; }
         if (job.State != JobState.Done || job.Result is not { } png)
         {
-            await Error(ctx, 409, $"job {id} is {job.State.ToString().ToLowerInvariant()}{(job.Error is null ? "" : $": {job.Error}")}; its result exists once it is done");
+            await Error(ctx, 409, $"job {id} is {job.State.ToString().ToLowerInvariant()}" +
+                $"{(job.Error is null ? "" : $": {job.Error}")}; its result exists once it is done");
             return;
         }
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = job.ContentType;
         ctx.Response.ContentLength = png.Length;
-        ctx.Response.Headers.ContentDisposition = $"inline; filename=\"{Path.GetFileNameWithoutExtension(job.Name)}-restored{job.Extension}\"";
+        ctx.Response.Headers.ContentDisposition = "inline; " +
+            $"filename=\"{Path.GetFileNameWithoutExtension(job.Name)}-restored{job.Extension}\"";
         ctx.Response.Headers["X-MemoryNet-Model"] = job.Model;
         await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted);
     }
@@ -521,21 +610,25 @@ public sealed class RestoreServer : IAsyncDisposable
     /// <summary>Every /v1/ request but liveness, readiness and CORS preflights.</summary>
     static bool NeedsKey(HttpRequest request) =>
         request.Path.StartsWithSegments("/v1") && !HttpMethods.IsOptions(request.Method)
-        && !request.Path.Equals("/v1/health", StringComparison.OrdinalIgnoreCase) && !request.Path.Equals("/v1/ready", StringComparison.OrdinalIgnoreCase);
+        && !request.Path.Equals("/v1/health", StringComparison.OrdinalIgnoreCase)
+        && !request.Path.Equals("/v1/ready", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The key in X-API-Key or Authorization: Bearer, compared in constant time.</summary>
     static bool HasKey(HttpRequest request, string key)
     {
         string given = request.Headers["X-API-Key"].ToString();
         string auth = request.Headers.Authorization.ToString();
-        if (given.Length == 0 && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) given = auth["Bearer ".Length..].Trim();
-        return CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(key));
+        if (given.Length == 0 && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            given = auth["Bearer ".Length..].Trim();
+        return CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given),
+            System.Text.Encoding.UTF8.GetBytes(key));
     }
 
     static Task NoJob(HttpContext ctx, string id) =>
         Error(ctx, 404, $"no job {id} (finished jobs are kept for the server's --job-ttl)");
 
-    /// <summary>Images from this size on free their memory before the next restore starts (<see cref="ReleaseMemory"/>).</summary>
+    /// <summary>Images from this size on free their memory before the next restore starts
+    /// (<see cref="ReleaseMemory"/>).</summary>
     const long LargeImagePixels = 4_000_000;
 
     /// <summary>
@@ -581,14 +674,17 @@ public sealed class RestoreServer : IAsyncDisposable
 
     static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
 
-    /// <summary>The most a too-large request body is read (and discarded) after its 413, so the client sees the answer.</summary>
+    /// <summary>The most a too-large request body is read (and discarded) after its 413, so the client sees the
+    /// answer.</summary>
     long DrainCap => Math.Max(4 * _options.MaxRequestBytes, 256L * 1024 * 1024);
 
-    /// <summary>Answers 413 and closes the connection; first drains the unread body when the client is sending it anyway.</summary>
+    /// <summary>Answers 413 and closes the connection; first drains the unread body when the client is sending it
+    /// anyway.</summary>
     async Task TooLarge(HttpContext ctx, string message, Stream body, bool canDrain)
     {
         ctx.Response.Headers.Connection = "close";
-        bool expectContinue = ctx.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
+        bool expectContinue = ctx.Request.Headers.Expect.ToString()
+            .Contains("100-continue", StringComparison.OrdinalIgnoreCase);
         var sizeFeature = ctx.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = DrainCap;
         await Error(ctx, 413, message);
@@ -598,13 +694,17 @@ public sealed class RestoreServer : IAsyncDisposable
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         var buffer = new byte[64 * 1024];
         try { while (await body.ReadAsync(buffer, timeout.Token) > 0) { } }
-        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException) { } // gave up: the connection closes
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // gave up: the connection closes
+        }
     }
 
     /// <summary>The methods each path answers (for 405's Allow header).</summary>
     static readonly Dictionary<string, string> Routes = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["/v1/health"] = "GET", ["/v1/ready"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST", ["/v1/jobs"] = "POST",
+        ["/v1/health"] = "GET", ["/v1/ready"] = "GET", ["/v1/models"] = "GET", ["/v1/restore"] = "POST",
+        ["/v1/jobs"] = "POST",
         ["/openapi/v1.json"] = "GET", ["/"] = "GET", ["/app.js"] = "GET", ["/app.css"] = "GET",
     };
 
@@ -618,7 +718,8 @@ public sealed class RestoreServer : IAsyncDisposable
         return null;
     }
 
-    static Task Error(HttpContext ctx, int status, string message) => WriteJson(ctx, status, new JsonObject { ["error"] = message });
+    static Task Error(HttpContext ctx, int status, string message) =>
+        WriteJson(ctx, status, new JsonObject { ["error"] = message });
 
     static Task WriteJson(HttpContext ctx, int status, JsonNode body)
     {

@@ -26,7 +26,8 @@ public static class ArchRegistry
         var o = JsonNode.Parse(json)!.AsObject();
         string family = o["family"]?.GetValue<string>() ?? MprArchitecture.Instance.Family;
         var arch = All.FirstOrDefault(a => a.Family == family)
-            ?? throw new UserInputException($"the file's architecture family '{family}' is unknown to this version (known: {string.Join(", ", All.Select(a => a.Family))})");
+            ?? throw new UserInputException($"the file's architecture family '{family}' is unknown to this version " +
+                $"(known: {string.Join(", ", All.Select(a => a.Family))})");
         return arch.FromJson(o);
     }
 
@@ -34,7 +35,9 @@ public static class ArchRegistry
     public static NetSpec Infer(IReadOnlyDictionary<string, Tensor> stateDict, string path)
     {
         var arch = All.FirstOrDefault(a => a.Recognises(stateDict))
-            ?? throw new UserInputException($"{path}: no known architecture has these keys ({string.Join(", ", stateDict.Keys.Take(3))}, …); known families: {string.Join(", ", All.Select(a => a.Family))}");
+            ?? throw new UserInputException($"{path}: no known architecture has these keys " +
+                $"({string.Join(", ", stateDict.Keys.Take(3))}, …); known " +
+                $"families: {string.Join(", ", All.Select(a => a.Family))}");
         return arch.Infer(stateDict, path).Canonical();
     }
 }

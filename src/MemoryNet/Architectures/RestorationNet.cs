@@ -7,8 +7,9 @@ namespace MemoryNet.Architectures;
 
 /// <summary>
 /// A restoration network of any family: (B, 3, H, W) in [0, 1] → the restored image first, then any further outputs
-/// the family trains with (MPRNet's earlier stages). Inputs are padded by the caller to <see cref="NetSpec.SizeMultiple"/>.
-/// Inference, tiling, the memory budget, weights files, the trainer, bench and serve use only this and <see cref="NetSpec"/>.
+/// the family trains with (MPRNet's earlier stages). Inputs are padded by the caller to
+/// <see cref="NetSpec.SizeMultiple"/>. Inference, tiling, the memory budget, weights files, the trainer, bench and
+/// serve use only this and <see cref="NetSpec"/>.
 /// </summary>
 public abstract class RestorationNet : nn.Module
 {
@@ -48,7 +49,8 @@ public abstract record NetSpec(string Name)
     /// <summary>Height and width of an input must be multiples of this (inference pads bottom/right).</summary>
     public abstract int SizeMultiple { get; }
 
-    /// <summary>Peak activation bytes per padded input pixel of one forward pass (inference, fp32): the memory budget's slope.</summary>
+    /// <summary>Peak activation bytes per padded input pixel of one forward pass (inference, fp32): the memory budget's
+    /// slope.</summary>
     public abstract double ActivationBytesPerPixel { get; }
 
     public abstract string Describe();
@@ -58,7 +60,8 @@ public abstract record NetSpec(string Name)
 
     public abstract RestorationNet Build();
 
-    /// <summary>The preset with the same numbers, so that a custom-named spec reports a known name when it is one.</summary>
+    /// <summary>The preset with the same numbers, so that a custom-named spec reports a known name when it is
+    /// one.</summary>
     public NetSpec Canonical() => Architecture.Presets.FirstOrDefault(p => p with { Name = Name } == this) ?? this;
 }
 
@@ -76,7 +79,8 @@ public interface IArchitecture
     /// <summary>Whether a state_dict (keys without 'module.') belongs to this family.</summary>
     bool Recognises(IReadOnlyDictionary<string, Tensor> stateDict);
 
-    /// <summary>The hyper-parameters, read off tensor shapes; a missing key is a <see cref="UserInputException"/> naming <paramref name="path"/>.</summary>
+    /// <summary>The hyper-parameters, read off tensor shapes; a missing key is a <see cref="UserInputException"/>
+    /// naming <paramref name="path"/>.</summary>
     NetSpec Infer(IReadOnlyDictionary<string, Tensor> stateDict, string path);
 
     NetSpec FromJson(JsonObject arch);

@@ -3,10 +3,12 @@ using MemoryNet.Data.Synthesis;
 
 namespace MemoryNet.Data;
 
-/// <summary>A batch for one training step: (B, 3, P, P) input/target and optional (B, 1, P, P) mask, as flat arrays.</summary>
+/// <summary>A batch for one training step: (B, 3, P, P) input/target and optional (B, 1, P, P) mask, as flat
+/// arrays.</summary>
 public sealed record Batch(long Step, int Count, int Size, float[] Input, float[] Target, float[]? Mask);
 
-/// <summary>Produces the samples of a training step: deterministic in (seed, step, slot), whatever thread runs it.</summary>
+/// <summary>Produces the samples of a training step: deterministic in (seed, step, slot), whatever thread runs
+/// it.</summary>
 public interface ISampleSource
 {
     int Count { get; }
@@ -29,7 +31,8 @@ public sealed class BatchLoader : IDisposable
 
     public int StepsPerEpoch { get; }
 
-    public BatchLoader(ISampleSource source, int batchSize, int patchSize, long seed, long startStep, int workers = 2, int capacity = 4)
+    public BatchLoader(ISampleSource source, int batchSize, int patchSize, long seed, long startStep, int workers = 2,
+        int capacity = 4)
     {
         if (source.Count == 0) throw new UserInputException("the training set is empty");
         this.source = source; batch = batchSize; patch = patchSize; this.seed = seed;
@@ -49,7 +52,10 @@ public sealed class BatchLoader : IDisposable
             {
                 perm = Enumerable.Range(0, source.Count).ToArray();
                 var rng = SynthRng.ForItem(seed ^ 0x5EED, epoch);
-                for (int i = perm.Length - 1; i > 0; i--) { int j = rng.Int(0, i + 1); (perm[i], perm[j]) = (perm[j], perm[i]); }
+                for (int i = perm.Length - 1; i > 0; i--)
+                {
+                    int j = rng.Int(0, i + 1); (perm[i], perm[j]) = (perm[j], perm[i]);
+                }
                 permutations.Clear();
                 permutations[epoch] = perm;
             }

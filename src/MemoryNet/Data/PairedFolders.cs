@@ -27,11 +27,13 @@ public enum DatasetLayout
 /// </summary>
 public static class PairedFolders
 {
-    /// <summary>Suffixes of known layouts that are ignored when they are what keeps two sets from matching (case-insensitive).</summary>
+    /// <summary>Suffixes of known layouts that are ignored when they are what keeps two sets from matching
+    /// (case-insensitive).</summary>
     public static readonly string[] KnownSuffixes =
     [
         "_rain", "_rainy", "_clean", "_free", "_shadow_free", "_shadowfree", "_shadow", "_mask", "_gt", "_target",
-        "_input", "_pred", "_output", "_out", "_restored", "_derained", "_blur", "_sharp", "_cloudy", "_fake_B", "_real_B",
+        "_input", "_pred", "_output", "_out", "_restored", "_derained", "_blur", "_sharp", "_cloudy",
+        "_fake_B", "_real_B",
     ];
 
     public static DatasetLayout ParseLayout(string name) => name.ToLowerInvariant() switch
@@ -41,14 +43,16 @@ public static class PairedFolders
         "raindrop" => DatasetLayout.Raindrop,
         "gopro" => DatasetLayout.GoPro,
         "rice" => DatasetLayout.Rice,
-        _ => throw new UserInputException($"unknown dataset format '{name}' (known: paired, istd, raindrop, gopro, rice)"),
+        _ => throw new UserInputException(
+            $"unknown dataset format '{name}' (known: paired, istd, raindrop, gopro, rice)"),
     };
 
     /// <summary>The image files directly inside a folder, sorted by name.</summary>
     public static List<string> ListImages(string dir, string label)
     {
         if (!Directory.Exists(dir)) throw new UserInputException($"{label} folder {dir}: not found");
-        var files = Directory.EnumerateFiles(dir).Where(ImageCodec.IsImagePath).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var files = Directory.EnumerateFiles(dir).Where(ImageCodec.IsImagePath).OrderBy(f => f, StringComparer.Ordinal)
+            .ToList();
         if (files.Count == 0) throw new UserInputException($"{label} folder {dir}: no images (PNG, JPEG, BMP, WebP)");
         return files;
     }
@@ -113,13 +117,15 @@ public static class PairedFolders
     }
 
     static string List(List<string> names) =>
-        names.Count <= 8 ? string.Join(", ", names) : string.Join(", ", names.Take(8)) + $", ... {names.Count - 8} more";
+        names.Count <= 8 ? string.Join(", ", names) : string.Join(", ", names.Take(8)) +
+            $", ... {names.Count - 8} more";
 
     static bool SameKeys(Dictionary<string, string>? a, Dictionary<string, string>? b) =>
         a is not null && b is not null && a.Count == b.Count && a.Keys.All(b.ContainsKey);
 
     /// <summary>stem → file; null (or an error) when two files share a key.</summary>
-    static Dictionary<string, string>? Keyed(List<string> files, string label, string dir, bool strip, bool throwOnDuplicate = true)
+    static Dictionary<string, string>? Keyed(List<string> files, string label, string dir, bool strip,
+        bool throwOnDuplicate = true)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var f in files)
@@ -129,7 +135,8 @@ public static class PairedFolders
             if (map.TryGetValue(key, out var other))
             {
                 if (!throwOnDuplicate) return null;
-                throw new UserInputException($"{label} folder {dir}: {Path.GetFileName(other)} and {Path.GetFileName(f)} have the same name '{key}'");
+                throw new UserInputException($"{label} folder {dir}: {Path.GetFileName(other)} " +
+                    $"and {Path.GetFileName(f)} have the same name '{key}'");
             }
             map[key] = f;
         }
@@ -158,7 +165,8 @@ public static class PairedFolders
         if (split is null) candidates.Add(Path.Combine(root, "test"));
         foreach (var dir in candidates)
             if (Directory.Exists(dir) && Looks(dir, layout, split)) return ReadAt(dir, layout, split);
-        throw new UserInputException($"dataset folder {root}: not in the {layout.ToString().ToLowerInvariant()} layout (expected {Expected(layout)}{(split is null ? "" : $", in {split}/ or directly")})");
+        throw new UserInputException($"dataset folder {root}: not in the {layout.ToString().ToLowerInvariant()} " +
+            $"layout (expected {Expected(layout)}{(split is null ? "" : $", in {split}/ or directly")})");
     }
 
     static string Expected(DatasetLayout layout) => layout switch
@@ -173,11 +181,14 @@ public static class PairedFolders
 
     static bool Looks(string dir, DatasetLayout layout, string? split) => layout switch
     {
-        DatasetLayout.Paired => Directory.Exists(Path.Combine(dir, "input")) && Directory.Exists(Path.Combine(dir, "target")),
+        DatasetLayout.Paired => Directory.Exists(Path.Combine(dir, "input"))
+            && Directory.Exists(Path.Combine(dir, "target")),
         DatasetLayout.Istd => IstdDirs(dir, split) is not null,
-        DatasetLayout.Raindrop => Directory.Exists(Path.Combine(dir, "data")) && Directory.Exists(Path.Combine(dir, "gt")),
+        DatasetLayout.Raindrop => Directory.Exists(Path.Combine(dir, "data"))
+            && Directory.Exists(Path.Combine(dir, "gt")),
         DatasetLayout.GoPro => GoProScenes(dir).Count > 0,
-        DatasetLayout.Rice => Directory.Exists(Path.Combine(dir, "cloudy_image")) && Directory.Exists(Path.Combine(dir, "ground_truth")),
+        DatasetLayout.Rice => Directory.Exists(Path.Combine(dir, "cloudy_image"))
+            && Directory.Exists(Path.Combine(dir, "ground_truth")),
         _ => false,
     };
 
@@ -193,7 +204,8 @@ public static class PairedFolders
             case DatasetLayout.Raindrop:
                 return MatchByStem(Path.Combine(dir, "data"), Path.Combine(dir, "gt"), null, "data", "gt");
             case DatasetLayout.Rice:
-                return MatchByStem(Path.Combine(dir, "cloudy_image"), Path.Combine(dir, "ground_truth"), null, "cloudy_image", "ground_truth");
+                return MatchByStem(Path.Combine(dir, "cloudy_image"), Path.Combine(dir, "ground_truth"), null,
+                    "cloudy_image", "ground_truth");
             case DatasetLayout.GoPro:
                 var all = new List<PairedItem>();
                 foreach (var scene in GoProScenes(dir))
@@ -210,18 +222,23 @@ public static class PairedFolders
             .Where(s => Directory.Exists(Path.Combine(s, "blur")) && Directory.Exists(Path.Combine(s, "sharp")))
             .OrderBy(s => s, StringComparer.Ordinal).ToList();
 
-    /// <summary>The A (shadow), B (mask), C (shadow-free) folders: "&lt;x&gt;_A" etc. (preferring the split's prefix), or plain A, B, C.</summary>
+    /// <summary>The A (shadow), B (mask), C (shadow-free) folders: "&lt;x&gt;_A" etc. (preferring the split's prefix),
+    /// or plain A, B, C.</summary>
     static (string A, string B, string C)? IstdDirs(string dir, string? split)
     {
         var subs = Directory.EnumerateDirectories(dir).Select(Path.GetFileName).OfType<string>().ToList();
         string? Find(string letter)
         {
-            var hits = subs.Where(s => s.EndsWith("_" + letter, StringComparison.OrdinalIgnoreCase) || string.Equals(s, letter, StringComparison.OrdinalIgnoreCase)).ToList();
+            var hits = subs.Where(s => s.EndsWith("_" + letter, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(s, letter, StringComparison.OrdinalIgnoreCase)).ToList();
             if (hits.Count > 1)
             {
                 var prefer = new[] { split, Path.GetFileName(dir), "test" }.OfType<string>()
-                    .Select(p => hits.FirstOrDefault(h => h.StartsWith(p + "_", StringComparison.OrdinalIgnoreCase))).FirstOrDefault(h => h is not null);
-                if (prefer is null) throw new UserInputException($"ISTD folder {dir}: several {letter} folders ({string.Join(", ", hits)}); name the split to use");
+                    .Select(p => hits.FirstOrDefault(h => h.StartsWith(p + "_", StringComparison.OrdinalIgnoreCase)))
+                    .FirstOrDefault(h => h is not null);
+                if (prefer is null)
+                    throw new UserInputException($"ISTD folder {dir}: several {letter} folders " +
+                        $"({string.Join(", ", hits)}); name the split to use");
                 hits = [prefer];
             }
             return hits.Count == 1 ? Path.Combine(dir, hits[0]) : null;
@@ -234,7 +251,8 @@ public static class PairedFolders
     /// Refuses pairs whose images differ in size (read from the headers), naming every offender.
     /// With <paramref name="allowMismatch"/> nothing is checked (protocols that resize everything).
     /// </summary>
-    public static void CheckSizes(IReadOnlyList<PairedItem> items, bool allowMismatch = false, string inputLabel = "input", string targetLabel = "target")
+    public static void CheckSizes(IReadOnlyList<PairedItem> items, bool allowMismatch = false,
+        string inputLabel = "input", string targetLabel = "target")
     {
         if (allowMismatch) return;
         var bad = new List<string>();
@@ -242,7 +260,8 @@ public static class PairedFolders
         {
             var ti = ImageCodec.Probe(it.Target);
             var ii = ImageCodec.Probe(it.Input);
-            if (ii != ti) bad.Add($"{it.Name} ({inputLabel} {ii.Width}x{ii.Height}, {targetLabel} {ti.Width}x{ti.Height})");
+            if (ii != ti)
+                bad.Add($"{it.Name} ({inputLabel} {ii.Width}x{ii.Height}, {targetLabel} {ti.Width}x{ti.Height})");
             if (it.Mask is not null)
             {
                 var mi = ImageCodec.Probe(it.Mask);

@@ -15,7 +15,8 @@ public sealed class PairedSource(IReadOnlyList<PairedItem> items) : ISampleSourc
         var target = ImageCodec.Read(item.Target);
         var mask = item.Mask is null ? null : ImageCodec.Read(item.Mask);
         if (input.Width != target.Width || input.Height != target.Height)
-            throw new UserInputException($"{item.Input}: {input.Width}x{input.Height} but its target {item.Target} is {target.Width}x{target.Height}");
+            throw new UserInputException($"{item.Input}: {input.Width}x{input.Height} but its target {item.Target} " +
+                $"is {target.Width}x{target.Height}");
         return PatchSampler.Sample(input, target, mask, patchSize, rng);
     }
 }

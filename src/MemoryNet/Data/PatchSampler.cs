@@ -34,7 +34,8 @@ public static class PatchSampler
         return i < n ? i : period - i;
     }
 
-    public static Patch Sample(ImageData input, ImageData target, ImageData? mask, int size, SynthRng rng, bool augment = true)
+    public static Patch Sample(ImageData input, ImageData target, ImageData? mask, int size, SynthRng rng,
+        bool augment = true)
     {
         int h = input.Height, w = input.Width;
         int top = h > size ? rng.Int(0, h - size + 1) : 0;
@@ -64,7 +65,8 @@ public static class PatchSampler
     /// <summary>Applies dihedral transform <paramref name="mode"/> to planar (C, n, n) samples.</summary>
     public static float[] TransformPlanar(float[] chw, int channels, int n, int mode)
     {
-        if (chw.Length != channels * n * n) throw new ArgumentException($"expected {channels}x{n}x{n} samples, got {chw.Length}");
+        if (chw.Length != channels * n * n)
+            throw new ArgumentException($"expected {channels}x{n}x{n} samples, got {chw.Length}");
         if (mode == 0) return chw;
         var outp = new float[chw.Length];
         for (int k = 0; k < channels; k++)

@@ -16,7 +16,8 @@ public sealed record RestorationTask(string Name, Degradation Degradation, strin
 public static class RestorationTasks
 {
     public static readonly RestorationTask Derain = new("derain", Degradations.Rain, "y", "rain streaks");
-    public static readonly RestorationTask Deraindrop = new("deraindrop", Degradations.Raindrop, "raindrop", "raindrops on glass");
+    public static readonly RestorationTask Deraindrop = new("deraindrop", Degradations.Raindrop, "raindrop",
+        "raindrops on glass");
     public static readonly RestorationTask Deshadow = new("deshadow", Degradations.Shadow, "istd", "a cast shadow");
     public static readonly RestorationTask Deblur = new("deblur", Degradations.Blur, "rgb", "camera-shake blur");
 
@@ -30,5 +31,6 @@ public static class RestorationTasks
     public static bool IsKnown(string name) => Names.Contains(name);
 
     public static RestorationTask Get(string name) =>
-        All.FirstOrDefault(t => t.Name == name) ?? throw new UserInputException($"unknown task '{name}' (known: {List})");
+        All.FirstOrDefault(t => t.Name == name)
+            ?? throw new UserInputException($"unknown task '{name}' (known: {List})");
 }

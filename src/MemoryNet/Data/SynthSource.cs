@@ -17,9 +17,11 @@ public sealed class SynthSource : ISampleSource
     private readonly double zoom, gamma, cleanFraction;
     private readonly BlurKernelBank? kernels;
 
-    SynthSource(Degradation kind, string dir, int photoCount, int sceneSize, double zoom, double gamma, double cleanFraction, BlurKernelBank? kernels)
+    SynthSource(Degradation kind, string dir, int photoCount, int sceneSize, double zoom, double gamma,
+        double cleanFraction, BlurKernelBank? kernels)
     {
-        this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; this.gamma = gamma; this.cleanFraction = cleanFraction;
+        this.kind = kind; this.dir = dir; this.sceneSize = sceneSize; this.zoom = zoom; this.gamma = gamma;
+        this.cleanFraction = cleanFraction;
         this.kernels = kernels;
         Count = photoCount * 8;
     }
@@ -27,20 +29,24 @@ public sealed class SynthSource : ISampleSource
     public int Count { get; }
 
     /// <param name="sceneSize">Photos are scaled and degraded as for `synth --size sceneSize`; training patches are cut
-    /// from that degraded scene, so rain, drops, penumbrae and blur have the scale of a test set made at that size.</param>
-    /// <param name="zoom">Scale augmentation: photos are kept with up to this many times the detail of the scene scale, and
-    /// each scene is a window of 1–zoom times the scene's width (log-uniform) brought down to it (area resampling).</param>
+    /// from that degraded scene, so rain, drops, penumbrae and blur have the scale of a test set made at that
+    /// size.</param>
+    /// <param name="zoom">Scale augmentation: photos are kept with up to this many times the detail of the scene scale,
+    /// and each scene is a window of 1–zoom times the scene's width (log-uniform) brought down to it (area
+    /// resampling).</param>
     /// <param name="gamma">Exposure augmentation: each clean scene is raised to a power drawn log-uniformly from
     /// [1/gamma, gamma] before it is degraded (darker and lighter scenes than the photos hold; 1 = off).</param>
     /// <param name="cleanFraction">This fraction of samples is left undegraded (input = target): negatives that teach
     /// the network to leave alone what is not degraded, such as a dark background that is not a shadow.</param>
     /// <param name="kernelDir">Measured blur kernels for blur (<see cref="BlurKernelBank.Load"/>); null: none.</param>
-    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1, double gamma = 1, double cleanFraction = 0,
+    public static SynthSource Create(string kind, string cleanDir, int sceneSize = 256, double zoom = 1,
+        double gamma = 1, double cleanFraction = 0,
         string? kernelDir = null)
     {
         if (zoom < 1) throw new UserInputException($"synth-zoom must be at least 1 (got {zoom})");
         if (gamma < 1) throw new UserInputException($"synth-gamma must be at least 1 (got {gamma})");
-        if (cleanFraction is < 0 or >= 1) throw new UserInputException($"synth-clean must be in [0, 1) (got {cleanFraction})");
+        if (cleanFraction is < 0 or >= 1)
+            throw new UserInputException($"synth-clean must be in [0, 1) (got {cleanFraction})");
         if (sceneSize < 8) throw new UserInputException($"synth-size must be at least 8 (got {sceneSize})");
         var k = Degradations.Parse(kind);
         int photos = SynthDataset.ListImages(cleanDir).Count;
@@ -73,7 +79,8 @@ public sealed class SynthSource : ISampleSource
         if (zoom > 1)
         {
             int largest = Math.Min(photo.Image.Width, photo.Image.Height);
-            window = Math.Clamp((int)Math.Round(cw * Math.Exp(rng.Uniform(0, Math.Log(zoom)))), cw, Math.Max(cw, largest));
+            window = Math.Clamp((int)Math.Round(cw * Math.Exp(rng.Uniform(0, Math.Log(zoom)))), cw,
+                Math.Max(cw, largest));
         }
         int x = rng.Int(0, photo.Image.Width - window + 1), y = rng.Int(0, photo.Image.Height - window + 1);
         var clean = photo.Image.Crop(x, y, window, window);
@@ -84,15 +91,20 @@ public sealed class SynthSource : ISampleSource
         int px = rng.Int(0, scene - patchSize + 1), py = rng.Int(0, scene - patchSize + 1);
         int mode = rng.Int(0, 8);
         if (cleanFraction > 0 && rng.NextDouble() < cleanFraction)
-            pair = pair with { Input = pair.Target, Mask = pair.Mask is null ? null : new float[pair.Mask.Length], Soft = null };
+            pair = pair with
+            {
+                Input = pair.Target, Mask = pair.Mask is null ? null : new float[pair.Mask.Length], Soft = null
+            };
         return new Patch(
             PatchSampler.TransformPlanar(CropPlanar(pair.Input.Data, 3, scene, px, py, patchSize), 3, patchSize, mode),
             PatchSampler.TransformPlanar(CropPlanar(pair.Target.Data, 3, scene, px, py, patchSize), 3, patchSize, mode),
-            pair.Mask is null ? null : PatchSampler.TransformPlanar(CropPlanar(pair.Mask, 1, scene, px, py, patchSize), 1, patchSize, mode),
+            pair.Mask is null ? null
+                : PatchSampler.TransformPlanar(CropPlanar(pair.Mask, 1, scene, px, py, patchSize), 1, patchSize, mode),
             patchSize);
     }
 
-    /// <summary>The p×p window at (x, y) of a planar size×size image with <paramref name="channels"/> planes.</summary>
+    /// <summary>The p×p window at (x, y) of a planar size×size image with <paramref name="channels"/>
+    /// planes.</summary>
     public static float[] CropPlanar(float[] src, int channels, int size, int x, int y, int p)
     {
         if (p == size) return src;

@@ -7,19 +7,23 @@ namespace MemoryNet.Imaging;
 public enum ImageProblem { Unreadable, Unsupported, TooManyPixels }
 
 /// <summary>An image that cannot be read: the message names the file and the problem.</summary>
-public sealed class ImageFormatException(string message, ImageProblem problem = ImageProblem.Unreadable) : Exception(message)
+public sealed class ImageFormatException(string message, ImageProblem problem = ImageProblem.Unreadable) : Exception(
+    message)
 {
     public ImageProblem Problem { get; } = problem;
 
     /// <summary>The refusal of an image over a pixel limit (checked from its header).</summary>
     public static ImageFormatException TooManyPixels(string name, long width, long height, long maxPixels) =>
-        new($"{name}: {width}x{height} = {width * height / 1e6:0.#} megapixels exceeds the limit of {maxPixels / 1e6:0.#} MP", ImageProblem.TooManyPixels);
+        new($"{name}: {width}x{height} = {width * height / 1e6:0.#} megapixels exceeds the limit " +
+            $"of {maxPixels / 1e6:0.#} MP", ImageProblem.TooManyPixels);
 }
 
-/// <summary>Reads PNG, JPEG, BMP and WebP (8/16-bit, grey, RGB, RGBA, EXIF orientation); writes PNG (8/16-bit), JPEG, WebP, BMP.</summary>
+/// <summary>Reads PNG, JPEG, BMP and WebP (8/16-bit, grey, RGB, RGBA, EXIF orientation); writes PNG (8/16-bit), JPEG,
+/// WebP, BMP.</summary>
 public static class ImageCodec
 {
-    /// <summary>Default refusal threshold: 200 megapixels (a 24 MP photo is far below, a decompression bomb far above).</summary>
+    /// <summary>Default refusal threshold: 200 megapixels (a 24 MP photo is far below, a decompression bomb far
+    /// above).</summary>
     public const long DefaultMaxPixels = 200_000_000;
 
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
@@ -79,13 +83,15 @@ public static class ImageCodec
         bool alpha = info.AlphaType != SKAlphaType.Opaque;
 
         int w = info.Width, h = info.Height;
-        var target = new SKImageInfo(w, h, sixteen ? SKColorType.Rgba16161616 : SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var target = new SKImageInfo(w, h, sixteen ? SKColorType.Rgba16161616 : SKColorType.Rgba8888,
+            SKAlphaType.Unpremul);
         int bpp = sixteen ? 8 : 4;
         var raw = new byte[(long)w * h * bpp];
         SKCodecResult result;
         unsafe
         {
-            fixed (byte* p = raw) result = codec.GetPixels(target, (IntPtr)p, w * bpp, new SKCodecOptions(SKZeroInitialized.Yes));
+            fixed (byte* p = raw)
+                result = codec.GetPixels(target, (IntPtr)p, w * bpp, new SKCodecOptions(SKZeroInitialized.Yes));
         }
         if (result == SKCodecResult.IncompleteInput || result == SKCodecResult.ErrorInInput)
             throw new ImageFormatException($"{name}: file is truncated or corrupt ({result})");
@@ -102,7 +108,8 @@ public static class ImageCodec
             {
                 long o = i * 8;
                 r = BitConverter.ToUInt16(raw, (int)o) / 65535f; g = BitConverter.ToUInt16(raw, (int)o + 2) / 65535f;
-                b = BitConverter.ToUInt16(raw, (int)o + 4) / 65535f; a = BitConverter.ToUInt16(raw, (int)o + 6) / 65535f;
+                b = BitConverter.ToUInt16(raw, (int)o + 4) / 65535f;
+                a = BitConverter.ToUInt16(raw, (int)o + 6) / 65535f;
             }
             else
             {
@@ -133,10 +140,12 @@ public static class ImageCodec
                 : $"{name}: not an image in a supported format (PNG, JPEG, BMP, WebP)");
         }
         format = codec.EncodedFormat;
-        if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp or SKEncodedImageFormat.Webp))
+        if (format is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp
+            or SKEncodedImageFormat.Webp))
         {
             codec.Dispose();
-            throw new ImageFormatException($"{name}: unsupported image format {format} (supported: PNG, JPEG, BMP, WebP)", ImageProblem.Unsupported);
+            throw new ImageFormatException($"{name}: unsupported image format {format} (supported: " +
+                "PNG, JPEG, BMP, WebP)", ImageProblem.Unsupported);
         }
         return codec;
     }
@@ -144,7 +153,8 @@ public static class ImageCodec
     static (int, int) OrientedSize(SKCodec codec)
     {
         var o = codec.EncodedOrigin;
-        bool swap = o is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        bool swap = o is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom
+            or SKEncodedOrigin.LeftBottom;
         return swap ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
     }
 
@@ -161,7 +171,8 @@ public static class ImageCodec
     {
         if (origin == SKEncodedOrigin.TopLeft) return img;
         int w = img.Width, h = img.Height, c = img.Channels;
-        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom
+            or SKEncodedOrigin.LeftBottom;
         int ow = swap ? h : w, oh = swap ? w : h;
         var dst = new float[img.Pixels.Length];
         for (int y = 0; y < oh; y++)
@@ -184,7 +195,8 @@ public static class ImageCodec
         return new ImageData(ow, oh, c, img.BitDepth, dst);
     }
 
-    /// <summary>Writes by extension (.png, .jpg/.jpeg, .webp, .bmp). The write is atomic: temp file, then rename.</summary>
+    /// <summary>Writes by extension (.png, .jpg/.jpeg, .webp, .bmp). The write is atomic: temp file, then
+    /// rename.</summary>
     public static void Write(ImageData img, string path, int bits = 8, int quality = 95) =>
         AtomicFile.WriteAllBytes(path, Encode(img, Path.GetExtension(path), quality, bits, path));
 
@@ -198,7 +210,8 @@ public static class ImageCodec
             ".jpg" or ".jpeg" => EncodeSkia(img, SKEncodedImageFormat.Jpeg, quality),
             ".webp" => EncodeSkia(img, SKEncodedImageFormat.Webp, quality),
             ".bmp" => EncodeBmp(img),
-            _ => throw new ImageFormatException($"{name ?? "image"}: cannot write '{ext}' (use .png, .jpg, .webp or .bmp)"),
+            _ => throw new ImageFormatException(
+                $"{name ?? "image"}: cannot write '{ext}' (use .png, .jpg, .webp or .bmp)"),
         };
     }
 
@@ -223,7 +236,8 @@ public static class ImageCodec
 
     static byte[] EncodeSkia(ImageData img, SKEncodedImageFormat format, int quality)
     {
-        var info = new SKImageInfo(img.Width, img.Height, SKColorType.Rgba8888, img.HasAlpha && format != SKEncodedImageFormat.Jpeg ? SKAlphaType.Unpremul : SKAlphaType.Opaque);
+        var info = new SKImageInfo(img.Width, img.Height, SKColorType.Rgba8888,
+            img.HasAlpha && format != SKEncodedImageFormat.Jpeg ? SKAlphaType.Unpremul : SKAlphaType.Opaque);
         var bytes = To8BitRgba(img);
         using var bmp = new SKBitmap(info);
         System.Runtime.InteropServices.Marshal.Copy(bytes, 0, bmp.GetPixels(), bytes.Length);
@@ -242,7 +256,8 @@ public static class ImageCodec
                 float v = img.Channels == 1 ? img.Pixels[i] : img.Pixels[i * img.Channels + k];
                 b[i * 4 + k] = (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f);
             }
-            b[i * 4 + 3] = img.HasAlpha ? (byte)MathF.Round(Math.Clamp(img.Pixels[i * 4 + 3], 0f, 1f) * 255f) : (byte)255;
+            b[i * 4 + 3] = img.HasAlpha ? (byte)MathF.Round(Math.Clamp(img.Pixels[i * 4 + 3], 0f, 1f) * 255f)
+                : (byte)255;
         }
         return b;
     }

@@ -65,10 +65,11 @@ public sealed class ImageData
     }
 
     /// <summary>
-    /// Builds an image from interleaved RGB samples (H·W·3, taken over, not copied); with <paramref name="alpha"/> the
-    /// result is RGBA, with <paramref name="grey"/> the mean of RGB is kept.
+    /// Builds an image from interleaved RGB samples (H·W·3, taken over, not copied); with <paramref name="alpha"/>
+    /// the result is RGBA, with <paramref name="grey"/> the mean of RGB is kept.
     /// </summary>
-    public static ImageData FromRgb(int w, int h, float[] rgb, int bitDepth = 8, float[]? alpha = null, bool grey = false)
+    public static ImageData FromRgb(int w, int h, float[] rgb, int bitDepth = 8, float[]? alpha = null,
+        bool grey = false)
     {
         if (rgb.Length != (long)w * h * 3) throw new ArgumentException($"expected {w}x{h}x3 samples, got {rgb.Length}");
         if (grey)

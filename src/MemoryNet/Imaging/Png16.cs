@@ -19,7 +19,8 @@ public static class Png16
         {
             int len = (int)BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos));
             string type = System.Text.Encoding.ASCII.GetString(b, pos + 4, 4);
-            if (len < 0 || pos + 12L + len > b.Length) throw new ImageFormatException($"{name}: file is truncated or corrupt (PNG chunk {type})");
+            if (len < 0 || pos + 12L + len > b.Length)
+                throw new ImageFormatException($"{name}: file is truncated or corrupt (PNG chunk {type})");
             var data = b.AsSpan(pos + 8, len);
             if (type == "IHDR")
             {
@@ -43,7 +44,8 @@ public static class Png16
         int samples = colorType switch
         {
             0 => 1, 2 => 3, 4 => 2, 6 => 4,
-            _ => throw new ImageFormatException($"{name}: unsupported 16-bit PNG colour type {colorType}", ImageProblem.Unsupported),
+            _ => throw new ImageFormatException($"{name}: unsupported 16-bit PNG colour type {colorType}",
+                ImageProblem.Unsupported),
         };
         byte[] raw;
         try
@@ -54,15 +56,20 @@ public static class Png16
             z.CopyTo(outMs);
             raw = outMs.ToArray();
         }
-        catch (InvalidDataException) { throw new ImageFormatException($"{name}: file is truncated or corrupt (bad PNG data)"); }
+        catch (InvalidDataException)
+        {
+            throw new ImageFormatException($"{name}: file is truncated or corrupt (bad PNG data)");
+        }
 
         var s16 = new ushort[pixels * samples];
         int bpp = samples * 2;
         int offset = 0;
-        if (interlace == 0) offset = Unfilter(raw, offset, w, h, bpp, name, (x, y, px) => Store(s16, px, (long)y * w + x, samples));
+        if (interlace == 0)
+            offset = Unfilter(raw, offset, w, h, bpp, name, (x, y, px) => Store(s16, px, (long)y * w + x, samples));
         else
         {
-            int[] sx = [0, 4, 0, 2, 0, 1, 0], sy = [0, 0, 4, 0, 2, 0, 1], dx = [8, 8, 4, 4, 2, 2, 1], dy = [8, 8, 8, 4, 4, 2, 2];
+            int[] sx = [0, 4, 0, 2, 0, 1, 0], sy = [0, 0, 4, 0, 2, 0, 1], dx = [8, 8, 4, 4, 2, 2, 1],
+                dy = [8, 8, 8, 4, 4, 2, 2];
             for (int p = 0; p < 7; p++)
             {
                 int pw = (w - sx[p] + dx[p] - 1) / dx[p], ph = (h - sy[p] + dy[p] - 1) / dy[p];
@@ -92,7 +99,8 @@ public static class Png16
 
     static void Store(ushort[] dst, ReadOnlySpan<byte> px, long index, int samples)
     {
-        for (int k = 0; k < samples; k++) dst[index * samples + k] = BinaryPrimitives.ReadUInt16BigEndian(px[(2 * k)..]);
+        for (int k = 0; k < samples; k++)
+            dst[index * samples + k] = BinaryPrimitives.ReadUInt16BigEndian(px[(2 * k)..]);
     }
 
     delegate void PixelSink(int x, int y, ReadOnlySpan<byte> px);
@@ -104,7 +112,8 @@ public static class Png16
         var cur = new byte[stride];
         for (int y = 0; y < h; y++)
         {
-            if (offset + 1 + stride > raw.Length) throw new ImageFormatException($"{name}: file is truncated or corrupt (PNG rows missing)");
+            if (offset + 1 + stride > raw.Length)
+                throw new ImageFormatException($"{name}: file is truncated or corrupt (PNG rows missing)");
             int filter = raw[offset];
             Array.Copy(raw, offset + 1, cur, 0, stride);
             offset += 1 + stride;

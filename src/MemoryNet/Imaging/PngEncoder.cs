@@ -8,12 +8,16 @@ namespace MemoryNet.Imaging;
 /// </summary>
 public static class PngEncoder
 {
-    /// <summary>Encodes interleaved samples <paramref name="raw"/> (row-major; 2 bytes per sample, big-endian, at depth 16).</summary>
-    public static byte[] Encode(byte[] raw, int w, int h, int channels, int bitDepth = 8, CompressionLevel level = CompressionLevel.Fastest)
+    /// <summary>Encodes interleaved samples <paramref name="raw"/> (row-major; 2 bytes per sample, big-endian, at depth
+    /// 16).</summary>
+    public static byte[] Encode(byte[] raw, int w, int h, int channels, int bitDepth = 8,
+        CompressionLevel level = CompressionLevel.Fastest)
     {
-        if (bitDepth is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(bitDepth), "PNG depth must be 8 or 16");
+        if (bitDepth is not (8 or 16))
+            throw new ArgumentOutOfRangeException(nameof(bitDepth), "PNG depth must be 8 or 16");
         int bpp = channels * bitDepth / 8, stride = w * bpp;
-        if (raw.LongLength != (long)stride * h) throw new ArgumentException($"expected {(long)stride * h} bytes, got {raw.LongLength}");
+        if (raw.LongLength != (long)stride * h)
+            throw new ArgumentException($"expected {(long)stride * h} bytes, got {raw.LongLength}");
         var filtered = new byte[(long)(stride + 1) * h];
         for (int y = 0; y < h; y++)
         {
@@ -34,7 +38,10 @@ public static class PngEncoder
         var ihdr = new byte[13];
         BE(ihdr, 0, (uint)w); BE(ihdr, 4, (uint)h);
         ihdr[8] = (byte)bitDepth;
-        ihdr[9] = channels switch { 1 => 0, 2 => 4, 3 => 2, 4 => 6, _ => throw new ArgumentOutOfRangeException(nameof(channels)) };
+        ihdr[9] = channels switch
+        {
+            1 => 0, 2 => 4, 3 => 2, 4 => 6, _ => throw new ArgumentOutOfRangeException(nameof(channels))
+        };
         Chunk(ms, "IHDR", ihdr);
         using (var z = new MemoryStream())
         {
@@ -45,7 +52,10 @@ public static class PngEncoder
         return ms.ToArray();
     }
 
-    static void BE(byte[] b, int o, uint v) { b[o] = (byte)(v >> 24); b[o + 1] = (byte)(v >> 16); b[o + 2] = (byte)(v >> 8); b[o + 3] = (byte)v; }
+    static void BE(byte[] b, int o, uint v)
+    {
+        b[o] = (byte)(v >> 24); b[o + 1] = (byte)(v >> 16); b[o + 2] = (byte)(v >> 8); b[o + 3] = (byte)v;
+    }
 
     static void Chunk(Stream s, string type, byte[] data)
     {

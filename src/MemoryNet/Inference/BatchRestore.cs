@@ -33,13 +33,16 @@ public sealed class OutputPlan
             throw new UserInputException($"output format '{format}' is not one of {string.Join(", ", Formats)}");
         // one input file: the output is a file, unless it names a folder (existing, or a name without an extension,
         // which could not be written as an image anyway); a file name that cannot be written is refused before any work
-        SingleFile = inputs.Count == 1 && singleInputArgument && !Directory.Exists(output) && Path.GetExtension(output) != "";
+        SingleFile = inputs.Count == 1 && singleInputArgument && !Directory.Exists(output)
+            && Path.GetExtension(output) != "";
         if (SingleFile && !Formats.Contains(FormatName(Path.GetExtension(output))))
-            throw new UserInputException($"{output}: cannot write '{Path.GetExtension(output)}' images (use .{string.Join(", .", Formats)}, or name a folder)");
+            throw new UserInputException($"{output}: cannot write '{Path.GetExtension(output)}' images (use " +
+                $".{string.Join(", .", Formats)}, or name a folder)");
         _inputs = new HashSet<string>(inputs, StringComparer.Ordinal);
         foreach (var f in inputs)
         {
-            string name = Format is null ? Path.GetFileName(f) : Path.ChangeExtension(Path.GetFileName(f), "." + Format);
+            string name = Format is null ? Path.GetFileName(f)
+                : Path.ChangeExtension(Path.GetFileName(f), "." + Format);
             string target = Path.GetFullPath(SingleFile ? output : Path.Combine(output, name));
             _targets[f] = target;
             _owner.TryAdd(target, f);
@@ -48,16 +51,21 @@ public sealed class OutputPlan
 
     public string TargetOf(string input) => _targets[input];
 
-    /// <summary>Why <paramref name="input"/> cannot be written (its output belongs to another input, or is an input), or null.</summary>
+    /// <summary>Why <paramref name="input"/> cannot be written (its output belongs to another input, or is an input),
+    /// or null.</summary>
     public string? Conflict(string input)
     {
         string target = _targets[input];
-        if (_owner[target] != input) return $"{input}: its output {target} is also the output of {_owner[target]} (rename one, or restore them separately)";
-        if (_inputs.Contains(target)) return $"{input}: its output {target} would overwrite an input (choose another output folder)";
+        if (_owner[target] != input)
+            return $"{input}: its output {target} is also the output of {_owner[target]} (rename one, or " +
+                "restore them separately)";
+        if (_inputs.Contains(target))
+            return $"{input}: its output {target} would overwrite an input (choose another output folder)";
         return null;
     }
 
-    /// <summary>An image format name or extension as <see cref="Formats"/> spells it ("JPEG", ".jpeg" → "jpg").</summary>
+    /// <summary>An image format name or extension as <see cref="Formats"/> spells it ("JPEG", ".jpeg" →
+    /// "jpg").</summary>
     public static string FormatName(string nameOrExtension)
     {
         string f = nameOrExtension.Trim().TrimStart('.').ToLowerInvariant();
@@ -66,7 +74,8 @@ public sealed class OutputPlan
 
     /// <summary>NAME.EXT → NAME.side.EXT beside it (the input|output strip).</summary>
     public static string SidePath(string target) =>
-        Path.Combine(Path.GetDirectoryName(target) ?? ".", Path.GetFileNameWithoutExtension(target) + ".side" + Path.GetExtension(target));
+        Path.Combine(Path.GetDirectoryName(target) ?? ".",
+            Path.GetFileNameWithoutExtension(target) + ".side" + Path.GetExtension(target));
 }
 
 /// <summary>How each file of a batch is restored and written.</summary>
@@ -74,21 +83,25 @@ public sealed class OutputPlan
 /// <param name="SideBySide">Also write the input|output strip (<see cref="OutputPlan.SidePath"/>).</param>
 /// <param name="SkipExisting">Leave an input whose outputs already exist.</param>
 /// <param name="Quality">JPEG and WebP quality, 1–100.</param>
-public sealed record FileRestoreSettings(int? Bits, long MaxPixels, TileSettings Tiling, bool SideBySide, bool SkipExisting, int Quality = 95);
+public sealed record FileRestoreSettings(int? Bits, long MaxPixels, TileSettings Tiling, bool SideBySide,
+    bool SkipExisting, int Quality = 95);
 
 public enum FileOutcome { Restored, AlreadyDone }
 
 /// <summary>What became of one input: restored to <paramref name="Output"/>, or already there.</summary>
 public sealed record FileResult(FileOutcome Outcome, string Output);
 
-/// <summary>Restores one file of a batch to its planned output. A bad input is an <see cref="ImageFormatException"/>.</summary>
+/// <summary>Restores one file of a batch to its planned output. A bad input is an
+/// <see cref="ImageFormatException"/>.</summary>
 public static class BatchRestore
 {
-    public static FileResult RestoreFile(Restorer restorer, OutputPlan plan, string input, FileRestoreSettings s, Action<int, int>? tileProgress = null)
+    public static FileResult RestoreFile(Restorer restorer, OutputPlan plan, string input, FileRestoreSettings s,
+        Action<int, int>? tileProgress = null)
     {
         if (plan.Conflict(input) is { } conflict) throw new ImageFormatException(conflict);
         string target = plan.TargetOf(input);
-        if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(OutputPlan.SidePath(target)))) return new(FileOutcome.AlreadyDone, target);
+        if (s.SkipExisting && File.Exists(target) && (!s.SideBySide || File.Exists(OutputPlan.SidePath(target))))
+            return new(FileOutcome.AlreadyDone, target);
         var image = ImageCodec.Read(input, s.MaxPixels);
         // large images: drop the file bytes and decode buffers now rather than carry them through inference
         if (image.PixelCount >= 4_000_000) GC.Collect();
@@ -98,7 +111,9 @@ public static class BatchRestore
         var restored = ImageRestorer.Restore(restorer, image, depth, s.Tiling, tileProgress);
         if (image.PixelCount >= 4_000_000 && !s.SideBySide) { image = null!; GC.Collect(); }
         ImageCodec.Write(restored, target, depth, s.Quality);
-        if (s.SideBySide) ImageCodec.Write(ComparisonStrip.Make([image, restored], gap: 0), OutputPlan.SidePath(target), depth, s.Quality);
+        if (s.SideBySide)
+            ImageCodec.Write(ComparisonStrip.Make([image, restored], gap: 0), OutputPlan.SidePath(target),
+                depth, s.Quality);
         return new(FileOutcome.Restored, target);
     }
 }

@@ -10,7 +10,8 @@ namespace MemoryNet.Inference;
 /// </summary>
 public static class MemoryBudget
 {
-    /// <summary>--max-memory default: 2 GiB, below the 3 GB a 24-megapixel photo must fit in, with room for the runtime.</summary>
+    /// <summary>--max-memory default: 2 GiB, below the 3 GB a 24-megapixel photo must fit in, with room for the
+    /// runtime.</summary>
     public const long DefaultBytes = 2L << 30;
 
     // Measured: peak RSS (VmHWM) of `memorynet bench --arch A --size S --iters 1 --threads 2`, one process per point,
@@ -25,7 +26,8 @@ public static class MemoryBudget
     // 350 MB base (runtime, libtorch, weights, the memory module's fixed-size row chunks).
     public const double BaseBytes = 350e6;
     public const double ConvBytesPerChannelPixel = 110;
-    /// <summary>The memory module's three reads kept per pixel (3 × 3 floats); its addressing runs in fixed-size chunks.</summary>
+    /// <summary>The memory module's three reads kept per pixel (3 × 3 floats); its addressing runs in fixed-size
+    /// chunks.</summary>
     public const double MemoryModuleBytesPerPixel = 36;
     /// <summary>Image-sized buffers of the tiled path: decoded input (≤ 16 B/px), accumulator and weights (16 B/px),
     /// restored image (≤ 16 B/px), encoder rows and decode leftovers not yet collected (≈ 16 B/px).</summary>
@@ -42,7 +44,8 @@ public static class MemoryBudget
         return BaseBytes + spec.ActivationBytesPerPixel * pass + ImageBytesPerPixel * (double)width * height;
     }
 
-    /// <summary>0 when the whole image fits <paramref name="budget"/>; else the largest tile (multiple of 8, at least 64) that does.</summary>
+    /// <summary>0 when the whole image fits <paramref name="budget"/>; else the largest tile (multiple of 8, at least
+    /// 64) that does.</summary>
     public static int ChooseTile(NetSpec spec, int width, int height, long budget, int batch = 1)
     {
         if (Estimate(spec, width, height) <= budget) return 0;
@@ -52,16 +55,19 @@ public static class MemoryBudget
         return 64;
     }
 
-    /// <summary>Parses a size: bytes, or a number with K, M, G or T (optionally followed by B or iB), all powers of 1024.</summary>
+    /// <summary>Parses a size: bytes, or a number with K, M, G or T (optionally followed by B or iB), all powers of
+    /// 1024.</summary>
     public static long Parse(string text)
     {
         var s = text.Trim().ToUpperInvariant().Replace(" ", "");
         double unit = 1;
         foreach (var (suffix, u) in new[] { ("TIB", 1L << 40), ("GIB", 1L << 30), ("MIB", 1L << 20), ("KIB", 1L << 10),
                                             ("TB", 1L << 40), ("GB", 1L << 30), ("MB", 1L << 20), ("KB", 1L << 10),
-                                            ("T", 1L << 40), ("G", 1L << 30), ("M", 1L << 20), ("K", 1L << 10), ("B", 1L) })
+                                            ("T", 1L << 40), ("G", 1L << 30), ("M", 1L << 20), ("K", 1L << 10),
+                                            ("B", 1L) })
             if (s.EndsWith(suffix)) { unit = u; s = s[..^suffix.Length]; break; }
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0 || double.IsInfinity(v))
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0
+            || double.IsInfinity(v))
             throw new UserInputException($"memory budget '{text}': expected a size such as 2GB, 1.5G or 800MB");
         return (long)Math.Min(v * unit, long.MaxValue / 2);
     }

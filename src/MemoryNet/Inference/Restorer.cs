@@ -29,8 +29,10 @@ public sealed class Restorer
         Model = model;
         Precision = precision;
         model.eval();
-        if (prepareWeights) ModelLayout.Apply(model, precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
-        else if (precision != Precision.Fp32) throw new ArgumentException("bf16 needs the weights prepared", nameof(prepareWeights));
+        if (prepareWeights)
+            ModelLayout.Apply(model, precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        else if (precision != Precision.Fp32)
+            throw new ArgumentException("bf16 needs the weights prepared", nameof(prepareWeights));
     }
 
     /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
@@ -49,7 +51,8 @@ public sealed class Restorer
         return sum!.div_(8).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Element k of the 8 flips/rotations of the image plane (k ≥ 4: mirrored, then k mod 4 quarter turns), or its inverse.</summary>
+    /// <summary>Element k of the 8 flips/rotations of the image plane (k ≥ 4: mirrored, then k mod 4 quarter turns),
+    /// or its inverse.</summary>
     public static Tensor Dihedral(Tensor x, int k, bool inverse)
     {
         int turns = k % 4;

@@ -29,7 +29,8 @@ public readonly record struct Shard(int Index, int Count)
     static Shard Create(int i, int n, string what)
     {
         if (n < 1) throw new UserInputException($"{what}: the number of shards must be at least 1 (got {n})");
-        if (i < 0 || i >= n) throw new UserInputException($"{what}: the shard index must be between 0 and {n - 1} (got {i})");
+        if (i < 0 || i >= n)
+            throw new UserInputException($"{what}: the shard index must be between 0 and {n - 1} (got {i})");
         return new Shard(i, n);
     }
 
@@ -37,8 +38,9 @@ public readonly record struct Shard(int Index, int Count)
     /// The shard to process: <paramref name="option"/> ("I/N") when given; else a Kubernetes Indexed Job's
     /// JOB_COMPLETION_INDEX with JOB_COMPLETION_COUNT (Kubernetes sets only the index: the manifest sets the count to
     /// the Job's completions); else a Slurm job array's SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (task ids may
-    /// start above 0 and have a step: the index is (id − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP); else all inputs.
-    /// Returns where the shard came from in <paramref name="source"/>: "given", the environment variables' names, or "none".
+    /// start above 0 and have a step: the index is (id − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP); else all
+    /// inputs. Returns where the shard came from in <paramref name="source"/>: "given", the environment variables'
+    /// names, or "none".
     /// </summary>
     public static Shard Resolve(string? option, Func<string, string?> env, out string source)
     {
@@ -50,19 +52,22 @@ public readonly record struct Shard(int Index, int Count)
         if (Get("JOB_COMPLETION_INDEX") is { } k8sIndex)
         {
             var count = Get("JOB_COMPLETION_COUNT")
-                ?? throw new UserInputException("JOB_COMPLETION_INDEX is set but JOB_COMPLETION_COUNT is not: set it to the Job's completions (see deploy/k8s-restore-job.yaml) or give the shard as I/N");
+                ?? throw new UserInputException("JOB_COMPLETION_INDEX is set but JOB_COMPLETION_COUNT is not: set it " +
+                    "to the Job's completions (see deploy/k8s-restore-job.yaml) or give the shard as I/N");
             source = "JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT";
             return Create(Int("JOB_COMPLETION_INDEX", k8sIndex), Int("JOB_COMPLETION_COUNT", count), source);
         }
         if (Get("SLURM_ARRAY_TASK_ID") is { } slurmId)
         {
             var count = Get("SLURM_ARRAY_TASK_COUNT")
-                ?? throw new UserInputException("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: give the shard as I/N");
+                ?? throw new UserInputException(
+                    "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: give the shard as I/N");
             int id = Int("SLURM_ARRAY_TASK_ID", slurmId);
             int min = Get("SLURM_ARRAY_TASK_MIN") is { } m ? Int("SLURM_ARRAY_TASK_MIN", m) : 0;
             int step = Get("SLURM_ARRAY_TASK_STEP") is { } st ? Int("SLURM_ARRAY_TASK_STEP", st) : 1;
             if (step < 1 || (id - min) % step != 0)
-                throw new UserInputException($"SLURM_ARRAY_TASK_ID {id} does not fit SLURM_ARRAY_TASK_MIN {min} and step {step}: give the shard as I/N");
+                throw new UserInputException($"SLURM_ARRAY_TASK_ID {id} does not fit SLURM_ARRAY_TASK_MIN {min} and " +
+                    $"step {step}: give the shard as I/N");
             source = "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT";
             return Create((id - min) / step, Int("SLURM_ARRAY_TASK_COUNT", count), source);
         }
@@ -78,7 +83,8 @@ public readonly record struct Shard(int Index, int Count)
     /// <summary>The inputs of this shard, in their given order.</summary>
     public List<string> Select(IEnumerable<string> inputs) => inputs.Where(Owns).ToList();
 
-    /// <summary>FNV-1a 64-bit over the UTF-8 bytes: fixed across runs, machines and .NET versions (unlike string.GetHashCode).</summary>
+    /// <summary>FNV-1a 64-bit over the UTF-8 bytes: fixed across runs, machines and .NET versions (unlike
+    /// string.GetHashCode).</summary>
     public static ulong Hash(string key)
     {
         ulong h = 14695981039346656037UL;

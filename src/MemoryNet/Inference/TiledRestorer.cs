@@ -15,12 +15,15 @@ namespace MemoryNet.Inference;
 public static class TiledRestorer
 {
     /// <summary>
-    /// Tile starts along one axis: first at 0, last at <paramref name="size"/> − <paramref name="tile"/>, evenly spaced
-    /// so that neighbours overlap by at least <paramref name="overlap"/> pixels. One tile at 0 when the tile covers the axis.
+    /// Tile starts along one axis: first at 0, last at <paramref name="size"/> − <paramref name="tile"/>, evenly
+    /// spaced so that neighbours overlap by at least <paramref name="overlap"/> pixels. One tile at 0 when the tile
+    /// covers the axis.
     /// </summary>
     public static int[] Starts(int size, int tile, int overlap)
     {
-        if (tile <= 0 || overlap < 0 || overlap >= tile) throw new ArgumentOutOfRangeException(nameof(overlap), $"need 0 ≤ overlap < tile (tile {tile}, overlap {overlap})");
+        if (tile <= 0 || overlap < 0 || overlap >= tile)
+            throw new ArgumentOutOfRangeException(nameof(overlap),
+                $"need 0 ≤ overlap < tile (tile {tile}, overlap {overlap})");
         if (tile >= size) return [0];
         int stride = tile - overlap;
         int n = (int)Math.Ceiling((size - tile) / (double)stride) + 1;
@@ -30,9 +33,9 @@ public static class TiledRestorer
     }
 
     /// <summary>
-    /// Weights along one axis for tile <paramref name="i"/> of length <paramref name="length"/>: a raised-cosine rise over
-    /// the overlap with the previous tile, a fall over the overlap with the next one, 1 elsewhere (and at the image border).
-    /// Where two ramps meet they sum to exactly 1; every weight is &gt; 0.
+    /// Weights along one axis for tile <paramref name="i"/> of length <paramref name="length"/>: a raised-cosine rise
+    /// over the overlap with the previous tile, a fall over the overlap with the next one, 1 elsewhere (and at the
+    /// image border). Where two ramps meet they sum to exactly 1; every weight is &gt; 0.
     /// </summary>
     public static float[] Weights(int[] starts, int i, int length)
     {
@@ -53,7 +56,8 @@ public static class TiledRestorer
 
     static float Rise(int k, int o) => (float)(0.5 - 0.5 * Math.Cos(Math.PI * (k + 0.5) / o));
 
-    /// <summary>How many tiles of <paramref name="tile"/> (with <paramref name="overlap"/>) cover a width × height image.</summary>
+    /// <summary>How many tiles of <paramref name="tile"/> (with <paramref name="overlap"/>) cover a width × height
+    /// image.</summary>
     public static int TileCount(int width, int height, int tile, int overlap)
     {
         var (tw, th, ov) = Fit(width, height, tile, overlap);
@@ -62,8 +66,11 @@ public static class TiledRestorer
 
     static (int Tw, int Th, int Overlap) Fit(int width, int height, int tile, int overlap)
     {
-        if (tile < 8 || tile % 8 != 0) throw new UserInputException($"tile size must be a positive multiple of 8 (got {tile})");
-        if (overlap < 0 || overlap > tile / 2) throw new UserInputException($"tile overlap must be between 0 and half the tile ({tile / 2}) (got {overlap})");
+        if (tile < 8 || tile % 8 != 0)
+            throw new UserInputException($"tile size must be a positive multiple of 8 (got {tile})");
+        if (overlap < 0 || overlap > tile / 2)
+            throw new UserInputException(
+                $"tile overlap must be between 0 and half the tile ({tile / 2}) (got {overlap})");
         return (Math.Min(tile, width), Math.Min(tile, height), overlap);
     }
 
@@ -71,7 +78,8 @@ public static class TiledRestorer
     /// Restores the colour part of <paramref name="image"/> tile by tile; returns interleaved RGB (H·W·3) in [0, 1].
     /// Grey is replicated to RGB and alpha ignored, as in <see cref="ImageData.ToTensor"/>.
     /// </summary>
-    public static float[] RestoreRgb(Restorer restorer, ImageData image, int tile, int overlap, int batch = 1, Action<int, int>? progress = null)
+    public static float[] RestoreRgb(Restorer restorer, ImageData image, int tile, int overlap, int batch = 1,
+        Action<int, int>? progress = null)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch));
         int width = image.Width, height = image.Height, c = image.Channels;
@@ -79,7 +87,9 @@ public static class TiledRestorer
         int[] xs = Starts(width, tw, Math.Min(ov, tw - 1)), ys = Starts(height, th, Math.Min(ov, th - 1));
         var wx = Enumerable.Range(0, xs.Length).Select(i => Weights(xs, i, tw)).ToArray();
         var wy = Enumerable.Range(0, ys.Length).Select(i => Weights(ys, i, th)).ToArray();
-        var tiles = (from iy in Enumerable.Range(0, ys.Length) from ix in Enumerable.Range(0, xs.Length) select (iy, ix)).ToList();
+        var tiles = (from iy in Enumerable.Range(0, ys.Length)
+                     from ix in Enumerable.Range(0, xs.Length)
+                     select (iy, ix)).ToList();
 
         var acc = new float[(long)width * height * 3];
         var wsum = new float[(long)width * height];
@@ -109,7 +119,8 @@ public static class TiledRestorer
             {
                 long n = b * 3 * plane;
                 // a full batch uses the buffer as is (no per-tile garbage on the large-object heap)
-                var input = tensor(n == inBuf.Length ? inBuf : inBuf.AsSpan(0, (int)n).ToArray(), new long[] { b, 3, th, tw });
+                var input = tensor(n == inBuf.Length ? inBuf : inBuf.AsSpan(0, (int)n).ToArray(),
+                    new long[] { b, 3, th, tw });
                 var output = restorer.Restore(input).contiguous();
                 using var data = output.data<float>();
                 data.CopyTo(outBuf.AsSpan(0, (int)(b * 3 * plane)));

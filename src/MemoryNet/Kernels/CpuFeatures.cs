@@ -7,8 +7,8 @@ public static class CpuFeatures
 {
     /// <summary>
     /// Whether bf16 dot products run in hardware: AVX512-BF16 (CPUID leaf 7 sub-leaf 1, EAX bit 5) or AMX-BF16 (leaf 7,
-    /// EDX bit 22) on x86, the BF16 feature on Arm (Linux reports it in /proc/cpuinfo). Without it libtorch emulates bf16
-    /// and a bf16 network is slower than fp32.
+    /// EDX bit 22) on x86, the BF16 feature on Arm (Linux reports it in /proc/cpuinfo). Without it libtorch emulates
+    /// bf16 and a bf16 network is slower than fp32.
     /// </summary>
     public static bool HasBf16 { get; } = Detect();
 
@@ -25,7 +25,8 @@ public static class CpuFeatures
         try
         {
             return File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo")
-                .Any(l => l.StartsWith("Features", StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("bf16"));
+                .Any(l => l.StartsWith("Features", StringComparison.Ordinal)
+                    && l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("bf16"));
         }
         catch (IOException) { return false; }
     }

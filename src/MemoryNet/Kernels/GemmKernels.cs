@@ -4,13 +4,15 @@ using System.Runtime.Intrinsics;
 namespace MemoryNet.Kernels;
 
 /// <summary>
-/// The matrix-product core of <see cref="Winograd3x3"/>: M (6 rows × 16·NV columns) += V (6 × K) · U (K × 16·NV), all
-/// fp32, accumulators in AVX-512 registers. Written out per NV (1–4 vectors of 16 output channels) because the JIT keeps
-/// only named locals in registers: 6·NV accumulators + NV weight vectors + 1 broadcast ≤ 29 of the 32 zmm registers.
+/// The matrix-product core of <see cref="Winograd3x3"/>: M (6 rows × 16·NV columns) += V (6 × K) · U (K × 16·NV),
+/// all fp32, accumulators in AVX-512 registers. Written out per NV (1–4 vectors of 16 output channels) because the
+/// JIT keeps only named locals in registers: 6·NV accumulators + NV weight vectors + 1 broadcast ≤ 29 of the 32 zmm
+/// registers.
 /// </summary>
 internal static unsafe class GemmKernels
 {
-    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 1; m[r·mStride + 16j] = the product.</summary>
+    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 1; m[r·mStride +
+    /// 16j] = the product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows6x1(float* v, int vStride, float* u, int uStride, int kCount, float* m, int mStride)
     {
@@ -45,7 +47,8 @@ internal static unsafe class GemmKernels
         a50.Store(m + 5 * mStride + 0);
     }
 
-    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 2; m[r·mStride + 16j] = the product.</summary>
+    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 2; m[r·mStride +
+    /// 16j] = the product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows6x2(float* v, int vStride, float* u, int uStride, int kCount, float* m, int mStride)
     {
@@ -93,7 +96,8 @@ internal static unsafe class GemmKernels
         a51.Store(m + 5 * mStride + 16);
     }
 
-    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 3; m[r·mStride + 16j] = the product.</summary>
+    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 3; m[r·mStride +
+    /// 16j] = the product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows6x3(float* v, int vStride, float* u, int uStride, int kCount, float* m, int mStride)
     {
@@ -154,16 +158,23 @@ internal static unsafe class GemmKernels
         a52.Store(m + 5 * mStride + 32);
     }
 
-    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 4; m[r·mStride + 16j] = the product.</summary>
+    /// <summary>Rows v[r·vStride + k], r &lt; 6, k &lt; kCount; columns u[k·uStride + 16j], j &lt; 4; m[r·mStride +
+    /// 16j] = the product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows6x4(float* v, int vStride, float* u, int uStride, int kCount, float* m, int mStride)
     {
-        var a00 = Vector512<float>.Zero; var a01 = Vector512<float>.Zero; var a02 = Vector512<float>.Zero; var a03 = Vector512<float>.Zero;
-        var a10 = Vector512<float>.Zero; var a11 = Vector512<float>.Zero; var a12 = Vector512<float>.Zero; var a13 = Vector512<float>.Zero;
-        var a20 = Vector512<float>.Zero; var a21 = Vector512<float>.Zero; var a22 = Vector512<float>.Zero; var a23 = Vector512<float>.Zero;
-        var a30 = Vector512<float>.Zero; var a31 = Vector512<float>.Zero; var a32 = Vector512<float>.Zero; var a33 = Vector512<float>.Zero;
-        var a40 = Vector512<float>.Zero; var a41 = Vector512<float>.Zero; var a42 = Vector512<float>.Zero; var a43 = Vector512<float>.Zero;
-        var a50 = Vector512<float>.Zero; var a51 = Vector512<float>.Zero; var a52 = Vector512<float>.Zero; var a53 = Vector512<float>.Zero;
+        var a00 = Vector512<float>.Zero; var a01 = Vector512<float>.Zero; var a02 = Vector512<float>.Zero;
+        var a03 = Vector512<float>.Zero;
+        var a10 = Vector512<float>.Zero; var a11 = Vector512<float>.Zero; var a12 = Vector512<float>.Zero;
+        var a13 = Vector512<float>.Zero;
+        var a20 = Vector512<float>.Zero; var a21 = Vector512<float>.Zero; var a22 = Vector512<float>.Zero;
+        var a23 = Vector512<float>.Zero;
+        var a30 = Vector512<float>.Zero; var a31 = Vector512<float>.Zero; var a32 = Vector512<float>.Zero;
+        var a33 = Vector512<float>.Zero;
+        var a40 = Vector512<float>.Zero; var a41 = Vector512<float>.Zero; var a42 = Vector512<float>.Zero;
+        var a43 = Vector512<float>.Zero;
+        var a50 = Vector512<float>.Zero; var a51 = Vector512<float>.Zero; var a52 = Vector512<float>.Zero;
+        var a53 = Vector512<float>.Zero;
         for (int k = 0; k < kCount; k++)
         {
             float* uk = u + (long)k * uStride;

@@ -12,7 +12,8 @@ internal static class NativeSetup
     [DllImport("libc", EntryPoint = "setenv")]
     static extern int SetEnvNative(string name, string value, int overwrite);
 
-    /// <summary>Sets a variable in the native environment (where libtorch and libgomp read it) unless it is set already.</summary>
+    /// <summary>Sets a variable in the native environment (where libtorch and libgomp read it) unless it is set
+    /// already.</summary>
     internal static void SetEnvIfUnset(string name, string value) => SetEnvNative(name, value, 0);
 
 #pragma warning disable CA2255 // a module initializer is the one place that runs before libtorch is loaded
@@ -26,6 +27,8 @@ internal static class NativeSetup
             OpenMpSpin.Configure();
             TorchLogLevel.Configure();
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException) { }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+        }
     }
 }

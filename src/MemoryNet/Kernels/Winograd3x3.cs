@@ -9,11 +9,11 @@ namespace MemoryNet.Kernels;
 /// <summary>
 /// 3×3 "same" convolution (stride 1, zero padding 1) of a channels-last fp32 batch by Winograd's F(4×4, 3×3)
 /// (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): each 4×4 block of outputs is
-/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 6×6 input tile d, so a 3×3 convolution costs 36 multiplications per 16 outputs
-/// per channel pair instead of 144. The 36 element-wise products over the channels are 36 matrix products
-/// (tiles × Cin)·(Cin × Cout), done by <see cref="GemmKernels"/> on blocks of tiles that stay in cache; the input and
-/// output transforms are vectorised over 16 channels. For inference only (no autograd); error a few 1e-6 of the output's
-/// largest value, against 1e-6 for libtorch's direct convolution (tests/Kernels).
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over the 6×6 input tile d, so a 3×3 convolution costs 36 multiplications per 16
+/// outputs per channel pair instead of 144. The 36 element-wise products over the channels are 36 matrix products
+/// (tiles × Cin)·(Cin × Cout), done by <see cref="GemmKernels"/> on blocks of tiles that stay in cache; the input
+/// and output transforms are vectorised over 16 channels. For inference only (no autograd); error a few 1e-6 of the
+/// output's largest value, against 1e-6 for libtorch's direct convolution (tests/Kernels).
 /// </summary>
 public static unsafe class Winograd3x3
 {
@@ -23,12 +23,14 @@ public static unsafe class Winograd3x3
     const int Tile = 4, In = 6, P = 36, Rows = 6;
     const int BlockTiles = 18; // tiles per cache block: a multiple of the 6 rows of the matrix kernel
 
-    /// <summary>Whether <see cref="Forward"/> takes this convolution: fp32, 3×3, no autograd, AVX-512, and where it pays
-    /// (measured at 2 threads against libtorch's direct convolution: 1.9–2.1× faster at 40–56 channels on 256² maps,
-    /// level at 16–32 channels, slower at 8–12 channels and on maps of 32² or less, where the per-call weight
-    /// transform and the part-filled tile blocks dominate): at least 32 channels in and out and 64² pixels per image.</summary>
+    /// <summary>Whether <see cref="Forward"/> takes this convolution: fp32, 3×3, no autograd, AVX-512, and where it
+    /// pays (measured at 2 threads against libtorch's direct convolution: 1.9–2.1× faster at 40–56 channels on
+    /// 256² maps, level at 16–32 channels, slower at 8–12 channels and on maps of 32² or less, where the per-call
+    /// weight transform and the part-filled tile blocks dominate): at least 32 channels in and out and 64² pixels per
+    /// image.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
-        Enabled && Avx512F.IsSupported && !is_grad_enabled() && x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+        Enabled && Avx512F.IsSupported && !is_grad_enabled() && x.dtype == ScalarType.Float32
+            && weight.dtype == ScalarType.Float32
         && x.device_type == TorchSharp.DeviceType.CPU && x.dim() == 4 && weight.shape[2] == 3 && weight.shape[3] == 3
         && x.shape[1] >= 32 && weight.shape[0] >= 32 && x.shape[2] * x.shape[3] >= 64 * 64;
 
@@ -44,7 +46,8 @@ public static unsafe class Winograd3x3
         if (!Modules.ChannelsLast.Is(x)) throw new ArgumentException("Winograd3x3 needs a channels-last input");
         int n = (int)x.shape[0], cin = (int)x.shape[1], h = (int)x.shape[2], w = (int)x.shape[3];
         int cout = (int)weight.shape[0];
-        if (weight.shape[1] != cin) throw new ArgumentException($"weight has {weight.shape[1]} input channels, input {cin}");
+        if (weight.shape[1] != cin)
+            throw new ArgumentException($"weight has {weight.shape[1]} input channels, input {cin}");
         int coutP = (cout + 15) / 16 * 16, cinP = (cin + 15) / 16 * 16;
         var pool = System.Buffers.ArrayPool<float>.Shared;
         var u = pool.Rent(P * cin * coutP);
@@ -54,11 +57,15 @@ public static unsafe class Winograd3x3
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int threads, int n, int cin, int h, int w, int cout, int cinP, int coutP, float[] u, float[] b)
+    static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int threads, int n, int cin, int h, int w, int cout,
+        int cinP, int coutP, float[] u, float[] b)
     {
         TransformWeights(weight, cin, cout, coutP, u);
         Array.Clear(b, 0, coutP); // zero-padded to whole vectors
-        if (bias is not null) { using var bc = bias.detach().contiguous(); MemoryMarshal.Cast<byte, float>(bc.bytes).CopyTo(b); }
+        if (bias is not null)
+        {
+            using var bc = bias.detach().contiguous(); MemoryMarshal.Cast<byte, float>(bc.bytes).CopyTo(b);
+        }
         using var nhwc = empty(n, h, w, cout);
         var y = nhwc.permute(0, 3, 1, 2); // holds the storage itself: the NHWC handle must not outlive this call
         float* xp = Data(x), yp = Data(y);
@@ -72,7 +79,8 @@ public static unsafe class Winograd3x3
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
             {
                 var scratch = Scratch.For(cinP, coutP);
-                for (int row = (int)((long)rowsTotal * part / parts), end = (int)((long)rowsTotal * (part + 1) / parts); row < end; row++)
+                for (int row = (int)((long)rowsTotal * part / parts),
+                    end = (int)((long)rowsTotal * (part + 1) / parts); row < end; row++)
                     TileRow(xp, yp, upp, bpp, shape, row / tilesY, row % tilesY, scratch);
             });
         }
@@ -114,7 +122,8 @@ public static unsafe class Winograd3x3
         }
     }
 
-    /// <summary>U[p][ci][co] = (G g Gᵀ)[p] for every filter g = weight[co, ci], output channels padded with zeros to coutP.</summary>
+    /// <summary>U[p][ci][co] = (G g Gᵀ)[p] for every filter g = weight[co, ci], output channels padded with zeros to
+    /// coutP.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void TransformWeights(Tensor weight, int cin, int cout, int coutP, float[] u)
     {
@@ -135,10 +144,12 @@ public static unsafe class Winograd3x3
                     tap[k] = Vector512.Create<float>(lanes);
                 }
                 for (int c = 0; c < 3; c++) // G g: G down each column of g
-                    ApplyG(tap[c], tap[3 + c], tap[6 + c], out gg[c], out gg[3 + c], out gg[6 + c], out gg[9 + c], out gg[12 + c], out gg[15 + c]);
+                    ApplyG(tap[c], tap[3 + c], tap[6 + c], out gg[c], out gg[3 + c], out gg[6 + c], out gg[9 + c],
+                        out gg[12 + c], out gg[15 + c]);
                 for (int r = 0; r < In; r++) // (G g) Gᵀ: G across each row of G g
                 {
-                    ApplyG(gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2], out var e0, out var e1, out var e2, out var e3, out var e4, out var e5);
+                    ApplyG(gg[r * 3], gg[r * 3 + 1], gg[r * 3 + 2], out var e0, out var e1, out var e2, out var e3,
+                        out var e4, out var e5);
                     int at = (r * In * cin + ci) * coutP + co, step = cin * coutP; // p = 6r + c
                     e0.CopyTo(u, at); e1.CopyTo(u, at + step); e2.CopyTo(u, at + 2 * step);
                     e3.CopyTo(u, at + 3 * step); e4.CopyTo(u, at + 4 * step); e5.CopyTo(u, at + 5 * step);
@@ -149,7 +160,8 @@ public static unsafe class Winograd3x3
     /// <summary>The six rows of G applied to (g0, g1, g2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void ApplyG(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2,
-        out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3, out Vector512<float> e4, out Vector512<float> e5)
+        out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3,
+        out Vector512<float> e4, out Vector512<float> e5)
     {
         var sixth = Vector512.Create(1f / 6);
         var outer = g0 * Vector512.Create(1f / 24) + g2 * sixth;
@@ -172,7 +184,8 @@ public static unsafe class Winograd3x3
         {
             int count = Math.Min(BlockTiles, s.TilesX - tx0);
             int rows = (count + Rows - 1) / Rows * Rows;
-            for (int t = 0; t < count; t++) InputTransform(xi, s, ty * Tile - 1, (tx0 + t) * Tile - 1, scratch.V + t * s.CinP, BlockTiles * s.CinP);
+            for (int t = 0; t < count; t++)
+                InputTransform(xi, s, ty * Tile - 1, (tx0 + t) * Tile - 1, scratch.V + t * s.CinP, BlockTiles * s.CinP);
             for (int t = count; t < rows; t++) ClearTile(scratch.V + t * s.CinP, BlockTiles * s.CinP, s.CinP);
             for (int p = 0; p < P; p++)
             {
@@ -194,7 +207,8 @@ public static unsafe class Winograd3x3
                     }
             }
             for (int t = 0; t < count; t++)
-                OutputTransform(scratch.M + t * s.CoutP, BlockTiles * s.CoutP, yi, bias, s, ty * Tile, (tx0 + t) * Tile);
+                OutputTransform(scratch.M + t * s.CoutP, BlockTiles * s.CoutP, yi, bias, s, ty * Tile,
+                    (tx0 + t) * Tile);
         }
     }
 
@@ -208,7 +222,8 @@ public static unsafe class Winograd3x3
     }
 
     static Vector512<float> Mask(int count) =>
-        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)count));
+        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            Vector512.Create((float)count));
 
     /// <summary>V[p][c] = (Bᵀ d B)[p] for the 6×6 input tile with top-left pixel (y0, x0) (zero outside the image).
     /// Each input row is combined along x as it is loaded, then each column of the result along y.</summary>
@@ -231,21 +246,27 @@ public static unsafe class Winograd3x3
                     if (cnt == 16)
                     {
                         d0 = Vector512.Load(q); d1 = Vector512.Load(q + pix); d2 = Vector512.Load(q + 2 * pix);
-                        d3 = Vector512.Load(q + 3 * pix); d4 = Vector512.Load(q + 4 * pix); d5 = Vector512.Load(q + 5 * pix);
+                        d3 = Vector512.Load(q + 3 * pix); d4 = Vector512.Load(q + 4 * pix);
+                        d5 = Vector512.Load(q + 5 * pix);
                     }
                     else
                     {
-                        d0 = LoadPart(q, cnt, mask); d1 = LoadPart(q + pix, cnt, mask); d2 = LoadPart(q + 2 * pix, cnt, mask);
-                        d3 = LoadPart(q + 3 * pix, cnt, mask); d4 = LoadPart(q + 4 * pix, cnt, mask); d5 = LoadPart(q + 5 * pix, cnt, mask);
+                        d0 = LoadPart(q, cnt, mask); d1 = LoadPart(q + pix, cnt, mask);
+                        d2 = LoadPart(q + 2 * pix, cnt, mask);
+                        d3 = LoadPart(q + 3 * pix, cnt, mask); d4 = LoadPart(q + 4 * pix, cnt, mask);
+                        d5 = LoadPart(q + 5 * pix, cnt, mask);
                     }
                 }
                 else
                 {
                     int yy = y0 + r;
-                    d0 = Pixel(x, s, yy, x0, c0, cnt, mask); d1 = Pixel(x, s, yy, x0 + 1, c0, cnt, mask); d2 = Pixel(x, s, yy, x0 + 2, c0, cnt, mask);
-                    d3 = Pixel(x, s, yy, x0 + 3, c0, cnt, mask); d4 = Pixel(x, s, yy, x0 + 4, c0, cnt, mask); d5 = Pixel(x, s, yy, x0 + 5, c0, cnt, mask);
+                    d0 = Pixel(x, s, yy, x0, c0, cnt, mask); d1 = Pixel(x, s, yy, x0 + 1, c0, cnt, mask);
+                    d2 = Pixel(x, s, yy, x0 + 2, c0, cnt, mask);
+                    d3 = Pixel(x, s, yy, x0 + 3, c0, cnt, mask); d4 = Pixel(x, s, yy, x0 + 4, c0, cnt, mask);
+                    d5 = Pixel(x, s, yy, x0 + 5, c0, cnt, mask);
                 }
-                Combine(d0, d1, d2, d3, d4, d5, out t[r * In], out t[r * In + 1], out t[r * In + 2], out t[r * In + 3], out t[r * In + 4], out t[r * In + 5]);
+                Combine(d0, d1, d2, d3, d4, d5, out t[r * In], out t[r * In + 1], out t[r * In + 2], out t[r * In + 3],
+                    out t[r * In + 4], out t[r * In + 5]);
             }
             for (int j = 0; j < In; j++)
             {
@@ -268,7 +289,8 @@ public static unsafe class Winograd3x3
     }
 
     /// <summary>The first cnt floats at p, zeros after them, reading nothing beyond p + cnt (a masked load; element by
-    /// element where AVX-512 is missing, so that the kernel is right on any CPU though only used with AVX-512).</summary>
+    /// element where AVX-512 is missing, so that the kernel is right on any CPU though only used with
+    /// AVX-512).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> LoadPart(float* p, int cnt, Vector512<float> mask)
     {
@@ -280,8 +302,10 @@ public static unsafe class Winograd3x3
 
     /// <summary>The six rows of Bᵀ applied to (d0 … d5).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Combine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
-        out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3, out Vector512<float> e4, out Vector512<float> e5)
+    static void Combine(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        Vector512<float> d4, Vector512<float> d5,
+        out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3,
+        out Vector512<float> e4, out Vector512<float> e5)
     {
         var four = Vector512.Create(4f);
         var five = Vector512.Create(5f);
@@ -296,7 +320,8 @@ public static unsafe class Winograd3x3
         e5 = Vector512.FusedMultiplyAdd(four, d1, d5) - five * d3;         //  4 d1 − 5 d3 + d5
     }
 
-    /// <summary>The 4×4 outputs Aᵀ m A of one tile (m[p] at m + p·pStride), plus bias, written where inside the image.</summary>
+    /// <summary>The 4×4 outputs Aᵀ m A of one tile (m[p] at m + p·pStride), plus bias, written where inside the
+    /// image.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void OutputTransform(float* m, int pStride, float* y, float* bias, Shape s, int oy, int ox)
     {
@@ -320,7 +345,8 @@ public static unsafe class Winograd3x3
             {
                 int yy = oy + r;
                 if (yy >= s.H) break;
-                Reduce(t[r * In], t[r * In + 1], t[r * In + 2], t[r * In + 3], t[r * In + 4], t[r * In + 5], out var o0, out var o1, out var o2, out var o3);
+                Reduce(t[r * In], t[r * In + 1], t[r * In + 2], t[r * In + 3], t[r * In + 4], t[r * In + 5], out var o0,
+                    out var o1, out var o2, out var o3);
                 float* yr = y + ((long)yy * s.W + ox) * s.Cout + c0;
                 Store(yr, o0 + bv, cnt, mask);
                 if (ox + 1 < s.W) Store(yr + s.Cout, o1 + bv, cnt, mask);
@@ -340,7 +366,8 @@ public static unsafe class Winograd3x3
 
     /// <summary>The four rows of Aᵀ applied to (m0 … m5).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Reduce(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5,
+    static void Reduce(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3,
+        Vector512<float> m4, Vector512<float> m5,
         out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3)
     {
         var s12 = m1 + m2; var d12 = m1 - m2;

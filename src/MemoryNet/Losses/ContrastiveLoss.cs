@@ -13,16 +13,18 @@ public interface IFeatureExtractor : IDisposable
 }
 
 /// <summary>
-/// Contrastive regularisation (AECR-Net form): L = Σ_i w_i · |φ_i(R) − φ_i(Y)|₁ / (|φ_i(R) − φ_i(X)|₁ + ε) with the
-/// restored image R as anchor, the clean target Y as positive and the degraded input X as negative.
+/// Contrastive regularisation (AECR-Net form): L = Σ_i w_i · |φ_i(R) − φ_i(Y)|₁ / (|φ_i(R) − φ_i(X)|₁ +
+/// ε) with the restored image R as anchor, the clean target Y as positive and the degraded input X as negative.
 /// </summary>
 public sealed class ContrastiveLoss(IFeatureExtractor extractor) : IDisposable
 {
     public const double Epsilon = 1e-7;
 
-    /// <summary>"gradient-pyramid" (default; no download) or the path of a torchvision VGG19 state_dict (.pth).</summary>
+    /// <summary>"gradient-pyramid" (default; no download) or the path of a torchvision VGG19 state_dict
+    /// (.pth).</summary>
     public static ContrastiveLoss Create(string features) =>
-        new(features.Equals("gradient-pyramid", StringComparison.OrdinalIgnoreCase) ? new GradientPyramid() : Vgg19Features.Load(features));
+        new(features.Equals("gradient-pyramid", StringComparison.OrdinalIgnoreCase) ? new GradientPyramid()
+            : Vgg19Features.Load(features));
 
     public Tensor Compute(Tensor restored, Tensor clean, Tensor degraded)
     {
@@ -79,7 +81,8 @@ public sealed class GradientPyramid : IFeatureExtractor
     public void Dispose() => sobel.Dispose();
 }
 
-/// <summary>VGG19 features (relu1_1 … relu5_1, weights 1/32 … 1 as in AECR-Net) from a torchvision state_dict the user supplies.</summary>
+/// <summary>VGG19 features (relu1_1 … relu5_1, weights 1/32 … 1 as in AECR-Net) from a torchvision state_dict the
+/// user supplies.</summary>
 public sealed class Vgg19Features : nn.Module, IFeatureExtractor
 {
     static readonly int[] ConvIndices = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34];
@@ -108,7 +111,8 @@ public sealed class Vgg19Features : nn.Module, IFeatureExtractor
             for (int i = 0; i < ConvIndices.Length; i++)
             {
                 string w = $"features.{ConvIndices[i]}.weight", b = $"features.{ConvIndices[i]}.bias";
-                if (!sd.ContainsKey(w) || !sd.ContainsKey(b)) throw new UserInputException($"{path}: not a torchvision VGG19 state_dict (missing {w})");
+                if (!sd.ContainsKey(w) || !sd.ContainsKey(b))
+                    throw new UserInputException($"{path}: not a torchvision VGG19 state_dict (missing {w})");
                 vgg.convs[i].Weight.copy_(sd[w]);
                 vgg.convs[i].Bias!.copy_(sd[b]);
             }

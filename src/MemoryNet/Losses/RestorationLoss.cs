@@ -22,7 +22,8 @@ public sealed class RestorationLoss : IDisposable
         pixel = PixelLosses.Get(pixelLoss);
     }
 
-    /// <summary>Returns (pixel-loss sum, edge sum) over the stage outputs; the pixel loss is Charbonnier unless chosen otherwise.</summary>
+    /// <summary>Returns (pixel-loss sum, edge sum) over the stage outputs; the pixel loss is Charbonnier unless chosen
+    /// otherwise.</summary>
     public (Tensor Pixel, Tensor Edge) Compute(IReadOnlyList<Tensor> stages, Tensor target)
     {
         using var scope = NewDisposeScope();

@@ -14,17 +14,21 @@ namespace MemoryNet.Memory;
 [SkipLocalsInit]
 public static class FusedMemoryRead
 {
-    /// <summary>Feature widths this path takes (the input memory reads RGB, 3); wider memories use the tensor path.</summary>
+    /// <summary>Feature widths this path takes (the input memory reads RGB, 3); wider memories use the tensor
+    /// path.</summary>
     public const int MaxChannels = 8;
 
     const int Lanes = 16;
     const int RowsPerTask = 1024;
 
     public static bool Applies(Tensor rows) =>
-        rows.dtype == ScalarType.Float32 && rows.dim() == 2 && rows.shape[1] <= MaxChannels && Vector512.IsHardwareAccelerated;
+        rows.dtype == ScalarType.Float32 && rows.dim() == 2 && rows.shape[1] <= MaxChannels
+            && Vector512.IsHardwareAccelerated;
 
-    /// <summary>Rows (N, C) → (semantic, instance, part) reads, each (N, C), given the three item sets (K, C).</summary>
-    public static (Tensor Sem, Tensor Ins, Tensor Part) Read(Tensor rows, Tensor partItems, Tensor insItems, Tensor semItems, int threads)
+    /// <summary>Rows (N, C) → (semantic, instance, part) reads, each (N, C), given the three item sets (K,
+    /// C).</summary>
+    public static (Tensor Sem, Tensor Ins, Tensor Part) Read(Tensor rows, Tensor partItems, Tensor insItems,
+        Tensor semItems, int threads)
     {
         int n = checked((int)rows.shape[0]), c = (int)rows.shape[1];
         var q = ToArray(rows);
@@ -49,7 +53,8 @@ public static class FusedMemoryRead
 
     // fully optimised from the first call: an image makes one call, too few for tiered compilation to get there
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Rows(float[] q, int start, int end, int c, float[] pm, float[] im, float[] sm, float[] sem, float[] ins, float[] part)
+    static void Rows(float[] q, int start, int end, int c, float[] pm, float[] im, float[] sm, float[] sem, float[] ins,
+        float[] part)
     {
         for (int r = start; r < end; r += Lanes)
             Block(q, r, Math.Min(Lanes, end - r), c, pm, im, sm, sem, ins, part);
@@ -57,7 +62,8 @@ public static class FusedMemoryRead
 
     /// <summary>Rows r .. r+count (count ≤ 16) through the three reads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block(float[] q, int r, int count, int c, float[] pm, float[] im, float[] sm, float[] sem, float[] ins, float[] part)
+    static void Block(float[] q, int r, int count, int c, float[] pm, float[] im, float[] sm, float[] sem, float[] ins,
+        float[] part)
     {
         Span<Vector512<float>> a = stackalloc Vector512<float>[MaxChannels];
         Span<Vector512<float>> b = stackalloc Vector512<float>[MaxChannels];
@@ -90,9 +96,9 @@ public static class FusedMemoryRead
 
     /// <summary>
     /// e^x for x ≤ 0 (Cephes' expf: x = n·ln 2 + r, a degree-6 polynomial for e^r, 2^n put into the exponent bits;
-    /// relative error about 1e-7; below −87.3 it returns e^−87.3, far under any softmax weight that survives the shrink).
-    /// Written out rather than Vector512.Exp: that is a library method, and with tiered compilation its precompiled
-    /// copy ran this kernel 2–3× slower.
+    /// relative error about 1e-7; below −87.3 it returns e^−87.3, far under any softmax weight that survives the
+    /// shrink). Written out rather than Vector512.Exp: that is a library method, and with tiered compilation its
+    /// precompiled copy ran this kernel 2–3× slower.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> ExpNonPositive(Vector512<float> x)
@@ -111,7 +117,8 @@ public static class FusedMemoryRead
         return e * scale;
     }
 
-    /// <summary>address(q, M)·M for 16 queries: softmax over the K items, shrink, L1-normalise, weighted sum.</summary>
+    /// <summary>address(q, M)·M for 16 queries: softmax over the K items, shrink, L1-normalise, weighted
+    /// sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ReadOnce(ReadOnlySpan<Vector512<float>> query, float[] items, int c, Span<Vector512<float>> result)
     {
@@ -121,7 +128,8 @@ public static class FusedMemoryRead
         for (int j = 0; j < k; j++)
         {
             var s = Vector512<float>.Zero;
-            for (int ch = 0; ch < c; ch++) s = Vector512.FusedMultiplyAdd(query[ch], Vector512.Create(items[j * c + ch]), s);
+            for (int ch = 0; ch < c; ch++)
+                s = Vector512.FusedMultiplyAdd(query[ch], Vector512.Create(items[j * c + ch]), s);
             score[j] = s;
             max = Vector512.Max(max, s);
         }
@@ -148,7 +156,8 @@ public static class FusedMemoryRead
         for (int j = 0; j < k; j++)
         {
             var w = score[j] / norm;
-            for (int ch = 0; ch < c; ch++) result[ch] = Vector512.FusedMultiplyAdd(w, Vector512.Create(items[j * c + ch]), result[ch]);
+            for (int ch = 0; ch < c; ch++)
+                result[ch] = Vector512.FusedMultiplyAdd(w, Vector512.Create(items[j * c + ch]), result[ch]);
         }
     }
 }

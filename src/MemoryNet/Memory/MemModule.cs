@@ -6,8 +6,9 @@ namespace MemoryNet.Memory;
 /// <summary>
 /// Applies the memory unit to every pixel: (B, C, H, W) → rows (B·H·W, C) → three (B, C, H, W) reads.
 /// Without gradients (inference) an RGB memory reads through <see cref="FusedMemoryRead"/>; wider ones go through in
-/// chunks of <see cref="InferenceChunkRows"/>: every read is row-wise, so the result is the same, and the (rows × items)
-/// addressing temporaries (about 4 KB per pixel for the 100-item memory) stay bounded instead of growing with the image.
+/// chunks of <see cref="InferenceChunkRows"/>: every read is row-wise, so the result is the same, and the (rows ×
+/// items) addressing temporaries (about 4 KB per pixel for the 100-item memory) stay bounded instead of growing with
+/// the image.
 /// </summary>
 public sealed class MemModule : nn.Module
 {
@@ -21,7 +22,8 @@ public sealed class MemModule : nn.Module
 
     public MemoryUnit Unit => memory;
 
-    /// <summary>The mean of the three reads (the reference computes it as 'tpt' but returns the reads separately).</summary>
+    /// <summary>The mean of the three reads (the reference computes it as 'tpt' but returns the reads
+    /// separately).</summary>
     public Tensor ReadMean(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -48,7 +50,8 @@ public sealed class MemModule : nn.Module
             {
                 using var chunkScope = NewDisposeScope();
                 var (s, k, p) = memory.forward(rows.narrow(0, i, Math.Min(InferenceChunkRows, n - i)));
-                sems.Add(s.MoveToOuterDisposeScope()); inss.Add(k.MoveToOuterDisposeScope()); parts.Add(p.MoveToOuterDisposeScope());
+                sems.Add(s.MoveToOuterDisposeScope()); inss.Add(k.MoveToOuterDisposeScope());
+                parts.Add(p.MoveToOuterDisposeScope());
             }
             sem = cat(sems, 0); ins = cat(inss, 0); part = cat(parts, 0);
         }

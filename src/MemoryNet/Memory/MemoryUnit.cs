@@ -41,7 +41,8 @@ public sealed class MemoryUnit : nn.Module
         return att.matmul(memory).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The instance prototypes (L·T, C): W viewed raw as (L·T, C, P), parts gated, averaged over parts.</summary>
+    /// <summary>The instance prototypes (L·T, C): W viewed raw as (L·T, C, P), parts gated, averaged over
+    /// parts.</summary>
     public Tensor InstancePrototypes()
     {
         using var scope = NewDisposeScope();
@@ -59,7 +60,8 @@ public sealed class MemoryUnit : nn.Module
         return gated.permute(0, 2, 1).mean([2]).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The same reads as <see cref="forward"/> through <see cref="FusedMemoryRead"/> (inference: no autograd).</summary>
+    /// <summary>The same reads as <see cref="forward"/> through <see cref="FusedMemoryRead"/> (inference: no
+    /// autograd).</summary>
     public (Tensor Sem, Tensor Ins, Tensor Part) ForwardFused(Tensor q)
     {
         using var scope = NewDisposeScope();

@@ -71,7 +71,8 @@ public static class ColorSpaces
         return v > 0.04045 ? Math.Pow((v + 0.055) / 1.055, 2.4) : v / 12.92;
     }).ToArray();
 
-    /// <summary>As <see cref="SrgbToLab"/> for 8-bit levels (0..255 integers, float64): the gamma step is a table look-up.</summary>
+    /// <summary>As <see cref="SrgbToLab"/> for 8-bit levels (0..255 integers, float64): the gamma step is a table
+    /// look-up.</summary>
     public static Tensor Srgb8ToLab(Tensor rgb255)
     {
         using var scope = NewDisposeScope();
@@ -88,7 +89,8 @@ public static class ColorSpaces
         var f = new Tensor[3];
         for (int i = 0; i < 3; i++)
         {
-            var t = ch[0].MulK(XyzFromRgb[i, 0]).AddScaled_(ch[1], XyzFromRgb[i, 1]).AddScaled_(ch[2], XyzFromRgb[i, 2]).DivK_(WhiteD65[i]);
+            var t = ch[0].MulK(XyzFromRgb[i, 0]).AddScaled_(ch[1], XyzFromRgb[i, 1]).AddScaled_(ch[2], XyzFromRgb[i, 2])
+                .DivK_(WhiteD65[i]);
             // pow(1/3) of the negative values is NaN but where() takes the linear branch for them
             f[i] = where(t.GtK(0.008856), t.PowK(1.0 / 3.0), t.MulK(7.787).AddK_(16.0 / 116.0));
         }

@@ -6,7 +6,8 @@ namespace MemoryNet.Metrics;
 
 /// <summary>Totals of one region over a set of images.</summary>
 /// <param name="RmseLab">Per-pixel: Σ over images of the error sums / Σ of pixel counts.</param>
-/// <param name="RmseLabPerImage">Per-image: mean over images of each image's mean (images with no pixels in the region are skipped).</param>
+/// <param name="RmseLabPerImage">Per-image: mean over images of each image's mean (images with no pixels in the region
+/// are skipped).</param>
 public sealed record RegionSummary(double RmseLab, double RmseLabPerImage, long Pixels);
 
 /// <summary>The result of scoring a set of pairs under one protocol; writes the JSON of cli.md and a CSV.</summary>
@@ -34,7 +35,8 @@ public sealed class EvalReport
     public RegionSummary? All => Region(l => (l.AllSum, l.AllPixels));
     public RegionSummary? Shadow => Region(l => (l.ShadowSum, l.ShadowPixels));
     public RegionSummary? NonShadow => Region(l => (l.NonShadowSum, l.NonShadowPixels));
-    /// <summary>The headline "RMSE": LAB mean absolute error over all pixels of the set (per-pixel); null unless the protocol has LAB.</summary>
+    /// <summary>The headline "RMSE": LAB mean absolute error over all pixels of the set (per-pixel); null unless the
+    /// protocol has LAB.</summary>
     public double? RmseLab => All?.RmseLab;
 
     RegionSummary? Region(Func<LabErrorSums, (double Sum, long Pixels)> pick)
@@ -43,7 +45,8 @@ public sealed class EvalReport
         var parts = PerImage.Select(s => pick(s.Lab!)).ToList();
         double sum = parts.Sum(x => x.Sum);
         long pixels = parts.Sum(x => x.Pixels);
-        double perImage = parts.Where(x => x.Pixels > 0).Select(x => x.Sum / x.Pixels).DefaultIfEmpty(double.NaN).Average();
+        double perImage = parts.Where(x => x.Pixels > 0).Select(x => x.Sum / x.Pixels).DefaultIfEmpty(double.NaN)
+            .Average();
         return new RegionSummary(pixels == 0 ? double.NaN : sum / pixels, perImage, pixels);
     }
 
@@ -55,7 +58,10 @@ public sealed class EvalReport
     public string ToJson()
     {
         using var ms = new MemoryStream();
-        using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions
+        {
+            Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+        }))
         {
             j.WriteStartObject();
             j.WriteString("protocol", Protocol.Name);
@@ -106,12 +112,14 @@ public sealed class EvalReport
         return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
     }
 
-    /// <summary>One row per image: name, psnr, ssim[, rmse_lab, rmse_lab_shadow, rmse_lab_non_shadow, shadow_pixels, non_shadow_pixels].</summary>
+    /// <summary>One row per image: name, psnr, ssim[, rmse_lab, rmse_lab_shadow, rmse_lab_non_shadow, shadow_pixels,
+    /// non_shadow_pixels].</summary>
     public string ToCsv()
     {
         var sb = new StringBuilder();
         sb.Append("name,psnr,ssim");
-        if (Protocol.ShadowLab) sb.Append(",rmse_lab,rmse_lab_shadow,rmse_lab_non_shadow,shadow_pixels,non_shadow_pixels");
+        if (Protocol.ShadowLab)
+            sb.Append(",rmse_lab,rmse_lab_shadow,rmse_lab_non_shadow,shadow_pixels,non_shadow_pixels");
         sb.Append('\n');
         foreach (var s in PerImage)
         {

@@ -3,10 +3,13 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Metrics;
 
-/// <summary>SSIM settings. <see cref="Matlab"/> is Wang et al.'s ssim_index; <see cref="SkimageDefault"/> is skimage's default (raindrop protocol).</summary>
-public sealed record SsimOptions(int WindowSize, bool Gaussian, double Sigma, bool SampleCovariance, double K1 = 0.01, double K2 = 0.03)
+/// <summary>SSIM settings. <see cref="Matlab"/> is Wang et al.'s ssim_index; <see cref="SkimageDefault"/> is skimage's
+/// default (raindrop protocol).</summary>
+public sealed record SsimOptions(int WindowSize, bool Gaussian, double Sigma, bool SampleCovariance, double K1 = 0.01,
+    double K2 = 0.03)
 {
-    /// <summary>11×11 Gaussian window, σ 1.5, population covariance (MATLAB ssim_index; skimage gaussian_weights=True, use_sample_covariance=False).</summary>
+    /// <summary>11×11 Gaussian window, σ 1.5, population covariance (MATLAB ssim_index; skimage
+    /// gaussian_weights=True, use_sample_covariance=False).</summary>
     public static readonly SsimOptions Matlab = new(11, true, 1.5, false);
 
     /// <summary>skimage structural_similarity defaults: 7×7 uniform window, sample covariance (N/(N−1)).</summary>
@@ -25,7 +28,8 @@ public sealed record SsimOptions(int WindowSize, bool Gaussian, double Sigma, bo
     }
 }
 
-/// <summary>PSNR and SSIM on (C, H, W) or (1, C, H, W) tensors holding values on a 0..dataRange scale, computed in float64.</summary>
+/// <summary>PSNR and SSIM on (C, H, W) or (1, C, H, W) tensors holding values on a 0..dataRange scale, computed in
+/// float64.</summary>
 public static class ImageMetrics
 {
     /// <summary>10·log10(range² / MSE) over all samples; +∞ when the images are identical.</summary>
@@ -70,7 +74,8 @@ public static class ImageMetrics
         var vy = (uyy - uy * uy).MulK_(covNorm);
         var vxy = (uxy - ux * uy).MulK_(covNorm);
         double c1 = Math.Pow(options.K1 * dataRange, 2), c2 = Math.Pow(options.K2 * dataRange, 2);
-        var s = (ux * uy).MulK_(2.0).AddK_(c1) * vxy.MulK(2.0).AddK_(c2) / ((ux * ux + uy * uy).AddK_(c1) * (vx + vy).AddK_(c2));
+        var s = (ux * uy).MulK_(2.0).AddK_(c1) * vxy.MulK(2.0).AddK_(c2)
+            / ((ux * ux + uy * uy).AddK_(c1) * (vx + vy).AddK_(c2));
         return s.mean().item<double>();
     }
 
@@ -86,6 +91,7 @@ public static class ImageMetrics
     static void CheckSameShape(Tensor a, Tensor b)
     {
         if (!a.shape.SequenceEqual(b.shape))
-            throw new ArgumentException($"image shapes differ: [{string.Join(",", a.shape)}] vs [{string.Join(",", b.shape)}]");
+            throw new ArgumentException(
+                $"image shapes differ: [{string.Join(",", a.shape)}] vs [{string.Join(",", b.shape)}]");
     }
 }

@@ -6,7 +6,8 @@ namespace MemoryNet.Metrics;
 /// Sums of the per-pixel LAB absolute error Σ_{L,a,b}|Δ| for one image, split by the shadow mask.
 /// The "RMSE" of the shadow-removal papers is in fact this mean absolute error.
 /// </summary>
-public sealed record LabErrorSums(double AllSum, long AllPixels, double ShadowSum, long ShadowPixels, double NonShadowSum, long NonShadowPixels)
+public sealed record LabErrorSums(double AllSum, long AllPixels, double ShadowSum, long ShadowPixels,
+    double NonShadowSum, long NonShadowPixels)
 {
     /// <summary>Per-image mean for the whole image.</summary>
     public double All => AllPixels == 0 ? double.NaN : AllSum / AllPixels;
@@ -17,7 +18,8 @@ public sealed record LabErrorSums(double AllSum, long AllPixels, double ShadowSu
 
     /// <summary>
     /// <paramref name="pred01"/>, <paramref name="target01"/>: (3, H, W) sRGB in [0, 1] (values slightly
-    /// outside are fine, as after a bicubic resize); <paramref name="shadow"/>: (H, W) bool, or null (no shadow pixels).
+    /// outside are fine, as after a bicubic resize); <paramref name="shadow"/>: (H, W) bool, or null (no shadow
+    /// pixels).
     /// </summary>
     public static LabErrorSums Compute(Tensor pred01, Tensor target01, Tensor? shadow)
     {

@@ -21,7 +21,8 @@ public static class ProtocolScorer
     /// Throws <see cref="UserInputException"/> naming the pair when sizes differ (and the protocol does
     /// not resize) or when nothing is left to score.
     /// </summary>
-    public static PairScore Score(EvalProtocol protocol, string name, ImageData pred, ImageData target, ImageData? mask = null, int border = 0)
+    public static PairScore Score(EvalProtocol protocol, string name, ImageData pred, ImageData target,
+        ImageData? mask = null, int border = 0)
     {
         using var predT = pred.ToTensor();
         using var targetT = target.ToTensor();
@@ -30,7 +31,8 @@ public static class ProtocolScorer
     }
 
     /// <summary>As above on (1, 3, H, W) or (3, H, W) tensors in [0, 1] (the mask's first channel is used).</summary>
-    public static PairScore Score(EvalProtocol protocol, string name, Tensor pred01, Tensor target01, Tensor? mask01 = null, int border = 0)
+    public static PairScore Score(EvalProtocol protocol, string name, Tensor pred01, Tensor target01,
+        Tensor? mask01 = null, int border = 0)
     {
         if (border < 0) throw new UserInputException($"border must be 0 or more (got {border})");
         using var scope = NewDisposeScope();
@@ -49,17 +51,21 @@ public static class ProtocolScorer
         else
         {
             if (!p.shape.SequenceEqual(t.shape))
-                throw new UserInputException($"{name}: prediction is {p.shape[2]}x{p.shape[1]} but target is {t.shape[2]}x{t.shape[1]}");
+                throw new UserInputException(
+                    $"{name}: prediction is {p.shape[2]}x{p.shape[1]} but target is {t.shape[2]}x{t.shape[1]}");
             if (m is not null && (m.shape[0] != t.shape[1] || m.shape[1] != t.shape[2]))
-                throw new UserInputException($"{name}: mask is {m.shape[1]}x{m.shape[0]} but target is {t.shape[2]}x{t.shape[1]}");
+                throw new UserInputException(
+                    $"{name}: mask is {m.shape[1]}x{m.shape[0]} but target is {t.shape[2]}x{t.shape[1]}");
         }
 
         long h = t.shape[1], w = t.shape[2];
         if (protocol.CropMultiple > 1)
         {
-            long h4 = h / protocol.CropMultiple * protocol.CropMultiple, w4 = w / protocol.CropMultiple * protocol.CropMultiple;
+            long h4 = h / protocol.CropMultiple * protocol.CropMultiple,
+                w4 = w / protocol.CropMultiple * protocol.CropMultiple;
             if (h4 == 0 || w4 == 0)
-                throw new UserInputException($"{name}: {w}x{h} is too small for protocol '{protocol.Name}' (it crops to a multiple of {protocol.CropMultiple}, leaving no pixels)");
+                throw new UserInputException($"{name}: {w}x{h} is too small for protocol '{protocol.Name}' (it crops " +
+                    $"to a multiple of {protocol.CropMultiple}, leaving no pixels)");
             (h, w) = (h4, w4);
         }
         if (h - 2L * border <= 0 || w - 2L * border <= 0)
@@ -80,8 +86,10 @@ public static class ProtocolScorer
         LabErrorSums? lab = null;
         if (protocol.ShadowLab)
             lab = protocol.ResizeTo is null
-                ? LabErrorSums.FromLab(ColorSpaces.Srgb8ToLab(p), ColorSpaces.Srgb8ToLab(t), m!.GtK(0.0))   // 8-bit levels: table gamma
-                : LabErrorSums.Compute(p.DivK(255.0), t.DivK(255.0), m!.GtK(0.0));                            // resized: real values
+                // 8-bit levels: table gamma
+                ? LabErrorSums.FromLab(ColorSpaces.Srgb8ToLab(p), ColorSpaces.Srgb8ToLab(t), m!.GtK(0.0))
+                // resized: real values
+                : LabErrorSums.Compute(p.DivK(255.0), t.DivK(255.0), m!.GtK(0.0));
         return new PairScore(name, psnr, ssim, lab, (int)ps.shape[2], (int)ps.shape[1]);
     }
 
@@ -89,6 +97,7 @@ public static class ProtocolScorer
     {
         4 when x.shape[0] == 1 => x[0],
         3 => x,
-        _ => throw new ArgumentException($"expected a (1, C, H, W) or (C, H, W) tensor, got [{string.Join(",", x.shape)}]"),
+        _ => throw new ArgumentException(
+            $"expected a (1, C, H, W) or (C, H, W) tensor, got [{string.Join(",", x.shape)}]"),
     };
 }

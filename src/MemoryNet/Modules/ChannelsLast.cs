@@ -6,8 +6,8 @@ namespace MemoryNet.Modules;
 
 /// <summary>
 /// Every convolution of the network runs channels-last (NHWC strides). It is oneDNN's fast layout, and it is also a
-/// correctness requirement: the oneDNN 3.7.1 inside TorchSharp 0.107's libtorch returns wrong values (errors of order 1,
-/// NaN in bf16) for NCHW convolutions whose channel count is not a multiple of 16 (24, 40, 56, 60 and 72 measured;
+/// correctness requirement: the oneDNN 3.7.1 inside TorchSharp 0.107's libtorch returns wrong values (errors of order
+/// 1, NaN in bf16) for NCHW convolutions whose channel count is not a multiple of 16 (24, 40, 56, 60 and 72 measured;
 /// forward and backward) on AMD Zen 5 (EPYC, family 1Ah), while its channels-last 3×3 kernels were right at every
 /// width tried (docs/performance.md). libtorch runs a convolution channels-last when its input or its weight is, so
 /// <see cref="Conv"/> gives its input NHWC strides (the model converts its input on entry, so this is an alias inside
@@ -18,11 +18,13 @@ namespace MemoryNet.Modules;
 /// </summary>
 public static class ChannelsLast
 {
-    /// <summary>A 4-D tensor with NHWC strides (a copy when it has other strides, an alias otherwise); others unchanged.</summary>
+    /// <summary>A 4-D tensor with NHWC strides (a copy when it has other strides, an alias otherwise); others
+    /// unchanged.</summary>
     public static Tensor Of(Tensor t) =>
         t.dim() == 4 && !Is(t) ? t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : t.alias();
 
-    /// <summary>Whether <paramref name="t"/> is 4-D and laid out NHWC (strides of size-1 dimensions do not matter).</summary>
+    /// <summary>Whether <paramref name="t"/> is 4-D and laid out NHWC (strides of size-1 dimensions do not
+    /// matter).</summary>
     public static bool Is(Tensor t)
     {
         if (t.dim() != 4) return false;
@@ -35,7 +37,8 @@ public static class ChannelsLast
         return true;
     }
 
-    /// <summary>Gives every 4-D parameter of <paramref name="module"/> NHWC strides, in place (values unchanged).</summary>
+    /// <summary>Gives every 4-D parameter of <paramref name="module"/> NHWC strides, in place (values
+    /// unchanged).</summary>
     public static void ApplyToWeights(nn.Module module)
     {
         using var _ = no_grad();

@@ -12,9 +12,12 @@ public static class Layers
         new(inChannels, outChannels, kernelSize, bias);
 
     /// <summary><see cref="Conv"/>, or a <see cref="Pointwise"/> product for a 1×1 kernel.</summary>
-    public static nn.Module<Tensor, Tensor> ConvOrPointwise(long inChannels, long outChannels, long kernelSize, bool bias = false) =>
-        kernelSize == 1 ? new Pointwise(inChannels, outChannels, bias) : Conv(inChannels, outChannels, kernelSize, bias);
+    public static nn.Module<Tensor, Tensor> ConvOrPointwise(long inChannels, long outChannels, long kernelSize,
+        bool bias = false) =>
+        kernelSize == 1 ? new Pointwise(inChannels, outChannels, bias)
+            : Conv(inChannels, outChannels, kernelSize, bias);
 
     public static Tensor Bilinear(Tensor x, double scale) =>
-        nn.functional.interpolate(x, scale_factor: [scale, scale], mode: InterpolationMode.Bilinear, align_corners: false);
+        nn.functional.interpolate(x, scale_factor: [scale, scale], mode: InterpolationMode.Bilinear,
+            align_corners: false);
 }

@@ -8,14 +8,18 @@ public static class CurvePlot
     public static void TryWrite(string logPath, string pngPath)
     {
         try { Write(logPath, pngPath); }
-        catch (Exception e) when (e is not OutOfMemoryException) { Console.Error.WriteLine($"warning: could not draw {pngPath}: {e.Message}"); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"warning: could not draw {pngPath}: {e.Message}");
+        }
     }
 
     public static void Write(string logPath, string pngPath) => Write([("", logPath)], pngPath);
 
     /// <summary>
-    /// The curves of several runs in one plot (label → log.jsonl), e.g. the same recipe in fp32 and bf16. With more than
-    /// one run each loss curve is a moving mean over <paramref name="smooth"/> logged rows, so that the runs can be told apart.
+    /// The curves of several runs in one plot (label → log.jsonl), e.g. the same recipe in fp32 and bf16. With more
+    /// than one run each loss curve is a moving mean over <paramref name="smooth"/> logged rows, so that the runs can
+    /// be told apart.
     /// </summary>
     public static void Write(IReadOnlyList<(string Label, string LogPath)> runs, string pngPath, int smooth = 1)
     {
@@ -31,14 +35,16 @@ public static class CurvePlot
             if (loss.Count > 0)
             {
                 var values = loss.Select(r => r["loss"]!.GetValue<double>()).ToArray();
-                var s = plot.Add.Scatter(loss.Select(r => (double)r["step"]!.GetValue<long>()).ToArray(), MovingMean(values, smooth));
+                var s = plot.Add.Scatter(loss.Select(r => (double)r["step"]!.GetValue<long>()).ToArray(),
+                    MovingMean(values, smooth));
                 s.LegendText = prefix + (smooth > 1 ? $"loss (mean of {smooth} rows)" : "loss");
                 s.MarkerSize = 0;
             }
             if (val.Count > 0)
             {
                 protocol = val[^1]["protocol"]?.GetValue<string>();
-                var v = plot.Add.Scatter(val.Select(r => (double)r["step"]!.GetValue<long>()).ToArray(), val.Select(r => r["psnr"]!.GetValue<double>()).ToArray());
+                var v = plot.Add.Scatter(val.Select(r => (double)r["step"]!.GetValue<long>()).ToArray(),
+                    val.Select(r => r["psnr"]!.GetValue<double>()).ToArray());
                 v.LegendText = $"{prefix}validation PSNR ({protocol})";
                 v.Axes.YAxis = plot.Axes.Right;
             }

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace MemoryNet.Training;
 
 /// <summary>
-/// Adam with PyTorch's update (torch.optim.Adam: bias-corrected moments, ε added after the square root, weight decay as
-/// an L2 term added to the gradient) over one flat buffer. Every parameter becomes a view into one fp32 vector and its
-/// gradient a view into a second one, which backward accumulates into in place; a step is then a handful of vector
+/// Adam with PyTorch's update (torch.optim.Adam: bias-corrected moments, ε added after the square root, weight decay
+/// as an L2 term added to the gradient) over one flat buffer. Every parameter becomes a view into one fp32 vector and
+/// its gradient a view into a second one, which backward accumulates into in place; a step is then a handful of vector
 /// operations however many parameter tensors the network has. TorchSharp's Adam loops over the tensors (about ten
 /// calls each, some 4,000 native calls per step for MemoryNet) and makes implicit Scalars on the way (see
 /// <see cref="ScalarOps"/>). Gradients must be cleared with <see cref="ZeroGrad"/>, which zeroes in place: a module's
@@ -25,13 +25,15 @@ public sealed class FlatAdam : IDisposable
     public double Beta2 { get; }
     public double Eps { get; }
     public double WeightDecay { get; }
-    /// <summary>Updates done so far (the largest count over the parameters; the bias corrections depend on it).</summary>
+    /// <summary>Updates done so far (the largest count over the parameters; the bias corrections depend on
+    /// it).</summary>
     public long Steps => counts.Length == 0 ? 0 : counts.Max();
     public long Count => values.shape[0];
     /// <summary>All gradients as one vector (a view: clipping it scales every parameter's gradient).</summary>
     public Tensor Gradients => grads;
 
-    public FlatAdam(IReadOnlyList<Parameter> parameters, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
+    public FlatAdam(IReadOnlyList<Parameter> parameters, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weightDecay = 0)
     {
         this.parameters = parameters;
         (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, weightDecay);
@@ -49,7 +51,8 @@ public sealed class FlatAdam : IDisposable
         for (int i = 0; i < parameters.Count; i++)
         {
             var p = parameters[i];
-            if (p.dtype != ScalarType.Float32) throw new ArgumentException($"FlatAdam keeps fp32 parameters (got {p.dtype})");
+            if (p.dtype != ScalarType.Float32)
+                throw new ArgumentException($"FlatAdam keeps fp32 parameters (got {p.dtype})");
             var v = values.narrow(0, offsets[i], sizes[i]).view(p.shape);
             v.copy_(p);
             p.set_(v);
@@ -59,7 +62,8 @@ public sealed class FlatAdam : IDisposable
 
     public void ZeroGrad() => grads.zero_();
 
-    /// <summary>Scales the gradients so that their global L2 norm is at most <paramref name="maxNorm"/>; returns the norm before.</summary>
+    /// <summary>Scales the gradients so that their global L2 norm is at most <paramref name="maxNorm"/>; returns the
+    /// norm before.</summary>
     public double ClipGradNorm(double maxNorm)
     {
         double norm = grads.norm().item<float>();
@@ -68,9 +72,10 @@ public sealed class FlatAdam : IDisposable
     }
 
     /// <summary>
-    /// One update at learning rate <paramref name="lr"/> of every parameter, or of those listed in <paramref name="only"/>
-    /// (indices into the parameter list; the others keep their values and step counts, as a parameter without a
-    /// gradient does in torch.optim.Adam). While all counts agree the update runs once over the whole buffer.
+    /// One update at learning rate <paramref name="lr"/> of every parameter, or of those listed in
+    /// <paramref name="only"/> (indices into the parameter list; the others keep their values and step counts, as a
+    /// parameter without a gradient does in torch.optim.Adam). While all counts agree the update runs once over the
+    /// whole buffer.
     /// </summary>
     public void Step(double lr, IReadOnlyCollection<int>? only = null)
     {
@@ -119,9 +124,12 @@ public sealed class FlatAdam : IDisposable
             var byName = tensors.ToDictionary(t => t.Key, t => t.Value);
             foreach (var name in new[] { "exp_avg", "exp_avg_sq" })
                 if (!byName.TryGetValue(name, out var t) || t.numel() != Count)
-                    throw new UserInputException($"{path}: optimizer state for {(t is null ? "another network" : $"{t.numel():N0} parameters")}, this network has {Count:N0}");
+                    throw new UserInputException($"{path}: optimizer state " +
+                        $"for {(t is null ? "another network" : $"{t.numel():N0} parameters")}, this " +
+                        $"network has {Count:N0}");
             if (!byName.TryGetValue("steps", out var s) || s.numel() != counts.Length)
-                throw new UserInputException($"{path}: step counts for another network ({counts.Length} parameter tensors here)");
+                throw new UserInputException(
+                    $"{path}: step counts for another network ({counts.Length} parameter tensors here)");
             using var _ = no_grad();
             expAvg.copy_(byName["exp_avg"].view(-1));
             expAvgSq.copy_(byName["exp_avg_sq"].view(-1));
@@ -142,7 +150,9 @@ public sealed class FlatAdam : IDisposable
         using (var reader = new BinaryReader(fs))
             adam.load_state_dict(reader);
         var states = adam.state_dict().State.Cast<Adam.State>().ToList();
-        if (states.Count != parameters.Count) throw new UserInputException($"{path}: optimizer state for {states.Count} tensors, this network has {parameters.Count}");
+        if (states.Count != parameters.Count)
+            throw new UserInputException(
+                $"{path}: optimizer state for {states.Count} tensors, this network has {parameters.Count}");
         using var _ = no_grad();
         for (int i = 0; i < states.Count; i++)
         {

@@ -13,7 +13,8 @@ public sealed class RunFolder(string dir)
     public string Best => Path.Combine(Dir, "best.safetensors");
     /// <summary>Adam's state (<see cref="FlatAdam"/>).</summary>
     public string Adam => Path.Combine(Dir, "latest.adam.safetensors");
-    /// <summary>Adam's state as runs before <see cref="FlatAdam"/> saved it (TorchSharp's format); read on resume.</summary>
+    /// <summary>Adam's state as runs before <see cref="FlatAdam"/> saved it (TorchSharp's format); read on
+    /// resume.</summary>
     public string Optimizer => Path.Combine(Dir, "latest.optimizer.bin");
     public string State => Path.Combine(Dir, "state.json");
     public string Log => Path.Combine(Dir, "log.jsonl");
@@ -23,7 +24,8 @@ public sealed class RunFolder(string dir)
     public string StepWeights(long step) => Path.Combine(Steps, $"step-{step:D6}.safetensors");
 }
 
-/// <summary>What a resume needs besides weights and optimiser: the step (data order and learning rate derive from it) and the best score.</summary>
+/// <summary>What a resume needs besides weights and optimiser: the step (data order and learning rate derive from it)
+/// and the best score.</summary>
 public sealed record RunState(long Step, double Seconds, double? BestPsnr, long? BestStep)
 {
     public string ToJson() => new JsonObject
@@ -51,6 +53,9 @@ public sealed class RunLog(string path)
 
     public static List<JsonObject> Read(string path) =>
         !File.Exists(path) ? [] : File.ReadLines(path).Where(l => l.TrimStart().StartsWith('{'))
-            .Select(l => { try { return JsonNode.Parse(l)?.AsObject(); } catch (System.Text.Json.JsonException) { return null; } })
+            .Select(l =>
+            {
+                try { return JsonNode.Parse(l)?.AsObject(); } catch (System.Text.Json.JsonException) { return null; }
+            })
             .Where(o => o is not null).Select(o => o!).ToList();
 }

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Training;
 
-/// <summary>The objective: the stage losses (pixel + λ·edge, λ = <c>Loss.EdgeWeight</c>), the optional terms and their
-/// weights, and the gradient clip.</summary>
+/// <summary>The objective: the stage losses (pixel + λ·edge, λ = <c>Loss.EdgeWeight</c>), the optional terms and
+/// their weights, and the gradient clip.</summary>
 public sealed record StepObjective(RestorationLoss Loss, double ReconWeight = 0, ContrastiveLoss? Contrastive = null,
     double ContrastiveWeight = 0, double GradClip = 0);
 
@@ -38,14 +38,17 @@ public sealed class TrainStep : IDisposable
     public TrainStep(RestorationNet model, Precision precision, StepObjective objective, double weightDecay = 0)
     {
         if (precision == Precision.Bf16 && !Kernels.CpuFeatures.HasBf16)
-            throw new UserInputException("bf16 precision: this CPU has no bf16 instructions (AVX512-BF16 or AMX); train in fp32");
+            throw new UserInputException(
+                "bf16 precision: this CPU has no bf16 instructions (AVX512-BF16 or AMX); train in fp32");
         NativeHeap.RetainFreedMemory();
         master = model;
         Precision = precision;
         this.objective = objective;
         masterParams = StateDict.UniqueParameters(model);
-        var memoryHandles = model.Memory is null ? [] : StateDict.UniqueParameters(model.Memory).Select(p => p.Handle).ToHashSet();
-        memoryParams = Enumerable.Range(0, masterParams.Count).Where(i => memoryHandles.Contains(masterParams[i].Handle)).ToArray();
+        var memoryHandles = model.Memory is null ? []
+            : StateDict.UniqueParameters(model.Memory).Select(p => p.Handle).ToHashSet();
+        memoryParams = Enumerable.Range(0, masterParams.Count)
+            .Where(i => memoryHandles.Contains(masterParams[i].Handle)).ToArray();
         Optimizer = new FlatAdam(masterParams, 0.9, 0.999, 1e-8, weightDecay);
         if (precision == Precision.Bf16)
         {
@@ -61,8 +64,9 @@ public sealed class TrainStep : IDisposable
     RestorationNet Net => work ?? master;
 
     /// <summary>
-    /// One step on a batch (x, y fp32 (B, 3, H, W)) at learning rate <paramref name="lr"/>. In the memory phase only the
-    /// input memory learns (it records clean images). A non-finite loss returns its parts without touching the weights.
+    /// One step on a batch (x, y fp32 (B, 3, H, W)) at learning rate <paramref name="lr"/>. In the memory phase only
+    /// the input memory learns (it records clean images). A non-finite loss returns its parts without touching the
+    /// weights.
     /// </summary>
     public LossParts Run(Tensor x, Tensor y, double lr, bool memoryPhase = false)
     {
@@ -95,7 +99,8 @@ public sealed class TrainStep : IDisposable
             }
         }
         double value = total.item<float>();
-        var parts = new LossParts(value, pixel.item<float>(), edge.item<float>(), contrastive?.item<float>() ?? 0, recon?.item<float>() ?? 0);
+        var parts = new LossParts(value, pixel.item<float>(), edge.item<float>(), contrastive?.item<float>() ?? 0,
+            recon?.item<float>() ?? 0);
         if (!double.IsFinite(value)) return parts;
 
         Optimizer.ZeroGrad();
@@ -113,7 +118,8 @@ public sealed class TrainStep : IDisposable
         for (int i = 0; i < masterParams.Count; i++) workParams![i].copy_(masterParams[i]);
     }
 
-    /// <summary>The bf16 network's gradients, in fp32, into the master's gradient buffer (zero where a parameter got none).</summary>
+    /// <summary>The bf16 network's gradients, in fp32, into the master's gradient buffer (zero where a parameter got
+    /// none).</summary>
     void GatherGradients()
     {
         using var scope = NewDisposeScope();

@@ -20,9 +20,10 @@ public enum StopReason { Finished, TimeLimit, Interrupted, NonFiniteLoss }
 public sealed record TrainResult(StopReason Reason, long Step, double? BestPsnr, string Message);
 
 /// <summary>
-/// The training loop: Adam + warm-up/cosine schedule over Σ_stages (Charbonnier + λ·Edge) [+ β·contrastive], one dispose
-/// scope per step, atomic checkpoints (latest + optimiser + state), best by validation PSNR, log.jsonl, curve.png.
-/// Resumes at the saved step with the identical learning rate and data order (both are functions of seed and step).
+/// The training loop: Adam + warm-up/cosine schedule over Σ_stages (Charbonnier + λ·Edge) [+ β·contrastive], one
+/// dispose scope per step, atomic checkpoints (latest + optimiser + state), best by validation PSNR, log.jsonl,
+/// curve.png. Resumes at the saved step with the identical learning rate and data order (both are functions of seed and
+/// step).
 /// </summary>
 public sealed class Trainer
 {
@@ -44,14 +45,20 @@ public sealed class Trainer
         var preset = ArchRegistry.FromName(o.Arch);
         if (preset is not ArchSpec spec)
         {
-            if (o.MemoryBranches is not null || o.FeatureMemory is not null || o.Head is not null || o.MemoryPretrainSteps > 0)
-                throw new UserInputException($"memory-branches, feature-memory, head and memory-pretrain-steps belong to the MPRNet family; {preset.Name} has none");
+            if (o.MemoryBranches is not null || o.FeatureMemory is not null || o.Head is not null
+                || o.MemoryPretrainSteps > 0)
+                throw new UserInputException("memory-branches, feature-memory, head and memory-pretrain-steps belong " +
+                    $"to the MPRNet family; {preset.Name} has none");
             return preset;
         }
-        if (o.MemoryBranches is int b && b != spec.MemoryBranches) spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
-        if (o.FeatureMemory is string f && f != spec.FeatureMemory) spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
+        if (o.MemoryBranches is int b && b != spec.MemoryBranches)
+            spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
+        if (o.FeatureMemory is string f && f != spec.FeatureMemory)
+            spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
         if (o.Head is string h && h != spec.Head) spec = spec with { Name = $"{spec.Name}-{h}", Head = h };
-        if (o.MemoryPretrainSteps > 0 && !spec.HasMemory) throw new UserInputException("memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
+        if (o.MemoryPretrainSteps > 0 && !spec.HasMemory)
+            throw new UserInputException(
+                "memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
         return spec;
     }
 
@@ -70,9 +77,11 @@ public sealed class Trainer
         using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
         using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
         var objective = new StepObjective(loss, o.ReconWeight, contrastive, o.ContrastiveWeight, o.GradClip);
-        using var stepper = new TrainStep(model, o.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective, o.WeightDecay);
+        using var stepper = new TrainStep(model,
+            o.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective, o.WeightDecay);
         if (resume && File.Exists(run.Adam)) stepper.Optimizer.Load(run.Adam);
-        else if (resume && File.Exists(run.Optimizer)) stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam
+        else if (resume && File.Exists(run.Optimizer))
+            stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam
         using var ema = o.Ema > 0 ? spec.Build() : null;
         if (ema is not null)
         {
@@ -87,8 +96,13 @@ public sealed class Trainer
 
         if (!resume) AtomicFile.WriteAllText(run.Config, o.ToYaml());
         var log = new RunLog(run.Log);
-        if (resume) log.Write(new JsonObject { ["event"] = "resume", ["step"] = state.Step, ["epoch"] = state.Step / loader.StepsPerEpoch });
-        say($"{spec.Describe()}: {stepper.Optimizer.Count:N0} parameters, {o.Precision}; {train.Count} training samples, {loader.StepsPerEpoch} steps/epoch; " +
+        if (resume)
+            log.Write(new JsonObject
+            {
+                ["event"] = "resume", ["step"] = state.Step, ["epoch"] = state.Step / loader.StepsPerEpoch
+            });
+        say($"{spec.Describe()}: {stepper.Optimizer.Count:N0} parameters, {o.Precision}; {train.Count} training " +
+            $"samples, {loader.StepsPerEpoch} steps/epoch; " +
             $"steps {state.Step}→{total}, warm-up {warmup}, lr {o.Lr:G3}→{o.LrMin:G3}; run folder {run.Dir}");
 
         var clock = Stopwatch.StartNew();
@@ -102,7 +116,8 @@ public sealed class Trainer
 
         void Save(bool withCurve = true)
         {
-            using var scope = NewDisposeScope(); // the tensors made while writing (state-dict views, optimizer state copies)
+            // the tensors made while writing (state-dict views, optimizer state copies)
+            using var scope = NewDisposeScope();
             state = state with { Step = step, Seconds = elapsedBefore + clock.Elapsed.TotalSeconds };
             ModelFile.Save(model, run.Latest, Metadata(spec, state));
             if (ema is not null) ModelFile.Save(ema, run.Ema, Metadata(spec, state));
@@ -115,7 +130,10 @@ public sealed class Trainer
         while (step < total)
         {
             if (cancel.IsCancellationRequested) { reason = StopReason.Interrupted; break; }
-            if (o.MaxSeconds is double max && clock.Elapsed.TotalSeconds >= max) { reason = StopReason.TimeLimit; break; }
+            if (o.MaxSeconds is double max && clock.Elapsed.TotalSeconds >= max)
+            {
+                reason = StopReason.TimeLimit; break;
+            }
 
             var batch = loader.Next();
             double lr = schedule.At(step);
@@ -129,7 +147,8 @@ public sealed class Trainer
             if (!double.IsFinite(parts.Total))
             {
                 reason = StopReason.NonFiniteLoss;
-                message = $"loss became {parts.Total} at step {step}: stopped; the last good checkpoint ({run.Latest}, step {lastSaved}) is kept";
+                message = $"loss became {parts.Total} at step {step}: stopped; the last good checkpoint " +
+                    $"({run.Latest}, step {lastSaved}) is kept";
                 break;
             }
             if (ema is not null) UpdateEma(ema, model, o.Ema);
@@ -143,7 +162,8 @@ public sealed class Trainer
             {
                 var row = new JsonObject
                 {
-                    ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch, ["loss"] = Math.Round(parts.Total, 6),
+                    ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch,
+                    ["loss"] = Math.Round(parts.Total, 6),
                     [o.PixelLoss] = Math.Round(parts.Pixel, 6), ["edge"] = Math.Round(parts.Edge, 6),
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
                     ["rss_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
@@ -157,7 +177,11 @@ public sealed class Trainer
             if (val.Count > 0 && (step % o.ValEvery == 0 || step == total))
             {
                 var scored = val.Score(ema ?? model);
-                log.Write(new JsonObject { ["event"] = "val", ["step"] = step, ["protocol"] = val.Protocol, ["psnr"] = Math.Round(scored, 4), ["count"] = val.Count });
+                log.Write(new JsonObject
+                {
+                    ["event"] = "val", ["step"] = step, ["protocol"] = val.Protocol, ["psnr"] = Math.Round(scored, 4),
+                    ["count"] = val.Count
+                });
                 say($"step {step}: validation PSNR {scored:0.00} dB ({val.Protocol}, {val.Count} images)");
                 if (state.BestPsnr is null || scored > state.BestPsnr)
                 {
@@ -181,7 +205,8 @@ public sealed class Trainer
         if (reason != StopReason.NonFiniteLoss)
         {
             Save();
-            if (val.Count == 0) File.Copy(run.Latest, run.Best, overwrite: true); // no validation: the last weights are the best we know
+            // no validation: the last weights are the best we know
+            if (val.Count == 0) File.Copy(run.Latest, run.Best, overwrite: true);
             message = reason switch
             {
                 StopReason.Finished => $"finished {step} steps",

@@ -8,9 +8,11 @@ using static TorchSharp.torch;
 namespace MemoryNet.Weights;
 
 /// <summary>Tensors and metadata read from a weights file, keys normalised (no 'module.' prefix).</summary>
-public sealed record Checkpoint(string Path, List<KeyValuePair<string, Tensor>> Tensors, Dictionary<string, string> Metadata) : IDisposable
+public sealed record Checkpoint(string Path, List<KeyValuePair<string, Tensor>> Tensors,
+    Dictionary<string, string> Metadata) : IDisposable
 {
-    public Dictionary<string, Tensor> ByName() => Tensors.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+    public Dictionary<string, Tensor> ByName() =>
+        Tensors.GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value);
     public void Dispose() { foreach (var (_, t) in Tensors) t.Dispose(); }
 }
 
@@ -41,7 +43,8 @@ public static class ModelFile
         catch (Exception e) when (e is not UserInputException and not IOException and not OutOfMemoryException)
         {
             // the unpickler reports garbage in many ways (index, cast, pickle errors): one line for all of them
-            throw new UserInputException($"{path}: not a readable PyTorch checkpoint or safetensors file ({e.GetType().Name}: {e.Message})");
+            throw new UserInputException(
+                $"{path}: not a readable PyTorch checkpoint or safetensors file ({e.GetType().Name}: {e.Message})");
         }
     }
 
@@ -57,13 +60,16 @@ public static class ModelFile
     {
         if (graph is IDictionary dict)
         {
-            var tensors = Entries(dict).Where(e => e.Value is Tensor).Select(e => new KeyValuePair<string, Tensor>(e.Key.ToString()!, (Tensor)e.Value!)).ToList();
+            var tensors = Entries(dict).Where(e => e.Value is Tensor)
+                .Select(e => new KeyValuePair<string, Tensor>(e.Key.ToString()!, (Tensor)e.Value!)).ToList();
             if (tensors.Count > 0 && tensors.Count >= dict.Count / 2) return tensors;
-            foreach (var key in new[] { "state_dict", "params_ema", "params", "model_state_dict", "model", "net", "generator" })
+            foreach (var key in new[] { "state_dict", "params_ema", "params", "model_state_dict", "model", "net",
+                "generator" })
                 if (dict.Contains(key) && dict[key] is IDictionary inner) return FindStateDict(inner, path);
         }
         throw new InvalidDataException(graph is Razorvine.Pickle.Objects.ClassDict cd
-            ? $"holds a pickled '{cd.ClassName}' object, not a state_dict (re-save it with torch.save(model.state_dict(), ...))"
+            ? $"holds a pickled '{cd.ClassName}' object, not a state_dict (re-save it with " +
+                "torch.save(model.state_dict(), ...))"
             : "no state_dict found (expected a dict of tensors or a dict holding 'state_dict')");
     }
 
@@ -71,13 +77,16 @@ public static class ModelFile
         d is PthReader.OrderedDict od ? od.Order.Select(k => new DictionaryEntry(k, od[k])) : d.Cast<DictionaryEntry>();
 
     static List<KeyValuePair<string, Tensor>> Normalise(List<KeyValuePair<string, Tensor>> tensors) =>
-        tensors.Select(kv => new KeyValuePair<string, Tensor>(kv.Key.StartsWith("module.") ? kv.Key["module.".Length..] : kv.Key, kv.Value)).ToList();
+        tensors.Select(kv => new KeyValuePair<string, Tensor>(
+            kv.Key.StartsWith("module.") ? kv.Key["module.".Length..] : kv.Key, kv.Value)).ToList();
 
     /// <summary>The architecture of a checkpoint: from its metadata, else read off its shapes by the family that
     /// recognises its keys (<see cref="ArchRegistry"/>).</summary>
-    public static NetSpec SpecOf(Checkpoint ckpt) => ArchRegistry.FromMetadata(ckpt.Metadata) ?? ArchRegistry.Infer(ckpt.ByName(), ckpt.Path);
+    public static NetSpec SpecOf(Checkpoint ckpt) =>
+        ArchRegistry.FromMetadata(ckpt.Metadata) ?? ArchRegistry.Infer(ckpt.ByName(), ckpt.Path);
 
-    /// <summary>Builds the network a file describes (or <paramref name="arch"/> when given) and loads its weights.</summary>
+    /// <summary>Builds the network a file describes (or <paramref name="arch"/> when given) and loads its
+    /// weights.</summary>
     public static RestorationNet Load(string path, NetSpec? arch = null) => Load(path, arch, out _);
 
     public static RestorationNet Load(string path, NetSpec? arch, out Dictionary<string, string> metadata)
@@ -86,7 +95,8 @@ public static class ModelFile
         metadata = ckpt.Metadata;
         var fromFile = ArchRegistry.FromMetadata(ckpt.Metadata);
         if (fromFile is not null && arch is not null && fromFile with { Name = "" } != arch with { Name = "" })
-            throw new UserInputException($"{path}: the file says it is {fromFile.Describe()}, but the architecture asked for is {arch.Describe()}; leave it unset to use the file's");
+            throw new UserInputException($"{path}: the file says it is {fromFile.Describe()}, but the architecture " +
+                $"asked for is {arch.Describe()}; leave it unset to use the file's");
         var spec = fromFile ?? arch ?? ArchRegistry.Infer(ckpt.ByName(), path);
         var model = spec.Build();
         try { Apply(model, ckpt, spec); }
@@ -95,7 +105,8 @@ public static class ModelFile
         return model;
     }
 
-    /// <summary>Copies the checkpoint into the model; any missing, unexpected or wrongly shaped key is one clear error naming them.</summary>
+    /// <summary>Copies the checkpoint into the model; any missing, unexpected or wrongly shaped key is one clear error
+    /// naming them.</summary>
     public static void Apply(nn.Module model, Checkpoint ckpt, NetSpec spec)
     {
         var file = ckpt.ByName();
@@ -118,7 +129,8 @@ public static class ModelFile
                 if (inferred != spec) hint = $"; its shapes suggest {inferred.Describe()}";
             }
             catch (UserInputException) { }
-            throw new UserInputException($"{ckpt.Path}: weights do not fit {spec.Describe()}: {string.Join("; ", parts)}{hint}");
+            throw new UserInputException(
+                $"{ckpt.Path}: weights do not fit {spec.Describe()}: {string.Join("; ", parts)}{hint}");
         }
         using (no_grad())
             foreach (var (key, target) in entries)
@@ -126,8 +138,9 @@ public static class ModelFile
     }
 
     /// <summary>
-    /// A residual checkpoint as the equivalent affine-head one (see <see cref="Architectures.Mpr.ArchSpec.Head"/>): gain rows zero,
-    /// offset rows the residual, so fine-tuning starts from the same outputs. Affine checkpoints come back unchanged.
+    /// A residual checkpoint as the equivalent affine-head one (see <see cref="Architectures.Mpr.ArchSpec.Head"/>):
+    /// gain rows zero, offset rows the residual, so fine-tuning starts from the same outputs. Affine checkpoints come
+    /// back unchanged.
     /// </summary>
     public static Checkpoint WithAffineTail(Checkpoint ckpt)
     {
@@ -151,12 +164,14 @@ public static class ModelFile
         {
             // a parameter shared by several modules (MPRNet's PReLUs) is listed under each name: sum it once
             var seen = new HashSet<IntPtr>();
-            var sum = StateDict.Entries(model).Where(kv => kv.Value.is_floating_point() && seen.Add(kv.Value.Handle)).ToList();
+            var sum = StateDict.Entries(model).Where(kv => kv.Value.is_floating_point() && seen.Add(kv.Value.Handle))
+                .ToList();
             foreach (var path in paths.Skip(1))
             {
                 using var other = Load(path);
                 if (other.Spec with { Name = "" } != model.Spec with { Name = "" })
-                    throw new UserInputException($"{path}: {other.Spec.Describe()}, but {paths[0]} is {model.Spec.Describe()}; only one architecture can be averaged");
+                    throw new UserInputException($"{path}: {other.Spec.Describe()}, but {paths[0]} " +
+                        $"is {model.Spec.Describe()}; only one architecture can be averaged");
                 var theirs = StateDict.Entries(other).ToDictionary(kv => kv.Key, kv => kv.Value);
                 using var _ = no_grad();
                 foreach (var (key, t) in sum) t.add_(theirs[key], ScalarOps.One);
@@ -173,11 +188,15 @@ public static class ModelFile
     static string List(List<string> items, int max = 6) =>
         string.Join(", ", items.Take(max)) + (items.Count > max ? $", … {items.Count - max} more" : "");
 
-    /// <summary>Saves the model in this project's format: safetensors with the architecture (and any extra facts) in the metadata.</summary>
+    /// <summary>Saves the model in this project's format: safetensors with the architecture (and any extra facts) in
+    /// the metadata.</summary>
     public static void Save(RestorationNet model, string path, IReadOnlyDictionary<string, string>? extra = null)
     {
         using var scope = torch.NewDisposeScope(); // the views and copies made while writing
-        var meta = new Dictionary<string, string> { ["format"] = FormatTag, ["arch"] = model.Spec.ToJson().ToJsonString() };
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = FormatTag, ["arch"] = model.Spec.ToJson().ToJsonString()
+        };
         if (extra is not null) foreach (var (k, v) in extra) meta[k] = v;
         Safetensors.Write(path, StateDict.Entries(model), meta);
     }

@@ -40,7 +40,8 @@ public static class PthReader
         {
             if (!storages.TryGetValue(key, out var bytes))
             {
-                var entry = zip.GetEntry(root + "data/" + key) ?? throw new InvalidDataException($"storage '{key}' missing from the archive");
+                var entry = zip.GetEntry(root + "data/" + key)
+                    ?? throw new InvalidDataException($"storage '{key}' missing from the archive");
                 using var s = entry.Open();
                 using var ms = new MemoryStream();
                 s.CopyTo(ms);
@@ -52,10 +53,12 @@ public static class PthReader
 
     static object ReadLegacy(Stream stream)
     {
-        // legacy layout: pickle(magic) pickle(protocol) pickle(sys_info) pickle(object) pickle(storage keys) then raw storages
+        // legacy layout: pickle(magic) pickle(protocol) pickle(sys_info) pickle(object) pickle(storage keys) then raw
+        // storages
         var magic = Unpickle(stream);
         if (magic is not System.Numerics.BigInteger big || big != LegacyMagic)
-            throw new InvalidDataException("not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)");
+            throw new InvalidDataException(
+                "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)");
         Unpickle(stream); // protocol version
         Unpickle(stream); // sys_info
         var graph = Unpickle(stream);
@@ -67,10 +70,13 @@ public static class PthReader
         foreach (var key in keys)
         {
             long numel = reader.ReadInt64();
-            int elem = sizes.TryGetValue(key, out var e) ? e : throw new InvalidDataException($"storage '{key}' has no known type");
+            int elem = sizes.TryGetValue(key, out var e) ? e
+                : throw new InvalidDataException($"storage '{key}' has no known type");
             storages[key] = reader.ReadBytes(checked((int)(numel * elem)));
         }
-        return Materialise(graph, key => storages.TryGetValue(key, out var b) ? b : throw new InvalidDataException($"storage '{key}' missing"));
+        return Materialise(graph,
+            key => storages.TryGetValue(key, out var b) ? b
+            : throw new InvalidDataException($"storage '{key}' missing"));
     }
 
     static object Unpickle(Stream stream)
@@ -99,7 +105,8 @@ public static class PthReader
         protected override object persistentLoad(object pid)
         {
             var t = (object[])pid;
-            if (t.Length < 5 || t[0] as string != "storage") throw new InvalidDataException("unknown persistent id in pickle");
+            if (t.Length < 5 || t[0] as string != "storage")
+                throw new InvalidDataException("unknown persistent id in pickle");
             string typeName = t[1] switch
             {
                 ClassDictConstructor c => c.name,
@@ -150,7 +157,10 @@ public static class PthReader
     public sealed class OrderedDict : Hashtable
     {
         public List<object> Order { get; } = [];
-        public override void Add(object key, object? value) { if (!ContainsKey(key)) Order.Add(key); base.Add(key, value); }
+        public override void Add(object key, object? value)
+        {
+            if (!ContainsKey(key)) Order.Add(key); base.Add(key, value);
+        }
         public override object? this[object key]
         {
             get => base[key];

@@ -27,7 +27,8 @@ public static class PthWriter
         pkl.Mark();
         foreach (var (name, t) in entries)
         {
-            if (t.dtype != ScalarType.Float32) throw new ArgumentException($"{name}: only float32 tensors are written (got {t.dtype})");
+            if (t.dtype != ScalarType.Float32)
+                throw new ArgumentException($"{name}: only float32 tensors are written (got {t.dtype})");
             var handle = t.Handle;
             if (!storageOf.TryGetValue(handle, out int key))
             {
@@ -61,7 +62,8 @@ public static class PthWriter
         {
             var bytes = new byte[storages[i].Length * 4];
             Buffer.BlockCopy(storages[i], 0, bytes, 0, bytes.Length);
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
+            if (!BitConverter.IsLittleEndian)
+                throw new PlatformNotSupportedException("big-endian hosts are not supported");
             zip.Add($"archive/data/{i}", bytes);
         }
         zip.Add("archive/version", Encoding.ASCII.GetBytes("3\n"));
@@ -75,7 +77,10 @@ public static class PthWriter
         void Op(byte b) => s.WriteByte(b);
         void U32(uint v) { Span<byte> b = stackalloc byte[4]; BitConverter.TryWriteBytes(b, v); s.Write(b); }
         public void Proto() { Op(0x80); Op(2); }
-        public void Global(string module, string name) { Op((byte)'c'); var b = Encoding.ASCII.GetBytes($"{module}\n{name}\n"); s.Write(b); }
+        public void Global(string module, string name)
+        {
+            Op((byte)'c'); var b = Encoding.ASCII.GetBytes($"{module}\n{name}\n"); s.Write(b);
+        }
         public void EmptyTuple() => Op((byte)')');
         public void EmptyDict() => Op((byte)'}');
         public void Reduce() => Op((byte)'R');
@@ -86,13 +91,21 @@ public static class PthWriter
         public void BinPersId() => Op((byte)'Q');
         public void False() => Op(0x89);
         public void Stop() => Op((byte)'.');
-        public void Unicode(string v) { Op((byte)'X'); var b = Encoding.UTF8.GetBytes(v); U32((uint)b.Length); s.Write(b); }
+        public void Unicode(string v)
+        {
+            Op((byte)'X'); var b = Encoding.UTF8.GetBytes(v); U32((uint)b.Length); s.Write(b);
+        }
         public void Int(long v)
         {
-            if (v is < int.MinValue or > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(v), "tensor too large for this writer");
+            if (v is < int.MinValue or > int.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(v), "tensor too large for this writer");
             Op((byte)'J'); U32(unchecked((uint)(int)v));
         }
-        public void IntTuple(long[] v) { if (v.Length == 0) { EmptyTuple(); return; } Mark(); foreach (var x in v) Int(x); Tuple(); }
+        public void IntTuple(long[] v)
+        {
+            if (v.Length == 0) { EmptyTuple(); return; }
+            Mark(); foreach (var x in v) Int(x); Tuple();
+        }
         public byte[] ToArray() => s.ToArray();
     }
 
@@ -110,12 +123,14 @@ public static class PthWriter
             int pad = (int)((64 - dataStart % 64) % 64);
             uint crc = Crc32(data);
             var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true);
-            w.Write(0x04034b50u); w.Write((ushort)20); w.Write((ushort)0); w.Write((ushort)0);   // signature, version, flags, stored
+            // signature, version, flags, stored
+            w.Write(0x04034b50u); w.Write((ushort)20); w.Write((ushort)0); w.Write((ushort)0);
             w.Write((ushort)0); w.Write((ushort)0x21);                                        // time, date (1980-01-01)
             w.Write(crc); w.Write((uint)data.Length); w.Write((uint)data.Length);
             w.Write((ushort)nameBytes.Length); w.Write((ushort)(4 + pad));
             w.Write(nameBytes);
-            w.Write((ushort)0x4246); w.Write((ushort)pad); w.Write(new byte[pad]);             // "FB" padding, as PyTorch
+            // "FB" padding, as PyTorch
+            w.Write((ushort)0x4246); w.Write((ushort)pad); w.Write(new byte[pad]);
             w.Write(data);
             w.Flush();
             entries.Add((name, crc, (uint)data.Length, offset));
@@ -131,8 +146,10 @@ public static class PthWriter
                 w.Write(0x02014b50u); w.Write((ushort)20); w.Write((ushort)20); w.Write((ushort)0); w.Write((ushort)0);
                 w.Write((ushort)0); w.Write((ushort)0x21);
                 w.Write(crc); w.Write(size); w.Write(size);
-                w.Write((ushort)nameBytes.Length); w.Write((ushort)0); w.Write((ushort)0);      // name, extra, comment lengths
-                w.Write((ushort)0); w.Write((ushort)0); w.Write(0u);                            // disk, internal, external attributes
+                // name, extra, comment lengths
+                w.Write((ushort)nameBytes.Length); w.Write((ushort)0); w.Write((ushort)0);
+                // disk, internal, external attributes
+                w.Write((ushort)0); w.Write((ushort)0); w.Write(0u);
                 w.Write(offset);
                 w.Write(nameBytes);
             }
@@ -141,7 +158,8 @@ public static class PthWriter
             w.Write((ushort)entries.Count); w.Write((ushort)entries.Count);
             w.Write(cdSize); w.Write(cdStart); w.Write((ushort)0);
             w.Flush();
-            if (body.Length > uint.MaxValue) throw new InvalidOperationException("checkpoint over 4 GB: zip64 is not written");
+            if (body.Length > uint.MaxValue)
+                throw new InvalidOperationException("checkpoint over 4 GB: zip64 is not written");
             return body.ToArray();
         }
 

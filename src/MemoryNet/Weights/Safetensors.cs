@@ -14,7 +14,8 @@ namespace MemoryNet.Weights;
 /// </summary>
 public static class Safetensors
 {
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
@@ -63,7 +64,10 @@ public static class Safetensors
         fs.ReadExactly(headerBytes);
         JsonObject header;
         try { header = JsonNode.Parse(headerBytes)!.AsObject(); }
-        catch (JsonException e) { throw new InvalidDataException($"safetensors header is not valid JSON ({e.Message})"); }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"safetensors header is not valid JSON ({e.Message})");
+        }
         long dataStart = 8 + (long)headerLen;
         var metadata = new Dictionary<string, string>();
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -86,7 +90,8 @@ public static class Safetensors
             fs.ReadExactly(bytes);
             var t = empty(shape, dtype);
             if (t.NumberOfElements * t.ElementSize != bytes.Length)
-                throw new InvalidDataException($"tensor '{name}': {bytes.Length} bytes for shape ({string.Join(",", shape)})");
+                throw new InvalidDataException(
+                    $"tensor '{name}': {bytes.Length} bytes for shape ({string.Join(",", shape)})");
             if (bytes.Length > 0) t.bytes = bytes;
             tensors.Add(new(name, t));
         }
@@ -95,7 +100,8 @@ public static class Safetensors
 
     static string DTypeName(ScalarType t) => t switch
     {
-        ScalarType.Float32 => "F32", ScalarType.Float64 => "F64", ScalarType.Float16 => "F16", ScalarType.BFloat16 => "BF16",
+        ScalarType.Float32 => "F32", ScalarType.Float64 => "F64", ScalarType.Float16 => "F16",
+        ScalarType.BFloat16 => "BF16",
         ScalarType.Int64 => "I64", ScalarType.Int32 => "I32", ScalarType.Int16 => "I16", ScalarType.Int8 => "I8",
         ScalarType.Byte => "U8", ScalarType.Bool => "BOOL",
         _ => throw new NotSupportedException($"dtype {t} cannot be written to safetensors"),
@@ -103,7 +109,8 @@ public static class Safetensors
 
     static ScalarType DTypeOf(string name) => name switch
     {
-        "F32" => ScalarType.Float32, "F64" => ScalarType.Float64, "F16" => ScalarType.Float16, "BF16" => ScalarType.BFloat16,
+        "F32" => ScalarType.Float32, "F64" => ScalarType.Float64, "F16" => ScalarType.Float16,
+        "BF16" => ScalarType.BFloat16,
         "I64" => ScalarType.Int64, "I32" => ScalarType.Int32, "I16" => ScalarType.Int16, "I8" => ScalarType.Int8,
         "U8" => ScalarType.Byte, "BOOL" => ScalarType.Bool,
         _ => throw new InvalidDataException($"unsupported safetensors dtype '{name}'"),

@@ -35,11 +35,13 @@ public class NafNetTests
 
     [Theory]
     [MemberData(nameof(Configs))]
-    public void OfficialCheckpointsLoadWithTheirShapeReadOffTheWeightsAndMatchTheReference(string file, int width, int[] enc, int middle, int[] dec)
+    public void OfficialCheckpointsLoadWithTheirShapeReadOffTheWeightsAndMatchTheReference(string file, int width,
+        int[] enc, int middle, int[] dec)
     {
         using var model = ModelFile.Load(Fixture(file + ".pth"));
         Assert.Equal(new NafNetSpec("custom", width, enc, middle, dec), model.Spec);
-        var io = Safetensors.Read(Fixture(file.Replace("_wrapped", "") + "_io.safetensors")).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var io = Safetensors.Read(Fixture(file.Replace("_wrapped", "") + "_io.safetensors"))
+            .Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
         using var mode = inference_mode();
         // sizes that are not multiples of 2^levels: the network zero-pads and crops as the reference does
         var output = model.forward(io["input"])[0];
@@ -83,7 +85,8 @@ public class NafNetTests
         Assert.IsType<NafNetSpec>(ArchRegistry.Infer(naf.ByName(), naf.Path));
         Assert.IsType<ArchSpec>(ArchRegistry.Infer(mpr.ByName(), mpr.Path));
         using var w = zeros(3, 3);
-        var e = Assert.Throws<UserInputException>(() => ArchRegistry.Infer(new Dictionary<string, Tensor> { ["body.0.weight"] = w }, "other.pth"));
+        var e = Assert.Throws<UserInputException>(
+            () => ArchRegistry.Infer(new Dictionary<string, Tensor> { ["body.0.weight"] = w }, "other.pth"));
         Assert.Contains("other.pth", e.Message);
         Assert.Contains("nafnet", e.Message);
         // metadata of a family this version does not know is one clear line too
@@ -111,11 +114,13 @@ public class NafNetTests
         var data = Training.TrainerTests.MakePairs(Path.Combine(root, "data"), 4);
         TrainOptions Options(long steps) => new()
         {
-            Data = data, Val = data, Arch = "nafnet-s", Patch = 16, ValPatch = 16, Batch = 2, Steps = steps, Threads = 2, Lr = 1e-3,
+            Data = data, Val = data, Arch = "nafnet-s", Patch = 16, ValPatch = 16, Batch = 2, Steps = steps,
+            Threads = 2, Lr = 1e-3,
             Out = Path.Combine(root, "run"), LogEvery = 1, SaveEvery = 2, ValEvery = 2, Workers = 1, PixelLoss = "psnr",
         };
         var o = Options(4);
-        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired)).Run(false, null, _ => { }, default);
+        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired))
+            .Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, first.Reason);
         using (var best = ModelFile.Load(Path.Combine(root, "run", "best.safetensors")))
             Assert.Equal("nafnet-s", best.Spec.Name);
@@ -131,6 +136,8 @@ public class NafNetTests
         }
         var bad = Options(2);
         bad.MemoryBranches = 1;
-        Assert.Contains("MPRNet family", Assert.Throws<UserInputException>(() => new Trainer(bad, SampleSources.ForTraining(bad), null).Spec()).Message);
+        Assert.Contains("MPRNet family",
+            Assert.Throws<UserInputException>(() => new Trainer(bad, SampleSources.ForTraining(bad), null).Spec())
+            .Message);
     }
 }

@@ -18,8 +18,10 @@ public class AffineHeadTests
         return ModelFile.Read(path);
     }
 
-    /// <summary>A random residual network and an affine-head one loaded from its weights, the tail widened by <paramref name="widen"/>.</summary>
-    static (MemoryNetModel Residual, MemoryNetModel Affine) ResidualAndAffine(int seed, Func<Checkpoint, Checkpoint> widen)
+    /// <summary>A random residual network and an affine-head one loaded from its weights, the tail widened by
+    /// <paramref name="widen"/>.</summary>
+    static (MemoryNetModel Residual, MemoryNetModel Affine) ResidualAndAffine(int seed,
+        Func<Checkpoint, Checkpoint> widen)
     {
         torch.manual_seed(seed);
         var residual = new MemoryNetModel(Small);
@@ -48,10 +50,12 @@ public class AffineHeadTests
     [Fact]
     public void TheAffineHeadScalesTheInputByOnePlusGainAndAddsTheOffset()
     {
-        // gain rows = offset rows = a residual model's tail: its residual r = y_residual − x gives y_affine = x(1 + r) + r
+        // gain rows = offset rows = a residual model's tail: its residual r = y_residual − x gives y_affine = x(1 +
+        // r) + r
         var (residual, affine) = ResidualAndAffine(5, ckpt => ckpt with
         {
-            Tensors = ckpt.Tensors.Select(kv => kv.Key == "tail.weight" ? new KeyValuePair<string, Tensor>(kv.Key, cat([kv.Value, kv.Value], 0)) : kv).ToList(),
+            Tensors = ckpt.Tensors.Select(kv => kv.Key == "tail.weight"
+                ? new KeyValuePair<string, Tensor>(kv.Key, cat([kv.Value, kv.Value], 0)) : kv).ToList(),
         });
         using var _r = residual;
         using var _a = affine;

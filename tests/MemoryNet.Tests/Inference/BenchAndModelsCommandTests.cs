@@ -10,7 +10,8 @@ public class BenchAndModelsCommandTests
     public void Roofline_times_every_convolution_width_and_the_matmul_in_both_precisions()
     {
         var json = Path.Combine(TestPaths.TempDir(), "roofline.json");
-        var (code, err) = CliRunner.Run("bench", "--roofline", "--size", "16", "--iters", "1", "--threads", "1", "--json", json);
+        var (code, err) = CliRunner.Run("bench", "--roofline", "--size", "16", "--iters", "1", "--threads", "1",
+            "--json", json);
         Assert.True(code == 0, string.Join("\n", err));
         var ops = JsonNode.Parse(File.ReadAllText(json))!["ops"]!.AsArray();
         Assert.Equal(10, ops.Count); // 4 widths + matmul, fp32 and bf16
@@ -31,7 +32,8 @@ public class BenchAndModelsCommandTests
             Assert.Equal("derain", ckpt.Metadata["task"]);
             Assert.Equal("tiny_memorynet_plain.pth", ckpt.Metadata["source"]);
         }
-        var (bad, badErr) = CliRunner.Run("models", "import", src, "--task", "denoise", "-o", Path.Combine(dir, "x.safetensors"));
+        var (bad, badErr) = CliRunner.Run("models", "import", src, "--task", "denoise", "-o",
+            Path.Combine(dir, "x.safetensors"));
         Assert.Equal(2, bad);
         Assert.Contains(badErr, l => l.Contains("unknown task 'denoise'"));
         Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));

@@ -23,7 +23,8 @@ public class CheckpointAverageTests
     public void Models_average_writes_the_weight_by_weight_mean_and_keeps_the_task()
     {
         var dir = TestPaths.TempDir();
-        var paths = new[] { 1, 2, 3 }.Select(s => SavedRandom(Small, s, dir, $"step-{s}.safetensors", "deshadow")).ToArray();
+        var paths = new[] { 1, 2, 3 }.Select(s => SavedRandom(Small, s, dir, $"step-{s}.safetensors", "deshadow"))
+            .ToArray();
         var outPath = Path.Combine(dir, "mean.safetensors");
         var (code, err) = CliRunner.Run(["models", "average", .. paths, "-o", outPath]);
         Assert.True(code == 0, string.Join("\n", err));

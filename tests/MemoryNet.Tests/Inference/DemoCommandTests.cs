@@ -34,7 +34,8 @@ public class DemoCommandTests
             var strip = ImageCodec.Read(Path.Combine(outDir, t.Name + ".png"));
             var restored = ImageCodec.Read(Path.Combine(outDir, t.Name + "-restored.png"));
             Assert.Equal((input.Width, input.Height), (restored.Width, restored.Height));
-            Assert.True(strip.Width >= 3 * input.Width, $"{t.Name}: strip {strip.Width} px wide for three {input.Width} px panels");
+            Assert.True(strip.Width >= 3 * input.Width,
+                $"{t.Name}: strip {strip.Width} px wide for three {input.Width} px panels");
             Assert.Equal(input.Height, strip.Height);
         }
     }

@@ -6,7 +6,8 @@ using TorchSharp;
 
 namespace MemoryNet.Tests.Inference;
 
-/// <summary>models export: a torch.save-format checkpoint with the reference names, read back by our own reader.</summary>
+/// <summary>models export: a torch.save-format checkpoint with the reference names, read back by our own
+/// reader.</summary>
 [Collection("Console")]
 public class ExportTests
 {
@@ -44,7 +45,8 @@ public class ExportTests
         var graph = (IDictionary)PthReader.Read(pth);
         using var original = ModelFile.Read(src);
         var expected = StateDict.Entries(ModelFile.Load(src));
-        Assert.Equal(expected.Select(e => e.Key).Order(), graph.Keys.Cast<string>().Order());   // our reader keeps no order
+        // our reader keeps no order
+        Assert.Equal(expected.Select(e => e.Key).Order(), graph.Keys.Cast<string>().Order());
         using var storages = ZipFile.OpenRead(pth);
         int distinct = expected.Select(e => e.Value.Handle).Distinct().Count();
         Assert.Equal(distinct, storages.Entries.Count(e => e.FullName.StartsWith("archive/data/")));

@@ -9,7 +9,8 @@ namespace MemoryNet.Tests.Inference;
 
 public class LayoutPrecisionTests
 {
-    static MemoryNetModel Tiny() => (MemoryNetModel)ModelFile.Load(TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth"));
+    static MemoryNetModel Tiny() =>
+        (MemoryNetModel)ModelFile.Load(TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth"));
 
     [Fact]
     public void RestorerGivesTheWeightsNhwcStridesAndKeepsThemThroughBf16()
@@ -21,10 +22,12 @@ public class LayoutPrecisionTests
         Assert.False(ChannelsLast.Is(StateDict.Entries(a).First(e => e.Key == "shallow_feat1.0.weight").Value));
         using var prepared = new Restorer(b, Precision.Fp32).Restore(x);
         Assert.True((plain - prepared).abs().max().item<float>() < 1e-5);
-        Assert.All(StateDict.Entries(b).Where(e => e.Value.dim() == 4), e => Assert.True(ChannelsLast.Is(e.Value), e.Key));
+        Assert.All(StateDict.Entries(b).Where(e => e.Value.dim() == 4),
+            e => Assert.True(ChannelsLast.Is(e.Value), e.Key));
         using var c = Tiny();
         new Restorer(c, Precision.Bf16);
-        Assert.All(StateDict.Entries(c).Where(e => e.Value.dim() == 4), e => Assert.True(ChannelsLast.Is(e.Value), e.Key));
+        Assert.All(StateDict.Entries(c).Where(e => e.Value.dim() == 4),
+            e => Assert.True(ChannelsLast.Is(e.Value), e.Key));
     }
 
     /// <summary>

@@ -16,14 +16,17 @@ public class OutputPlanTests
         var folder = new OutputPlan([a], singleInputArgument: true, Path.Combine(dir, "out"), "JPEG");
         Assert.False(folder.SingleFile);
         Assert.Equal(Path.Combine(dir, "out", "a.jpg"), folder.TargetOf(a));
-        Assert.Contains("cannot write '.tif'", Assert.Throws<UserInputException>(() => new OutputPlan([a], true, Path.Combine(dir, "x.tif"), null)).Message);
+        Assert.Contains("cannot write '.tif'",
+            Assert.Throws<UserInputException>(() => new OutputPlan([a], true, Path.Combine(dir, "x.tif"), null))
+            .Message);
     }
 
     [Fact]
     public void Two_inputs_that_map_to_one_output_or_an_output_over_an_input_are_conflicts_of_those_inputs()
     {
         var dir = TestPaths.TempDir();
-        string a = Path.Combine(dir, "in", "a.png"), b = Path.Combine(dir, "in", "a.jpg"), c = Path.Combine(dir, "in", "c.png");
+        string a = Path.Combine(dir, "in", "a.png"), b = Path.Combine(dir, "in", "a.jpg"),
+            c = Path.Combine(dir, "in", "c.png");
         var plan = new OutputPlan([a, b, c], singleInputArgument: false, Path.Combine(dir, "out"), "png");
         Assert.Null(plan.Conflict(a));                        // the first owns out/a.png
         Assert.Contains("also the output of", plan.Conflict(b));

@@ -16,7 +16,8 @@ public class RestoreCommandTests
 
     static (int Code, string[] Err) Run(params string[] args) => CliRunner.Run(args);
 
-    static (int, string[]) Restore(params string[] args) => Run(["restore", .. args, "--model", Model, "--threads", "1"]);
+    static (int, string[]) Restore(params string[] args) =>
+        Run(["restore", .. args, "--model", Model, "--threads", "1"]);
 
     static ImageData Pattern(int w, int h, int channels, int bits = 8)
     {
@@ -24,11 +25,15 @@ public class RestoreCommandTests
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 for (int k = 0; k < channels; k++)
-                    px[((long)y * w + x) * channels + k] = k == 3 ? 0.25f + 0.5f * x / Math.Max(1, w) : (float)(0.5 + 0.4 * Math.Sin(0.3 * x + 0.2 * y + k));
+                    px[((long)y * w + x) * channels + k] = k == 3 ? 0.25f + 0.5f * x / Math.Max(1, w)
+                        : (float)(0.5 + 0.4 * Math.Sin(0.3 * x + 0.2 * y + k));
         return new ImageData(w, h, channels, bits, px);
     }
 
-    static string Folder(string root, string name) { var d = Path.Combine(root, name); Directory.CreateDirectory(d); return d; }
+    static string Folder(string root, string name)
+    {
+        var d = Path.Combine(root, name); Directory.CreateDirectory(d); return d;
+    }
 
     /// <summary>A PNG whose IHDR claims width × height, with a tiny (wrong) IDAT.</summary>
     static byte[] PngHeaderClaiming(int width, int height, int bits = 8)
@@ -46,7 +51,10 @@ public class RestoreCommandTests
     static uint Crc(ReadOnlySpan<byte> data)
     {
         uint c = 0xffffffff;
-        foreach (var d in data) { c ^= d; for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1; }
+        foreach (var d in data)
+        {
+            c ^= d; for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        }
         return c ^ 0xffffffff;
     }
 
@@ -72,7 +80,8 @@ public class RestoreCommandTests
         File.WriteAllBytes(Path.Combine(inDir, "anim.gif"), Gif);
         File.WriteAllBytes(Path.Combine(inDir, "scan.tif"), Tiff);
         File.WriteAllBytes(Path.Combine(inDir, "gif-named.png"), Gif);
-        string[] bad = ["empty.png", "truncated.png", "notimage.png", "huge.png", "huge16.png", "anim.gif", "scan.tif", "gif-named.png"];
+        string[] bad = ["empty.png", "truncated.png", "notimage.png", "huge.png", "huge16.png", "anim.gif", "scan.tif",
+            "gif-named.png"];
 
         var outDir = Path.Combine(root, "out");
         var (code, err) = Restore(inDir, "-o", outDir);
@@ -80,7 +89,8 @@ public class RestoreCommandTests
         foreach (var name in bad)
         {
             var lines = err.Where(l => l.Contains(name)).ToList();
-            Assert.True(lines.Count == 1, $"{name}: expected one stderr line, got {lines.Count}:\n{string.Join("\n", err)}");
+            Assert.True(lines.Count == 1,
+                $"{name}: expected one stderr line, got {lines.Count}:\n{string.Join("\n", err)}");
             Assert.StartsWith("skipped: ", lines[0]);
         }
         Assert.Contains(err, l => l.Contains("huge.png") && l.Contains("megapixels"));
@@ -88,7 +98,8 @@ public class RestoreCommandTests
         Assert.Contains(err, l => l.Contains("empty.png") && l.Contains("empty"));
         Assert.Contains(err, l => l.Contains("truncated.png") && l.Contains("truncated"));
         Assert.Contains(err, l => l.Contains("anim.gif") && l.Contains("unsupported"));
-        Assert.Equal(["good1.png", "good2.jpg"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["good1.png", "good2.jpg"],
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal((40, 24), Size(Path.Combine(outDir, "good1.png")));
         Assert.Equal((33, 17), Size(Path.Combine(outDir, "good2.jpg")));
     }
@@ -140,9 +151,11 @@ public class RestoreCommandTests
 
         var (code, err) = Restore(inDir, "-o", outDir, "--format", "jpg", "--side-by-side");
         Assert.True(code == 0, string.Join("\n", err));
-        Assert.Equal(["a.jpg", "a.side.jpg", "b.jpg", "b.side.jpg"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["a.jpg", "a.side.jpg", "b.jpg", "b.side.jpg"],
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal((48, 16), Size(Path.Combine(outDir, "a.side.jpg")));
-        Assert.Empty(Directory.GetFiles(outDir, "*.tmp", SearchOption.AllDirectories)); // atomic writes leave no temp files
+        // atomic writes leave no temp files
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp", SearchOption.AllDirectories));
 
         // a marker in place of an output survives a rerun with --skip-existing; the missing one is redone
         File.WriteAllText(Path.Combine(outDir, "a.jpg"), "marker");
@@ -157,7 +170,8 @@ public class RestoreCommandTests
         var keep = Path.Combine(root, "keep");
         (code, _) = Restore(inDir, "-o", keep);
         Assert.Equal(0, code);
-        Assert.Equal(["a.png", "b.webp"], Directory.GetFiles(keep).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["a.png", "b.webp"],
+            Directory.GetFiles(keep).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -212,7 +226,8 @@ public class RestoreCommandTests
 
     [Fact]
     public void Side_path_sits_beside_the_output() =>
-        Assert.Equal(Path.Combine("o", "x.side.png"), MemoryNet.Inference.OutputPlan.SidePath(Path.Combine("o", "x.png")));
+        Assert.Equal(Path.Combine("o", "x.side.png"),
+            MemoryNet.Inference.OutputPlan.SidePath(Path.Combine("o", "x.png")));
 
     [Fact]
     public void Self_ensemble_output_mirrors_with_its_input()
@@ -227,9 +242,12 @@ public class RestoreCommandTests
         ImageCodec.Write(img, Path.Combine(root, "a.png"));
         ImageCodec.Write(new ImageData(20, 12, 3, 8, mirrored), Path.Combine(root, "m.png"));
         Assert.Equal(0, Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "a1.png")).Item1);
-        Assert.Equal(0, Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "ae.png"), "--self-ensemble").Item1);
-        Assert.Equal(0, Restore(Path.Combine(root, "m.png"), "-o", Path.Combine(root, "me.png"), "--self-ensemble").Item1);
-        var (plain, ae, me) = (ImageCodec.Read(Path.Combine(root, "a1.png")), ImageCodec.Read(Path.Combine(root, "ae.png")), ImageCodec.Read(Path.Combine(root, "me.png")));
+        Assert.Equal(0,
+            Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "ae.png"), "--self-ensemble").Item1);
+        Assert.Equal(0,
+            Restore(Path.Combine(root, "m.png"), "-o", Path.Combine(root, "me.png"), "--self-ensemble").Item1);
+        var (plain, ae, me) = (ImageCodec.Read(Path.Combine(root, "a1.png")),
+            ImageCodec.Read(Path.Combine(root, "ae.png")), ImageCodec.Read(Path.Combine(root, "me.png")));
         double worst = 0, changed = 0;
         for (int y = 0; y < 12; y++)
             for (int x = 0; x < 20; x++)

@@ -39,7 +39,8 @@ public class SelfEnsembleTests
         using var t1 = Restorer.Dihedral(x, 1, inverse: false);
         using var s1 = Restorer.Dihedral(single.Restore(t1), 1, inverse: true);
         using var s0 = single.Restore(x);
-        Assert.True((s1 - s0).abs().max().item<float>() > 1e-4, "a single pass of a random network is not rotation-equivariant");
+        Assert.True((s1 - s0).abs().max().item<float>() > 1e-4,
+            "a single pass of a random network is not rotation-equivariant");
         Assert.Equal(x.shape, e0.shape);
         Assert.True(e0.min().item<float>() >= 0 && e0.max().item<float>() <= 1);
     }

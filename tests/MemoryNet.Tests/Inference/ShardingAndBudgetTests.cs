@@ -5,7 +5,8 @@ namespace MemoryNet.Tests.Inference;
 
 public class ShardingTests
 {
-    static Func<string, string?> Env(params (string, string)[] vars) => name => vars.FirstOrDefault(v => v.Item1 == name).Item2;
+    static Func<string, string?> Env(params (string, string)[] vars) => name =>
+        vars.FirstOrDefault(v => v.Item1 == name).Item2;
 
     [Fact]
     public void Shards_partition_any_list_exactly()
@@ -49,16 +50,24 @@ public class ShardingTests
     [Fact]
     public void Resolves_from_option_then_kubernetes_then_slurm()
     {
-        var k8s = Env(("JOB_COMPLETION_INDEX", "2"), ("JOB_COMPLETION_COUNT", "5"), ("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"));
+        var k8s = Env(("JOB_COMPLETION_INDEX", "2"), ("JOB_COMPLETION_COUNT", "5"), ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"));
         Assert.Equal(new Shard(1, 2), Shard.Resolve("1/2", k8s, out var src));
         Assert.Equal("given", src);
         Assert.Equal(new Shard(2, 5), Shard.Resolve(null, k8s, out src));
         Assert.StartsWith("JOB_COMPLETION_INDEX", src);
-        Assert.Equal(new Shard(1, 4), Shard.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")), out _));
+        Assert.Equal(new Shard(1, 4),
+            Shard.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")), out _));
         // --array=1-4 → ids 1..4, index = id − min
-        Assert.Equal(new Shard(3, 4), Shard.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4"), ("SLURM_ARRAY_TASK_MIN", "1")), out _));
+        Assert.Equal(new Shard(3, 4),
+            Shard.Resolve(null,
+                Env(("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4"), ("SLURM_ARRAY_TASK_MIN", "1")),
+                out _));
         // --array=0-8:2 → ids 0,2,4,6,8
-        Assert.Equal(new Shard(3, 5), Shard.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "6"), ("SLURM_ARRAY_TASK_COUNT", "5"), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_STEP", "2")), out _));
+        Assert.Equal(new Shard(3, 5),
+            Shard.Resolve(null,
+                Env(("SLURM_ARRAY_TASK_ID", "6"), ("SLURM_ARRAY_TASK_COUNT", "5"), ("SLURM_ARRAY_TASK_MIN", "0"),
+                    ("SLURM_ARRAY_TASK_STEP", "2")), out _));
         Assert.Equal(Shard.All, Shard.Resolve(null, Env(), out src));
         Assert.Equal("none", src);
     }
@@ -68,8 +77,10 @@ public class ShardingTests
     {
         var e = Assert.Throws<UserInputException>(() => Shard.Resolve(null, Env(("JOB_COMPLETION_INDEX", "0")), out _));
         Assert.Contains("JOB_COMPLETION_COUNT", e.Message);
-        Assert.Throws<UserInputException>(() => Shard.Resolve(null, Env(("JOB_COMPLETION_INDEX", "5"), ("JOB_COMPLETION_COUNT", "5")), out _));
-        Assert.Throws<UserInputException>(() => Shard.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "2")), out _));
+        Assert.Throws<UserInputException>(
+            () => Shard.Resolve(null, Env(("JOB_COMPLETION_INDEX", "5"), ("JOB_COMPLETION_COUNT", "5")), out _));
+        Assert.Throws<UserInputException>(
+            () => Shard.Resolve(null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "2")), out _));
     }
 }
 
@@ -103,6 +114,7 @@ public class MemoryBudgetTests
             Assert.True(MemoryBudget.ChooseTile(spec, 4000, 3000, 4L << 30) > tile);
         }
         // a bigger network gets smaller tiles under the same budget
-        Assert.True(MemoryBudget.ChooseTile(ArchSpec.MemoryNet, 4000, 3000, 2L << 30) < MemoryBudget.ChooseTile(ArchSpec.MemoryNetS, 4000, 3000, 2L << 30));
+        Assert.True(MemoryBudget.ChooseTile(ArchSpec.MemoryNet, 4000, 3000, 2L << 30)
+            < MemoryBudget.ChooseTile(ArchSpec.MemoryNetS, 4000, 3000, 2L << 30));
     }
 }

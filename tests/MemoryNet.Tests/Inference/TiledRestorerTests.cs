@@ -41,7 +41,8 @@ public class TiledRestorerTests(ITestOutputHelper log)
         for (int i = 1; i < s.Length; i++)
         {
             Assert.True(s[i] > s[i - 1]);
-            Assert.True(s[i - 1] + tile - s[i] >= overlap, $"overlap between tiles {i - 1} and {i} is {s[i - 1] + tile - s[i]}");
+            Assert.True(s[i - 1] + tile - s[i] >= overlap,
+                $"overlap between tiles {i - 1} and {i} is {s[i - 1] + tile - s[i]}");
         }
     }
 
@@ -80,7 +81,8 @@ public class TiledRestorerTests(ITestOutputHelper log)
         {
             var tiled = TiledRestorer.RestoreRgb(restorer, photo, 256, overlap);
             double diff = MeanAbsDiff(whole, tiled);
-            log.WriteLine($"memory branches {memoryBranches}: |whole − input| {change * 255:0.00}/255; tile 256 overlap {overlap}: mean |tiled − whole| {diff * 255:0.000}/255");
+            log.WriteLine($"memory branches {memoryBranches}: |whole − input| {change * 255:0.00}/255; tile 256 " +
+                $"overlap {overlap}: mean |tiled − whole| {diff * 255:0.000}/255");
             Assert.True(diff < 1 / 255.0, $"overlap {overlap}: mean |tiled − whole| = {diff * 255:0.000}/255");
         }
         // blending matters: hard seams (no overlap) are measurably worse than feathered ones
@@ -112,10 +114,12 @@ public class TiledRestorerTests(ITestOutputHelper log)
         var rgb = Crop(Photo(), 203, 117);
         var px = new float[rgb.PixelCount * channels];
         for (long i = 0; i < rgb.PixelCount; i++)
-            for (int k = 0; k < channels; k++) px[i * channels + k] = k == 3 ? 0.5f : rgb.Pixels[i * 3 + Math.Min(k, 2)];
+            for (int k = 0; k < channels; k++)
+                px[i * channels + k] = k == 3 ? 0.5f : rgb.Pixels[i * 3 + Math.Min(k, 2)];
         var img = new ImageData(rgb.Width, rgb.Height, channels, 16, px);
         var outImg = ImageRestorer.Restore(restorer, img, 16, new TileSettings(Tile: 64, Overlap: 16));
-        Assert.Equal((img.Width, img.Height, img.Channels, 16), (outImg.Width, outImg.Height, outImg.Channels, outImg.BitDepth));
+        Assert.Equal((img.Width, img.Height, img.Channels, 16),
+            (outImg.Width, outImg.Height, outImg.Channels, outImg.BitDepth));
         if (channels == 4) Assert.All(Enumerable.Range(0, 50), i => Assert.Equal(0.5f, outImg.Pixels[i * 4 + 3]));
         Assert.All(outImg.Pixels, v => Assert.InRange(v, 0f, 1f));
     }

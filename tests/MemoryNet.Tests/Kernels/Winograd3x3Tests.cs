@@ -9,7 +9,8 @@ namespace MemoryNet.Tests.Kernels;
 public class Winograd3x3Tests
 {
     /// <summary>F(4×4, 3×3) against libtorch's fp64 convolution: partial tiles (sizes not multiples of 4), channel
-    /// counts that are not multiples of 16 (masked loads and stores), more than 64 outputs (two matrix-kernel calls), batches, bias.</summary>
+    /// counts that are not multiples of 16 (masked loads and stores), more than 64 outputs (two matrix-kernel calls),
+    /// batches, bias.</summary>
     [Theory]
     [InlineData(1, 16, 16, 8, 8, false)]
     [InlineData(2, 40, 40, 37, 29, true)]
@@ -43,8 +44,10 @@ public class Winograd3x3Tests
         Assert.False(Winograd3x3.Applies(x, conv.Weight)); // autograd is on
         using (inference_mode())
         {
-            Assert.Equal(Winograd3x3.Enabled && System.Runtime.Intrinsics.X86.Avx512F.IsSupported, Winograd3x3.Applies(x, conv.Weight));
-            using (var small = rand(1, 40, 32, 32)) Assert.False(Winograd3x3.Applies(small, conv.Weight)); // too few pixels to pay
+            Assert.Equal(Winograd3x3.Enabled && System.Runtime.Intrinsics.X86.Avx512F.IsSupported,
+                Winograd3x3.Applies(x, conv.Weight));
+            // too few pixels to pay
+            using (var small = rand(1, 40, 32, 32)) Assert.False(Winograd3x3.Applies(small, conv.Weight));
             using var xb = x.to(bfloat16);
             Assert.False(Winograd3x3.Applies(xb, conv.Weight.to(bfloat16)));
             using var y = conv.forward(x);

@@ -6,7 +6,8 @@ namespace MemoryNet.Tests.Memory;
 
 public class FusedMemoryReadTests
 {
-    /// <summary>The fused per-pixel reads equal the tensor reads (softmax, shrink, L1 normalisation, weighted sum).</summary>
+    /// <summary>The fused per-pixel reads equal the tensor reads (softmax, shrink, L1 normalisation, weighted
+    /// sum).</summary>
     [Theory]
     [InlineData(3, 1, 0.2)]      // RGB rows, trained-looking items: most addresses survive the shrink
     [InlineData(3, 7, 6.0)]      // large items: peaked softmax, most addresses shrunk to zero

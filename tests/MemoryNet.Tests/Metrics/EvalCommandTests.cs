@@ -16,7 +16,8 @@ public class EvalCommandTests
     }
 
     static string Fx(string d) => TestPaths.Fixtures("Metrics", d);
-    static readonly JsonElement Gold = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixtures("Metrics", "golden.json"))).RootElement;
+    static readonly JsonElement Gold =
+        JsonDocument.Parse(File.ReadAllText(TestPaths.Fixtures("Metrics", "golden.json"))).RootElement;
 
     [Theory]
     [InlineData("rgb")]
@@ -29,17 +30,23 @@ public class EvalCommandTests
         var d = TestPaths.TempDir();
         var json = Path.Combine(d, "r.json");
         var csv = Path.Combine(d, "r.csv");
-        Assert.Equal(0, Run("eval", "--pred", Fx("pred"), "--gt", Fx("gt"), "--mask", Fx("mask"), "--protocol", protocol, "--json", json, "--csv", csv));
+        Assert.Equal(0,
+            Run("eval", "--pred", Fx("pred"), "--gt", Fx("gt"), "--mask", Fx("mask"), "--protocol", protocol, "--json",
+                json, "--csv", csv));
         var r = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
         Assert.Equal(protocol, r.GetProperty("protocol").GetString());
         var g = Gold.GetProperty("protocols").GetProperty(protocol);
         var names = g.EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(names.Count, r.GetProperty("count").GetInt32());
-        Assert.Equal(names.Average(n => g.GetProperty(n).GetProperty("psnr").GetDouble()), r.GetProperty("psnr").GetDouble(), 3);
-        Assert.InRange(r.GetProperty("ssim").GetDouble() - names.Average(n => g.GetProperty(n).GetProperty("ssim").GetDouble()), -1e-4, 1e-4);
+        Assert.Equal(names.Average(n => g.GetProperty(n).GetProperty("psnr").GetDouble()),
+            r.GetProperty("psnr").GetDouble(), 3);
+        Assert.InRange(
+            r.GetProperty("ssim").GetDouble() - names.Average(n => g.GetProperty(n).GetProperty("ssim").GetDouble()),
+            -1e-4, 1e-4);
         Assert.Equal(names.Count, r.GetProperty("per_image").GetArrayLength());
         var row = r.GetProperty("per_image")[0];
-        Assert.True(row.TryGetProperty("name", out _) && row.TryGetProperty("psnr", out _) && row.TryGetProperty("ssim", out _));
+        Assert.True(row.TryGetProperty("name", out _) && row.TryGetProperty("psnr", out _)
+            && row.TryGetProperty("ssim", out _));
         bool lab = protocol.StartsWith("istd");
         Assert.Equal(lab ? JsonValueKind.Number : JsonValueKind.Null, r.GetProperty("rmse_lab").ValueKind);
         Assert.Equal(lab ? JsonValueKind.Object : JsonValueKind.Null, r.GetProperty("regions").ValueKind);
@@ -50,9 +57,13 @@ public class EvalCommandTests
             Assert.Equal(sum / pix, r.GetProperty("rmse_lab").GetDouble(), 6);
             double ssum = names.Sum(n => g.GetProperty(n).GetProperty("shadow_sum").GetDouble());
             double spix = names.Sum(n => g.GetProperty(n).GetProperty("shadow_pixels").GetDouble());
-            Assert.Equal(ssum / spix, r.GetProperty("regions").GetProperty("shadow").GetProperty("rmse_lab").GetDouble(), 6);
-            double perImage = names.Average(n => g.GetProperty(n).GetProperty("shadow_sum").GetDouble() / g.GetProperty(n).GetProperty("shadow_pixels").GetDouble());
-            Assert.Equal(perImage, r.GetProperty("regions").GetProperty("shadow").GetProperty("rmse_lab_per_image").GetDouble(), 6);
+            Assert.Equal(ssum / spix,
+                r.GetProperty("regions").GetProperty("shadow").GetProperty("rmse_lab").GetDouble(), 6);
+            double perImage =
+                names.Average(n => g.GetProperty(n).GetProperty("shadow_sum").GetDouble()
+                    / g.GetProperty(n).GetProperty("shadow_pixels").GetDouble());
+            Assert.Equal(perImage,
+                r.GetProperty("regions").GetProperty("shadow").GetProperty("rmse_lab_per_image").GetDouble(), 6);
             Assert.True(r.GetProperty("regions").TryGetProperty("non_shadow", out _));
         }
         var lines = File.ReadAllLines(csv);
@@ -73,7 +84,8 @@ public class EvalCommandTests
         string Protocol(params string[] extra)
         {
             var json = Path.Combine(d, Guid.NewGuid() + ".json");
-            Assert.Equal(0, Run(["eval", "--task", "derain", "--data", data, "--layout", "paired", "--json", json, .. extra]));
+            Assert.Equal(0,
+                Run(["eval", "--task", "derain", "--data", data, "--layout", "paired", "--json", json, .. extra]));
             return JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("protocol").GetString()!;
         }
         Assert.Equal(MemoryNet.Data.RestorationTasks.Derain.Protocol, Protocol());
@@ -117,7 +129,8 @@ public class EvalCommandTests
         Assert.Equal(2, Run("eval", "--pred", p, "--gt", g, "--protocol", "rgb"));           // sizes differ
         Assert.Equal(2, Run("eval", "--pred", p, "--gt", g, "--protocol", "nope"));          // unknown protocol
         Assert.Equal(2, Run("eval", "--pred", Fx("pred"), "--gt", Fx("gt"), "--protocol", "istd")); // no masks
-        Assert.Equal(2, Run("eval", "--pred", Fx("pred"), "--gt", Fx("gt"), "--protocol", "rgb", "--border", "100")); // border eats all
+        // border eats all
+        Assert.Equal(2, Run("eval", "--pred", Fx("pred"), "--gt", Fx("gt"), "--protocol", "rgb", "--border", "100"));
     }
 
     [Fact]

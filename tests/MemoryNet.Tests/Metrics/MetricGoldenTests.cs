@@ -13,7 +13,8 @@ namespace MemoryNet.Tests.Metrics;
 public class MetricGoldenTests
 {
     public const double PsnrTol = 1e-3, SsimTol = 1e-4, LabRelTol = 0.01;
-    static readonly JsonElement Gold = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixtures("Metrics", "golden.json"))).RootElement;
+    static readonly JsonElement Gold =
+        JsonDocument.Parse(File.ReadAllText(TestPaths.Fixtures("Metrics", "golden.json"))).RootElement;
     static string[] Pairs => Gold.GetProperty("pairs").EnumerateArray().Select(e => e.GetString()!).ToArray();
 
     static ImageData Img(string dir, string name) => ImageCodec.Read(TestPaths.Fixtures("Metrics", dir, name + ".png"));
@@ -55,7 +56,8 @@ public class MetricGoldenTests
         foreach (var pair in Pairs)
         {
             var g = Gold.GetProperty("border4").GetProperty(protocol).GetProperty(pair);
-            var s = ProtocolScorer.Score(EvalProtocols.Get(protocol), pair, Img("pred", pair), Img("gt", pair), border: 4);
+            var s = ProtocolScorer.Score(EvalProtocols.Get(protocol), pair, Img("pred", pair),
+                Img("gt", pair), border: 4);
             Assert.InRange(s.Psnr - g.GetProperty("psnr").GetDouble(), -PsnrTol, PsnrTol);
             Assert.InRange(s.Ssim - g.GetProperty("ssim").GetDouble(), -SsimTol, SsimTol);
         }
@@ -98,14 +100,16 @@ public class MetricGoldenTests
     public void Lab_matches_skimage()
     {
         using var scope = NewDisposeScope();
-        var lab = ColorSpaces.SrgbToLab(ColorSpaces.Quantize8(Img("gt", "a").ToTensor()[0]).div(255.0)).permute(1, 2, 0).reshape(-1, 3);
+        var lab = ColorSpaces.SrgbToLab(ColorSpaces.Quantize8(Img("gt", "a").ToTensor()[0]).div(255.0)).permute(1, 2, 0)
+            .reshape(-1, 3);
         var idx = Gold.GetProperty("lab_a_gt_index").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         var got = lab.index_select(0, tensor(idx)).flatten().data<double>().ToArray();
         var want = Gold.GetProperty("lab_a_gt").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (int i = 0; i < want.Length; i++) Assert.InRange(got[i] - want[i], -1e-6, 1e-6);
 
         var ext = Gold.GetProperty("lab_extremes_rgb").EnumerateArray().Select(e => e.GetDouble() / 255.0).ToArray();
-        var extLab = ColorSpaces.SrgbToLab(tensor(ext, new long[] { 1, ext.Length / 3, 3 }, float64).permute(2, 0, 1)).permute(1, 2, 0).flatten().data<double>().ToArray();
+        var extLab = ColorSpaces.SrgbToLab(tensor(ext, new long[] { 1, ext.Length / 3, 3 }, float64).permute(2, 0, 1))
+            .permute(1, 2, 0).flatten().data<double>().ToArray();
         var extWant = Gold.GetProperty("lab_extremes").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (int i = 0; i < extWant.Length; i++) Assert.InRange(extLab[i] - extWant[i], -1e-6, 1e-6);
     }
@@ -120,7 +124,8 @@ public class MetricGoldenTests
         using var scope = NewDisposeScope();
         var name = mask ? key["mask_".Length..] : key;
         int oh = int.Parse(name.Split('x')[0]), ow = int.Parse(name.Split('x')[1]);
-        var src = mask ? ColorSpaces.Quantize8(Img("mask", "a").ToTensor()[0, 0]) : ColorSpaces.Quantize8(Img("gt", "a").ToTensor()[0, 0]);
+        var src = mask ? ColorSpaces.Quantize8(Img("mask", "a").ToTensor()[0, 0])
+            : ColorSpaces.Quantize8(Img("gt", "a").ToTensor()[0, 0]);
         var got = MatlabResize.Bicubic(src, oh, ow, roundUint8: mask).flatten().data<double>().ToArray();
         var want = Gold.GetProperty("resize").GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).ToArray();
         Assert.Equal(want.Length, got.Length);

@@ -58,7 +58,8 @@ public class MetricPropertyTests
     public void Shadow_and_non_shadow_add_up_to_all(string protocol)
     {
         var scores = Enumerable.Range(0, 3).Select(i =>
-            ProtocolScorer.Score(EvalProtocols.Get(protocol), $"r{i}", Random(31 + i, 23 + 2 * i, i), Random(31 + i, 23 + 2 * i, 100 + i), Mask(31 + i, 23 + 2 * i, 200 + i))).ToList();
+            ProtocolScorer.Score(EvalProtocols.Get(protocol), $"r{i}", Random(31 + i, 23 + 2 * i, i),
+                Random(31 + i, 23 + 2 * i, 100 + i), Mask(31 + i, 23 + 2 * i, 200 + i))).ToList();
         foreach (var s in scores)
         {
             Assert.Equal(s.Lab!.AllPixels, s.Lab.ShadowPixels + s.Lab.NonShadowPixels);
@@ -86,7 +87,8 @@ public class MetricPropertyTests
     [InlineData("istd-full")]
     public void One_pixel_images_score_psnr_and_leave_ssim_undefined(string protocol)
     {
-        var s = ProtocolScorer.Score(EvalProtocols.Get(protocol), "one", Random(1, 1, 1), Random(1, 1, 2), Mask(1, 1, 3));
+        var s = ProtocolScorer.Score(EvalProtocols.Get(protocol), "one", Random(1, 1, 1), Random(1, 1, 2),
+            Mask(1, 1, 3));
         Assert.False(double.IsNaN(s.Psnr));
         Assert.False(s.SsimDefined);
         var r = new EvalReport(EvalProtocols.Get(protocol), [s]);
@@ -126,7 +128,8 @@ public class MetricPropertyTests
         var e = Assert.Throws<UserInputException>(() =>
             ProtocolScorer.Score(EvalProtocols.Get("rgb"), "x", Random(10, 12, 1), Random(12, 10, 2)));
         Assert.Contains("x:", e.Message);
-        var s = ProtocolScorer.Score(EvalProtocols.Get("istd"), "x", Random(10, 12, 1), Random(12, 10, 2), Mask(12, 10, 3));
+        var s = ProtocolScorer.Score(EvalProtocols.Get("istd"), "x", Random(10, 12, 1), Random(12, 10, 2),
+            Mask(12, 10, 3));
         Assert.Equal(256, s.Height);
     }
 

@@ -43,7 +43,8 @@ public class PairedFoldersTests
         var d = TestPaths.TempDir();
         Png(Path.Combine(d, "p", "a.png")); Png(Path.Combine(d, "p", "b.png")); Png(Path.Combine(d, "p", "extra.png"));
         Png(Path.Combine(d, "g", "a.png")); Png(Path.Combine(d, "g", "b.png")); Png(Path.Combine(d, "g", "lonely.jpg"));
-        var e = Assert.Throws<UserInputException>(() => PairedFolders.MatchByStem(Path.Combine(d, "p"), Path.Combine(d, "g"), inputLabel: "pred", targetLabel: "gt"));
+        var e = Assert.Throws<UserInputException>(() => PairedFolders.MatchByStem(Path.Combine(d, "p"),
+            Path.Combine(d, "g"), inputLabel: "pred", targetLabel: "gt"));
         Assert.Contains("extra", e.Message);
         Assert.Contains("lonely", e.Message);
         Assert.Contains("pred", e.Message);
@@ -55,7 +56,8 @@ public class PairedFoldersTests
         var d = TestPaths.TempDir();
         Png(Path.Combine(d, "p", "a.png")); Png(Path.Combine(d, "p", "a.bmp"));
         Png(Path.Combine(d, "g", "a.png"));
-        var e = Assert.Throws<UserInputException>(() => PairedFolders.MatchByStem(Path.Combine(d, "p"), Path.Combine(d, "g")));
+        var e = Assert.Throws<UserInputException>(
+            () => PairedFolders.MatchByStem(Path.Combine(d, "p"), Path.Combine(d, "g")));
         Assert.Contains("a.bmp", e.Message);
     }
 
@@ -65,8 +67,12 @@ public class PairedFoldersTests
         var d = TestPaths.TempDir();
         Directory.CreateDirectory(Path.Combine(d, "empty"));
         Png(Path.Combine(d, "g", "a.png"));
-        Assert.Contains("not found", Assert.Throws<UserInputException>(() => PairedFolders.MatchByStem(Path.Combine(d, "nope"), Path.Combine(d, "g"))).Message);
-        Assert.Contains("no images", Assert.Throws<UserInputException>(() => PairedFolders.MatchByStem(Path.Combine(d, "empty"), Path.Combine(d, "g"))).Message);
+        Assert.Contains("not found",
+            Assert.Throws<UserInputException>(
+                () => PairedFolders.MatchByStem(Path.Combine(d, "nope"), Path.Combine(d, "g"))).Message);
+        Assert.Contains("no images",
+            Assert.Throws<UserInputException>(
+                () => PairedFolders.MatchByStem(Path.Combine(d, "empty"), Path.Combine(d, "g"))).Message);
     }
 
     [Fact]
@@ -105,7 +111,8 @@ public class PairedFoldersTests
     public void Reads_raindrop_gopro_paired_and_rice_layouts()
     {
         var d = TestPaths.TempDir();
-        Png(Path.Combine(d, "rd", "test_a", "data", "3_rain.png")); Png(Path.Combine(d, "rd", "test_a", "gt", "3_clean.png"));
+        Png(Path.Combine(d, "rd", "test_a", "data", "3_rain.png"));
+        Png(Path.Combine(d, "rd", "test_a", "gt", "3_clean.png"));
         Assert.Single(PairedFolders.Read(Path.Combine(d, "rd"), DatasetLayout.Raindrop, "test_a"));
 
         foreach (var scene in new[] { "GOPR0384_11_00", "GOPR0385_11_01" })
@@ -124,7 +131,8 @@ public class PairedFoldersTests
         Png(Path.Combine(d, "rice", "cloudy_image", "0.png")); Png(Path.Combine(d, "rice", "ground_truth", "0.png"));
         Assert.Single(PairedFolders.Read(Path.Combine(d, "rice"), DatasetLayout.Rice));
 
-        var e = Assert.Throws<UserInputException>(() => PairedFolders.Read(Path.Combine(d, "rice"), DatasetLayout.Istd));
+        var e =
+            Assert.Throws<UserInputException>(() => PairedFolders.Read(Path.Combine(d, "rice"), DatasetLayout.Istd));
         Assert.Contains("istd layout", e.Message);
     }
 

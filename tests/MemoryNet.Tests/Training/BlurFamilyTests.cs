@@ -18,7 +18,8 @@ public class BlurFamilyTests
     {
         var dir = TestPaths.TempDir();
         File.WriteAllText(Path.Combine(dir, "kernels.json"),
-            """{"line": {"size": [1, 9], "values": [1, 1, 1, 1, 1, 1, 1, 1, 1]}, "dot": {"size": [1, 1], "values": [3]}}""");
+            """{"line": {"size": [1, 9], "values": [1, 1, 1, 1, 1, 1, 1, 1, 1]}, "dot": {"size": """ +
+                """[1, 1], "values": [3]}}""");
         return dir;
     }
 
@@ -62,8 +63,10 @@ public class BlurFamilyTests
         var scene = Flat(96, 0.5f);
         for (int i = 0; i < scene.Data.Length; i += 7) scene.Data[i] = 0.9f;
         var bank = BlurKernelBank.Load(LineKernelFolder());
-        var with = Enumerable.Range(0, 40).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(1, i), bank).Params).ToList();
-        var without = Enumerable.Range(0, 40).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(1, i)).Params).ToList();
+        var with = Enumerable.Range(0, 40).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(1, i), bank).Params)
+            .ToList();
+        var without = Enumerable.Range(0, 40).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(1, i)).Params)
+            .ToList();
         Assert.Equal(["gopro", "kernel", "trajectory"], with.Select(p => (string)p["method"]!).Distinct().Order());
         Assert.Equal(["gopro", "trajectory"], without.Select(p => (string)p["method"]!).Distinct().Order());
         Assert.Contains(with, p => p["jpeg_quality"] is not null);
@@ -99,7 +102,8 @@ public class BlurFamilyTests
             var pair = BlurSynth.Apply(scene, SynthRng.ForItem(8, i));
             if ((string)pair.Params["method"]! != "trajectory" && (string)pair.Params["method"]! != "gopro") continue;
             int white = pair.Input.Data.Count(v => v > 0.97f);
-            if (pair.Params["highlight_gain"] is not null) { raised++; raisedWhite += white; } else { plain++; plainWhite += white; }
+            if (pair.Params["highlight_gain"] is not null) { raised++; raisedWhite += white; }
+            else { plain++; plainWhite += white; }
         }
         Assert.True(raised > 5 && plain > 5);
         Assert.True(raisedWhite / (double)raised > 3 * (plainWhite / (double)plain + 1),

@@ -25,8 +25,8 @@ public class RainFamilyTests
     [InlineData(77_777)]
     public void Quantile_is_the_value_of_that_rank_in_sorted_order(int n)
     {
-        // selection instead of a sort must give exactly the sorted array's element (the generators' outputs depend on it),
-        // also with many equal values (levels clip to 0 and 1)
+        // selection instead of a sort must give exactly the sorted array's element (the generators' outputs depend on
+        // it), also with many equal values (levels clip to 0 and 1)
         var rng = new SynthRng((ulong)n);
         foreach (int distinct in new[] { 2, 50, 1 << 20 })
         {
@@ -63,7 +63,8 @@ public class RainFamilyTests
     }
 
     /// <summary>Streaks are measured in pixels of a ~500 px image: a 128 px training crop carries streaks as long as a
-    /// 481×321 benchmark image does, not halved with the crop (the former recipe scaled lengths by size/500).</summary>
+    /// 481×321 benchmark image does, not halved with the crop (the former recipe scaled lengths by
+    /// size/500).</summary>
     [Fact]
     public void Streak_lengths_do_not_shrink_with_the_crop()
     {
@@ -73,7 +74,8 @@ public class RainFamilyTests
         var small = Lengths(Draw(40, 128));
         var bench = Lengths(Draw(40, 480));
         Assert.Equal(small, bench);           // same draws at 128 and 480 px
-        Assert.True(small.Max() > 40 && small.Min() < 10, $"lengths {small.Min():F1}..{small.Max():F1} px must span short and long streaks");
+        Assert.True(small.Max() > 40 && small.Min() < 10,
+            $"lengths {small.Min():F1}..{small.Max():F1} px must span short and long streaks");
         var large = Lengths(Draw(4, 1000));
         Assert.Equal(2.0, large[0] / small[0], 6);   // a 1000 px image doubles them
     }

@@ -6,7 +6,8 @@ namespace MemoryNet.Tests.Training;
 /// <summary>The committed training recipes (models/recipes/TASK.yml) stay loadable as the code changes.</summary>
 public class RecipeTests
 {
-    public static TheoryData<string> Tasks() => new(Directory.GetFiles(Path.Combine(TestPaths.RepoRoot, "models", "recipes"), "*.yml")
+    public static TheoryData<string> Tasks() =>
+        new(Directory.GetFiles(Path.Combine(TestPaths.RepoRoot, "models", "recipes"), "*.yml")
         .Select(Path.GetFileNameWithoutExtension).Order()!);
 
     [Theory]
@@ -18,7 +19,8 @@ public class RecipeTests
         o.Validate();
         Assert.NotNull(o.Synth);
         Assert.Contains(Degradations.Parse(o.Synth!), Degradations.All);
-        Assert.True(File.Exists(Path.Combine(TestPaths.RepoRoot, "models", task + ".safetensors")), $"no bundled model for recipe '{task}'");
+        Assert.True(File.Exists(Path.Combine(TestPaths.RepoRoot, "models", task + ".safetensors")),
+            $"no bundled model for recipe '{task}'");
         Assert.Contains(o.ValProtocol, MemoryNet.Metrics.EvalProtocols.All.Select(p => p.Name));
     }
 }

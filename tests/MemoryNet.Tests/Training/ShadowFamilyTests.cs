@@ -11,7 +11,8 @@ public class ShadowFamilyTests
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < size; y++)
                 for (int x = 0; x < size; x++)
-                    img.Data[(c * size + y) * size + x] = (float)(0.5 + 0.3 * Math.Sin(0.3 * x + c) * Math.Cos(0.2 * y));
+                    img.Data[(c * size + y) * size + x] =
+                        (float)(0.5 + 0.3 * Math.Sin(0.3 * x + c) * Math.Cos(0.2 * y));
         return img;
     }
 
@@ -52,7 +53,8 @@ public class ShadowFamilyTests
             if (s[1] < 3 * s[0] || s[1] > 19) continue;
             checkedPairs++;
             Assert.True(s[1] > s[0]);
-            // the drawn sigmas are recorded, and a soft side exists: partial matte values cover more than a hard edge would
+            // the drawn sigmas are recorded, and a soft side exists: partial matte values cover more than a hard edge
+            // would
             int partial = pair.Soft!.Count(v => v > 0.05f && v < 0.95f);
             Assert.True(partial > 128, $"pair {i}: {partial} penumbra pixels");
         }

@@ -46,8 +46,8 @@ public class SynthSourceTests
         Assert.Contains("usable", ex.Message);
     }
 
-    /// <summary>A horizontal ramp 0→1 across the photo: a scene's clean range (max − min) is the fraction of the photo's
-    /// width its window spans, whatever dihedral transform the patch got.</summary>
+    /// <summary>A horizontal ramp 0→1 across the photo: a scene's clean range (max − min) is the fraction of the
+    /// photo's width its window spans, whatever dihedral transform the patch got.</summary>
     [Fact]
     public void Synth_zoom_cuts_scenes_at_random_scales_with_more_detail()
     {
@@ -71,7 +71,8 @@ public class SynthSourceTests
         Assert.All(zoomed, r => Assert.InRange(r, 0.12, 0.6));
         Assert.True(zoomed.Min() < 0.25 && zoomed.Max() > 0.4, string.Join(", ", zoomed.Select(r => r.ToString("F2"))));
         var again = SynthSource.Create("shadow", dir, sceneSize: 32, zoom: 4).Make(0, 32, SynthRng.ForItem(5, 3));
-        Assert.Equal(again.Input, SynthSource.Create("shadow", dir, sceneSize: 32, zoom: 4).Make(0, 32, SynthRng.ForItem(5, 3)).Input);
+        Assert.Equal(again.Input,
+            SynthSource.Create("shadow", dir, sceneSize: 32, zoom: 4).Make(0, 32, SynthRng.ForItem(5, 3)).Input);
     }
 
     [Fact]
@@ -86,10 +87,14 @@ public class SynthSourceTests
             var p = plain.Make(0, 32, SynthRng.ForItem(11, i));
             var h = half.Make(0, 32, SynthRng.ForItem(11, i));
             Assert.Equal(p.Target, h.Target);
-            // a patch may miss the scene's shadow (a building's edge, a pole elsewhere): count those the plain source degraded
+            // a patch may miss the scene's shadow (a building's edge, a pole elsewhere): count those the plain source
+            // degraded
             bool plainDegraded = !p.Input.SequenceEqual(p.Target);
             if (plainDegraded) degraded++;
-            if (h.Input.SequenceEqual(h.Target)) { if (plainDegraded) clean++; Assert.All(h.Mask!, m => Assert.Equal(0f, m)); }
+            if (h.Input.SequenceEqual(h.Target))
+            {
+                if (plainDegraded) clean++; Assert.All(h.Mask!, m => Assert.Equal(0f, m));
+            }
             else { Assert.Equal(p.Input, h.Input); Assert.Equal(p.Mask, h.Mask); }
         }
         Assert.True(degraded >= 30, $"{degraded} of 40 patches degraded");
@@ -106,7 +111,8 @@ public class SynthSourceTests
         ImageCodec.Write(new ImageData(size, size, 3, 8, px), Path.Combine(dir, "grey.png"));
         float grey = 128 / 255f;
         double[] Levels(double gamma) => Enumerable.Range(0, 30)
-            .Select(i => (double)SynthSource.Create("shadow", dir, sceneSize: 64, gamma: gamma).Make(0, 32, SynthRng.ForItem(3, i)).Target.Average())
+            .Select(i => (double)SynthSource.Create("shadow", dir, sceneSize: 64, gamma: gamma)
+                .Make(0, 32, SynthRng.ForItem(3, i)).Target.Average())
             .ToArray();
         Assert.All(Levels(1), l => Assert.Equal(grey, l, 4));
         // powers in [1/2, 2]: grey^2 = 0.25 … grey^0.5 = 0.71, spread over that interval

@@ -47,7 +47,8 @@ public class FlatAdamTests
         }
         Assert.Equal(6, flat.Steps);
         Assert.True(MaxDiff(a, b) < 1e-5, $"max difference {MaxDiff(a, b)}");
-        Assert.True(a.Zip(start).Max(t => (t.First - t.Second).abs().max().item<float>()) > 0.1, "the steps moved the parameters");
+        Assert.True(a.Zip(start).Max(t => (t.First - t.Second).abs().max().item<float>()) > 0.1,
+            "the steps moved the parameters");
     }
 
     [Fact]
@@ -112,7 +113,8 @@ public class FlatAdamTests
         Assert.Equal(0, (a[0] - before[0]).abs().max().item<float>());
         Assert.Equal(0, (a[2] - before[2]).abs().max().item<float>());
         Assert.True((a[1] - before[1]).abs().max().item<float>() > 0.01);
-        // the next full step is the first for parameters 0 and 2: a bias-corrected first Adam step moves each value by lr
+        // the next full step is the first for parameters 0 and 2: a bias-corrected first Adam step moves each value by
+        // lr
         var mid = a.Select(p => p.detach().clone()).ToList();
         adam.ZeroGrad();
         Objective(a, 1).backward();
@@ -126,7 +128,8 @@ public class TrainStepTests
     static readonly ArchSpec Tiny = ArchSpec.MemoryNetS with { Name = "tiny-m0", MemoryBranches = 0 };
 
     /// <summary>The flat gradient and the loss of one step of <paramref name="precision"/> from a copy of
-    /// <paramref name="weights"/> on (x, y). (Copies, not seeds: tests running in parallel draw from the global generator.)</summary>
+    /// <paramref name="weights"/> on (x, y). (Copies, not seeds: tests running in parallel draw from the global
+    /// generator.)</summary>
     static (float[] Grad, double Loss) OneStep(MemoryNetModel weights, Tensor x, Tensor y, Precision precision)
     {
         using var model = new MemoryNetModel(Tiny);
@@ -145,7 +148,8 @@ public class TrainStepTests
         {
             using var model = new MemoryNetModel(Tiny);
             using var loss = new RestorationLoss();
-            var e = Assert.Throws<UserInputException>(() => new TrainStep(model, Precision.Bf16, new StepObjective(loss)));
+            var e =
+                Assert.Throws<UserInputException>(() => new TrainStep(model, Precision.Bf16, new StepObjective(loss)));
             Assert.Contains("bf16", e.Message);
             return;
         }
@@ -182,7 +186,8 @@ public class TrainStepTests
         }
         var after = StateDict.UniqueParameters(model);
         Assert.All(after, p => Assert.Equal(ScalarType.Float32, p.dtype));
-        Assert.True(after.Zip(before).Count(t => (t.First - t.Second).abs().max().item<float>() > 0) > after.Count / 2, "most master tensors moved");
+        Assert.True(after.Zip(before).Count(t => (t.First - t.Second).abs().max().item<float>() > 0) > after.Count / 2,
+            "most master tensors moved");
         var path = Path.Combine(TestPaths.TempDir(), "m.safetensors");
         ModelFile.Save(model, path);
         using var loaded = ModelFile.Load(path);
@@ -206,11 +211,14 @@ public class KilledRunTests
         for (int i = 0; i < 4; i++)
         {
             var target = Enumerable.Range(0, 32 * 32 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
-            Imaging.ImageCodec.Write(new Imaging.ImageData(32, 32, 3, 8, target.Select(v => v * 0.7f).ToArray()), Path.Combine(data, "input", $"{i}.png"));
-            Imaging.ImageCodec.Write(new Imaging.ImageData(32, 32, 3, 8, target), Path.Combine(data, "target", $"{i}.png"));
+            Imaging.ImageCodec.Write(new Imaging.ImageData(32, 32, 3, 8, target.Select(v => v * 0.7f).ToArray()),
+                Path.Combine(data, "input", $"{i}.png"));
+            Imaging.ImageCodec.Write(new Imaging.ImageData(32, 32, 3, 8, target),
+                Path.Combine(data, "target", $"{i}.png"));
         }
         var run = Path.Combine(root, "run");
-        string[] common = ["train", "--data", data, "--arch", "memorynet-s", "--patch", "16", "--batch", "2", "--threads", "1", "--workers", "1",
+        string[] common = ["train", "--data", data, "--arch", "memorynet-s", "--patch", "16", "--batch", "2",
+            "--threads", "1", "--workers", "1",
             "--out", run, "--precision", precision, "--save-every", "2", "--log-every", "1", "--val-every", "1000"];
 
         var (p1, _) = CliProcess.Start([.. common, "--steps", "100000"]);
@@ -218,7 +226,8 @@ public class KilledRunTests
         {
             var state = Path.Combine(run, "state.json");
             var deadline = Stopwatch.StartNew();
-            while (!(File.Exists(state) && RunState.FromJson(File.ReadAllText(state)).Step >= 4) && deadline.Elapsed < TimeSpan.FromMinutes(3) && !p.HasExited)
+            while (!(File.Exists(state) && RunState.FromJson(File.ReadAllText(state)).Step >= 4)
+                && deadline.Elapsed < TimeSpan.FromMinutes(3) && !p.HasExited)
                 Thread.Sleep(100);
             Assert.False(p.HasExited, "the run was still going when it was killed");
             p.Kill(entireProcessTree: true); // SIGKILL: no clean shutdown
@@ -236,10 +245,12 @@ public class KilledRunTests
         }
         var rows = RunLog.Read(Path.Combine(run, "log.jsonl"));
         Assert.Equal(saved, rows.Last(r => r["event"]?.GetValue<string>() == "resume")["step"]!.GetValue<long>());
-        var resumedSteps = rows.SkipWhile(r => r["event"]?.GetValue<string>() != "resume").Where(r => r["loss"] is not null)
+        var resumedSteps = rows.SkipWhile(r => r["event"]?.GetValue<string>() != "resume")
+            .Where(r => r["loss"] is not null)
             .Select(r => r["step"]!.GetValue<long>()).ToList();
         Assert.Equal([saved + 1, saved + 2, saved + 3], resumedSteps);
-        Assert.All(rows.Where(r => r["loss"] is not null), r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
+        Assert.All(rows.Where(r => r["loss"] is not null),
+            r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
     }
 }
 
@@ -256,11 +267,14 @@ public class TimeLimitTests
         for (int i = 0; i < 2; i++)
         {
             var target = Enumerable.Range(0, 16 * 16 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
-            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target.Select(v => v * 0.5f).ToArray()), Path.Combine(data, "input", $"{i}.png"));
-            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target), Path.Combine(data, "target", $"{i}.png"));
+            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target.Select(v => v * 0.5f).ToArray()),
+                Path.Combine(data, "input", $"{i}.png"));
+            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target),
+                Path.Combine(data, "target", $"{i}.png"));
         }
         var run = Path.Combine(root, "run");
-        var (p1, err) = CliProcess.Start(["train", "--data", data, "--arch", "nafnet-s", "--patch", "16", "--batch", "1", "--threads", "1",
+        var (p1, err) = CliProcess.Start(
+            ["train", "--data", data, "--arch", "nafnet-s", "--patch", "16", "--batch", "1", "--threads", "1",
             "--workers", "1", "--out", run, "--steps", "1000000", "--max-seconds", "1", "--val-every", "1000000"]);
         using var p = p1;
         Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "the run stopped at its time limit");
@@ -279,8 +293,13 @@ public class CurvesCommandTests
     {
         Directory.CreateDirectory(dir);
         var log = new RunLog(Path.Combine(dir, "log.jsonl"));
-        for (int s = 1; s <= 40; s++) log.Write(new System.Text.Json.Nodes.JsonObject { ["step"] = s * 10, ["loss"] = scale / s });
-        for (int s = 1; s <= 4; s++) log.Write(new System.Text.Json.Nodes.JsonObject { ["event"] = "val", ["step"] = s * 100, ["protocol"] = "y", ["psnr"] = 25 + s * scale });
+        for (int s = 1; s <= 40; s++)
+            log.Write(new System.Text.Json.Nodes.JsonObject { ["step"] = s * 10, ["loss"] = scale / s });
+        for (int s = 1; s <= 4; s++)
+            log.Write(new System.Text.Json.Nodes.JsonObject
+            {
+                ["event"] = "val", ["step"] = s * 100, ["protocol"] = "y", ["psnr"] = 25 + s * scale
+            });
         return dir;
     }
 

@@ -55,7 +55,10 @@ public class PatchTests
         int w = 40, h = 30;
         var px = new float[w * h * 3];
         var m = new float[w * h];
-        for (int i = 0; i < w * h; i++) { px[i * 3] = px[i * 3 + 1] = px[i * 3 + 2] = i / (float)(w * h); m[i] = i / (float)(w * h); }
+        for (int i = 0; i < w * h; i++)
+        {
+            px[i * 3] = px[i * 3 + 1] = px[i * 3 + 2] = i / (float)(w * h); m[i] = i / (float)(w * h);
+        }
         var img = new ImageData(w, h, 3, 8, px);
         var mask = new ImageData(w, h, 1, 8, m);
         for (int seed = 0; seed < 20; seed++)
@@ -112,7 +115,8 @@ public class BatchLoaderTests
         using var loader = new BatchLoader(new Counter(), 1, 8, 3, 0);
         for (long epoch = 0; epoch < 3; epoch++)
         {
-            var seen = Enumerable.Range(0, loader.StepsPerEpoch).Select(i => loader.IndexOf(epoch * loader.StepsPerEpoch + i, 0)).ToList();
+            var seen = Enumerable.Range(0, loader.StepsPerEpoch)
+                .Select(i => loader.IndexOf(epoch * loader.StepsPerEpoch + i, 0)).ToList();
             Assert.Equal(Enumerable.Range(0, 7), seen.Order());
         }
     }
@@ -137,7 +141,8 @@ public class LossTests
         y[.., .., 0, ..] = 0.5f; // a quarter of the pixels off by 0.5
         Assert.Equal(0.125, PixelLosses.Get("l1")(x, y).item<float>(), 6);
         Assert.Equal(0.0625, PixelLosses.Get("l2")(x, y).item<float>(), 6);
-        Assert.Equal(CharbonnierLoss.Compute(x, y).item<float>(), PixelLosses.Get("charbonnier")(x, y).item<float>(), 6);
+        Assert.Equal(CharbonnierLoss.Compute(x, y).item<float>(),
+            PixelLosses.Get("charbonnier")(x, y).item<float>(), 6);
         // psnr: each image's own PSNR, then the mean: MSEs 0.0625 and 0.0025 give -12.04 and -26.02 dB
         using var x2 = zeros(2, 3, 4, 4);
         using var y2 = zeros(2, 3, 4, 4);
@@ -156,7 +161,10 @@ public class LossTests
     [Fact]
     public void AnUnknownPixelLossIsOneClearLine()
     {
-        var o = new MemoryNet.Training.TrainOptions { Synth = "shadow", Clean = "photos", Steps = 10, PixelLoss = "huber" };
+        var o = new MemoryNet.Training.TrainOptions
+        {
+            Synth = "shadow", Clean = "photos", Steps = 10, PixelLoss = "huber"
+        };
         var e = Assert.Throws<UserInputException>(o.Validate);
         Assert.Contains("pixel-loss must be one of charbonnier, l1, l2, psnr (got huber)", e.Message);
     }
@@ -166,7 +174,8 @@ public class LossTests
     {
         using var edge = new EdgeLoss();
         using var flat = full(1, 3, 16, 16, 0.3f);
-        // exact in the interior; at the border the replicate-padded, zero-interleaved image differs (as in the reference)
+        // exact in the interior; at the border the replicate-padded, zero-interleaved image differs (as in the
+        // reference)
         Assert.True(edge.Laplacian(flat)[.., .., 4..^4, 4..^4].abs().max().item<float>() < 1e-6);
         using var step = zeros(1, 3, 16, 16);
         step[.., .., .., 8..] = 1;
@@ -182,7 +191,8 @@ public class LossTests
         using var degraded = rand(1, 3, 32, 32);
         using var nearClean = clean * 0.95f + degraded * 0.05f;
         using var nearDegraded = clean * 0.05f + degraded * 0.95f;
-        Assert.True(loss.Compute(nearClean, clean, degraded).item<float>() < loss.Compute(nearDegraded, clean, degraded).item<float>());
+        Assert.True(loss.Compute(nearClean, clean, degraded).item<float>()
+            < loss.Compute(nearDegraded, clean, degraded).item<float>());
     }
 }
 
@@ -218,19 +228,22 @@ public class TrainerTests
         foreach (var (from, to) in new[] { ("input", "train_A"), ("target", "train_C") })
         {
             Directory.CreateDirectory(Path.Combine(istd, to));
-            foreach (var f in Directory.GetFiles(Path.Combine(data, from))) File.Copy(f, Path.Combine(istd, to, Path.GetFileName(f)));
+            foreach (var f in Directory.GetFiles(Path.Combine(data, from)))
+                File.Copy(f, Path.Combine(istd, to, Path.GetFileName(f)));
         }
         Directory.CreateDirectory(Path.Combine(istd, "train_B"));
         var mask = new float[24 * 24 * 3];
         for (int k = 0; k < mask.Length / 2; k++) mask[k] = 1f; // the top half in shadow
-        for (int i = 0; i < 4; i++) ImageCodec.Write(new ImageData(24, 24, 3, 8, mask), Path.Combine(istd, "train_B", $"{i}.png"));
+        for (int i = 0; i < 4; i++)
+            ImageCodec.Write(new ImageData(24, 24, 3, 8, mask), Path.Combine(istd, "train_B", $"{i}.png"));
 
         var outDir = Path.Combine(root, "run");
         var o = Options(data, outDir, 3);
         o.Val = istd;
         o.ValFormat = "istd";
         o.ValProtocol = "istd-full";
-        var result = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(istd, DatasetLayout.Istd)).Run(false, null, _ => { }, default);
+        var result = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(istd, DatasetLayout.Istd))
+            .Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, result.Reason);
         var val = RunLog.Read(Path.Combine(outDir, "log.jsonl")).Single(r => r["event"]?.GetValue<string>() == "val");
         Assert.Equal("istd-full", val["protocol"]!.GetValue<string>());
@@ -244,9 +257,11 @@ public class TrainerTests
         var data = MakePairs(Path.Combine(root, "data"), 4);
         var outDir = Path.Combine(root, "run");
         var o = Options(data, outDir, 4);
-        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired)).Run(false, null, _ => { }, default);
+        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired))
+            .Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, first.Reason);
-        foreach (var f in new[] { "config.yml", "latest.safetensors", "latest.adam.safetensors", "state.json", "best.safetensors", "log.jsonl", "curve.png" })
+        foreach (var f in new[] { "config.yml", "latest.safetensors", "latest.adam.safetensors", "state.json",
+            "best.safetensors", "log.jsonl", "curve.png" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
 
         // best.safetensors loads with no other information
@@ -254,23 +269,29 @@ public class TrainerTests
             Assert.Equal("memorynet-s", best.Spec.Name);
 
         var o2 = Options(data, outDir, 6);
-        var second = new Trainer(o2, SampleSources.ForTraining(o2), PairedFolders.Read(data, DatasetLayout.Paired)).Run(true, null, _ => { }, default);
+        var second = new Trainer(o2, SampleSources.ForTraining(o2), PairedFolders.Read(data, DatasetLayout.Paired))
+            .Run(true, null, _ => { }, default);
         Assert.Equal(6, second.Step);
         var rows = RunLog.Read(Path.Combine(outDir, "log.jsonl"));
         var resume = rows.Single(r => r["event"]?.GetValue<string>() == "resume");
         Assert.Equal(4, resume["step"]!.GetValue<long>());
         var steps = rows.Where(r => r["loss"] is not null).Select(r => r["step"]!.GetValue<long>()).ToList();
         Assert.Equal([1, 2, 3, 4, 5, 6], steps);
-        Assert.All(rows.Where(r => r["loss"] is not null), r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
-        // memory is logged with every step row: resident MB (a running process has tens of MB at least) and live tensors
+        Assert.All(rows.Where(r => r["loss"] is not null),
+            r => Assert.True(double.IsFinite(r["loss"]!.GetValue<double>())));
+        // memory is logged with every step row: resident MB (a running process has tens of MB at least) and live
+        // tensors
         Assert.All(rows.Where(r => r["loss"] is not null), r =>
         {
             Assert.InRange(r["rss_mb"]!.GetValue<double>(), 10, 1e6);
             Assert.InRange(r["live_tensors"]!.GetValue<long>(), 1, 1_000_000);
         });
-        Assert.Contains(rows, r => r["event"]?.GetValue<string>() == "val" && r["protocol"]!.GetValue<string>() == "rgb");
+        Assert.Contains(rows,
+            r => r["event"]?.GetValue<string>() == "val" && r["protocol"]!.GetValue<string>() == "rgb");
         // checkpoint writes (after steps 2 and 4) and validation (after 3) leave no tensors behind
-        long Live(long s) => rows.First(r => r["loss"] is not null && r["step"]!.GetValue<long>() == s)["live_tensors"]!.GetValue<long>();
+        long Live(long s) =>
+            rows.First(r => r["loss"] is not null
+                && r["step"]!.GetValue<long>() == s)["live_tensors"]!.GetValue<long>();
         Assert.True(Live(2) == Live(4), $"live tensors by step: {Live(1)}, {Live(2)}, {Live(3)}, {Live(4)}");
     }
 
@@ -292,7 +313,8 @@ public class TrainerTests
         Assert.Equal("2", s2.Metadata["step"]);
         var w2 = s2.ByName()["tail.weight"]; var w4 = s4.ByName()["tail.weight"];
         Assert.True((w2 - w4).abs().max().item<float>() > 0, "two more steps changed the weights");
-        Assert.True((w4 - latest.ByName()["tail.weight"]).abs().max().item<float>() == 0, "the last kept weights are the latest");
+        Assert.True((w4 - latest.ByName()["tail.weight"]).abs().max().item<float>() == 0,
+            "the last kept weights are the latest");
         o.KeepEvery = -1;
         Assert.Contains("--keep-every", Assert.Throws<UserInputException>(() => o.Validate()).Message);
     }
@@ -374,11 +396,13 @@ public class PaperOptionTests
         {
             var px = Enumerable.Range(0, 16 * 16 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
             ImageCodec.Write(new ImageData(16, 16, 3, 8, px), Path.Combine(data, "input", $"{i}.png"));
-            ImageCodec.Write(new ImageData(16, 16, 3, 8, px.Select(v => v * 0.8f).ToArray()), Path.Combine(data, "target", $"{i}.png"));
+            ImageCodec.Write(new ImageData(16, 16, 3, 8, px.Select(v => v * 0.8f).ToArray()),
+                Path.Combine(data, "target", $"{i}.png"));
         }
         var o = new TrainOptions
         {
-            Data = data, Arch = "memorynet-s", FeatureMemory = "encoder", MemoryPretrainSteps = 2, Patch = 16, Batch = 1,
+            Data = data, Arch = "memorynet-s", FeatureMemory = "encoder", MemoryPretrainSteps = 2,
+            Patch = 16, Batch = 1,
             Steps = 4, Threads = 2, Workers = 1, LogEvery = 1, Out = Path.Combine(root, "run"),
         };
         var result = new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);

@@ -6,9 +6,10 @@ using Xunit.Abstractions;
 namespace MemoryNet.Tests.Web;
 
 /// <summary>
-/// The page end to end in Debian's chromium driven by Playwright (no browser download: ExecutablePath=/usr/bin/chromium).
-/// Without chromium the test fails under CI (env CI set) and is skipped with a message otherwise; .ci/chromium.sh installs it.
-/// MEMORYNET_SCREENSHOT=docs/web-page.png saves the page (relative paths are from the repository root).
+/// The page end to end in Debian's chromium driven by Playwright (no browser download:
+/// ExecutablePath=/usr/bin/chromium). Without chromium the test fails under CI (env CI set) and is skipped with a
+/// message otherwise; .ci/chromium.sh installs it. MEMORYNET_SCREENSHOT=docs/web-page.png saves the page (relative
+/// paths are from the repository root).
 /// </summary>
 public sealed class BrowserTests(ITestOutputHelper output)
 {
@@ -21,8 +22,10 @@ public sealed class BrowserTests(ITestOutputHelper output)
         if (!File.Exists(chromium))
         {
             if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
-                Assert.Fail($"{chromium} is missing: the browser test needs Debian's chromium (run .ci/chromium.sh, i.e. apt-get install -y chromium)");
-            output.WriteLine($"SKIPPED (not a failure outside CI): {chromium} is missing; install it with `apt-get install -y chromium` to run the browser test");
+                Assert.Fail($"{chromium} is missing: the browser test needs Debian's chromium (run .ci/chromium.sh, " +
+                    "i.e. apt-get install -y chromium)");
+            output.WriteLine($"SKIPPED (not a failure outside CI): {chromium} is missing; install it with `apt-get " +
+                "install -y chromium` to run the browser test");
             return;
         }
         var total = Stopwatch.StartNew();
@@ -30,10 +33,13 @@ public sealed class BrowserTests(ITestOutputHelper output)
         var image = Path.Combine(dir, "rainy-hills.png");
         await File.WriteAllBytesAsync(image, WebTestData.Png(480, 320, seed: 7));
 
-        // MEMORYNET_SCREENSHOT_MODELS: a models/ folder to show instead of the untrained test models (e.g. the bundled one)
-        var modelsFolder = Environment.GetEnvironmentVariable("MEMORYNET_SCREENSHOT_MODELS") is { Length: > 0 } m ? Path.GetFullPath(m, TestPaths.RepoRoot) : WebTestData.PreviewModelsFolder;
+        // MEMORYNET_SCREENSHOT_MODELS: a models/ folder to show instead of the untrained test models (e.g. the bundled
+        // one)
+        var modelsFolder = Environment.GetEnvironmentVariable("MEMORYNET_SCREENSHOT_MODELS") is { Length: > 0 } m
+            ? Path.GetFullPath(m, TestPaths.RepoRoot) : WebTestData.PreviewModelsFolder;
         // a memory budget that makes the server restore the photo in tiles: the page shows the job's tile progress
-        await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { ModelsFolder = modelsFolder, MaxMemoryBytes = 360L << 20 });
+        await using var server = await RestoreServer.StartAsync(
+            WebTestData.Options() with { ModelsFolder = modelsFolder, MaxMemoryBytes = 360L << 20 });
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -47,15 +53,21 @@ public sealed class BrowserTests(ITestOutputHelper output)
             ],
         });
         output.WriteLine($"chromium {browser.Version} started after {total.Elapsed.TotalSeconds:0.0} s");
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 900, Height = 820 } });
+        var page = await browser.NewPageAsync(
+            new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 900, Height = 820 } });
         var errors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
         page.PageError += (_, e) => errors.Add(e);
         page.RequestFailed += (_, r) => errors.Add($"request failed: {r.Url}");
-        page.Request += (_, r) => { if (!r.Url.StartsWith(server.Address) && !r.Url.StartsWith("blob:") && !r.Url.StartsWith("data:")) errors.Add($"external request: {r.Url}"); };
+        page.Request += (_, r) =>
+        {
+            if (!r.Url.StartsWith(server.Address) && !r.Url.StartsWith("blob:") && !r.Url.StartsWith("data:"))
+                errors.Add($"external request: {r.Url}");
+        };
 
         await page.GotoAsync(server.Address + "/");
-        // the model list comes from /v1/models: the --model file is preselected, derain is offered, the other tasks are not installed
+        // the model list comes from /v1/models: the --model file is preselected, derain is offered, the other tasks are
+        // not installed
         await Assertions.Expect(page.Locator("#model option[value='model:tiny']")).ToHaveCountAsync(1);
         Assert.Equal("model:tiny", await page.Locator("#model").InputValueAsync());
         // the test models folder has derain only; a real models/ folder (screenshots) may have every task
@@ -66,7 +78,8 @@ public sealed class BrowserTests(ITestOutputHelper output)
         await page.Locator("#file").SetInputFilesAsync(image); // choosing a file starts the restore
         await Assertions.Expect(page.Locator("#result")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("#slider")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync(" tiles"); // restored as a job, tile by tile
+        // restored as a job, tile by tile
+        await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync(" tiles");
         var afterSize = await page.Locator("#after").EvaluateAsync<int[]>("i => [i.naturalWidth, i.naturalHeight]");
         Assert.Equal(new[] { 480, 320 }, afterSize);
         var download = page.Locator("#download");
@@ -75,8 +88,10 @@ public sealed class BrowserTests(ITestOutputHelper output)
 
         // the slider moves the split between before and after
         await page.Locator("#slider").FillAsync("30");
-        Assert.Equal("30%", await page.Locator("#compare").EvaluateAsync<string>("e => e.style.getPropertyValue('--pos')"));
-        Assert.Contains("inset(0px 0px 0px 30%)", await page.Locator("#after").EvaluateAsync<string>("e => getComputedStyle(e).clipPath"));
+        Assert.Equal("30%",
+            await page.Locator("#compare").EvaluateAsync<string>("e => e.style.getPropertyValue('--pos')"));
+        Assert.Contains("inset(0px 0px 0px 30%)",
+            await page.Locator("#after").EvaluateAsync<string>("e => getComputedStyle(e).clipPath"));
         await page.Locator("#slider").FillAsync("50");
 
         // the download button delivers the PNG
@@ -89,7 +104,8 @@ public sealed class BrowserTests(ITestOutputHelper output)
         var text = Path.Combine(dir, "notes.txt");
         await File.WriteAllTextAsync(text, "not an image");
         await page.Locator("#file").SetInputFilesAsync(text);
-        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("notes.txt: not an image", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#error"))
+            .ToContainTextAsync("notes.txt: not an image", new() { Timeout = 30_000 });
         await page.Locator("#file").SetInputFilesAsync(image);
         await Assertions.Expect(page.Locator("#error")).ToBeHiddenAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("#status-row")).ToBeHiddenAsync(new() { Timeout = 60_000 });
@@ -99,11 +115,13 @@ public sealed class BrowserTests(ITestOutputHelper output)
         if (Environment.GetEnvironmentVariable("MEMORYNET_SCREENSHOT") is { Length: > 0 } shot)
         {
             string path = Path.IsPathRooted(shot) ? shot : Path.Combine(TestPaths.RepoRoot, shot);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true, Type = ScreenshotType.Png });
+            await page.ScreenshotAsync(
+                new PageScreenshotOptions { Path = path, FullPage = true, Type = ScreenshotType.Png });
             output.WriteLine($"screenshot: {path} ({new FileInfo(path).Length / 1024} KB)");
         }
         // a server with --api-key: the page asks for the key once, then lists the models and restores with it
-        await using (var keyed = await RestoreServer.StartAsync(WebTestData.Options() with { ApiKey = "page-test-key-0123456789" }))
+        await using (var keyed =
+            await RestoreServer.StartAsync(WebTestData.Options() with { ApiKey = "page-test-key-0123456789" }))
         {
             var keyPage = await browser.NewPageAsync();
             await keyPage.GotoAsync(keyed.Address + "/");

@@ -12,7 +12,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
 {
     HttpClient Client => fx.Client;
 
-    static MultipartFormDataContent Form(byte[] image, string fileName = "photo.png", params (string Key, string Value)[] fields)
+    static MultipartFormDataContent Form(byte[] image, string fileName = "photo.png",
+        params (string Key, string Value)[] fields)
     {
         var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(image);
@@ -39,17 +40,22 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
         Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString());
         var paths = doc.RootElement.GetProperty("paths");
-        Assert.Equal(["/v1/health", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/result", "/v1/models", "/v1/ready", "/v1/restore"],
+        Assert.Equal(["/v1/health", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/result", "/v1/models", "/v1/ready",
+            "/v1/restore"],
             paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var createJob = paths.GetProperty("/v1/jobs").GetProperty("post");
-        Assert.True(createJob.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
+        Assert.True(createJob.GetProperty("requestBody").GetProperty("content")
+            .TryGetProperty("multipart/form-data", out _));
         Assert.True(createJob.GetProperty("responses").TryGetProperty("202", out _));
         Assert.True(paths.GetProperty("/v1/jobs/{id}").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/v1/jobs/{id}").TryGetProperty("delete", out _));
         var restore = paths.GetProperty("/v1/restore").GetProperty("post");
-        Assert.True(restore.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
-        Assert.True(restore.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("image/png", out _));
-        foreach (var code in new[] { "400", "413", "415", "503" }) Assert.True(restore.GetProperty("responses").TryGetProperty(code, out _), code);
+        Assert.True(restore.GetProperty("requestBody").GetProperty("content")
+            .TryGetProperty("multipart/form-data", out _));
+        Assert.True(restore.GetProperty("responses").GetProperty("200").GetProperty("content")
+            .TryGetProperty("image/png", out _));
+        foreach (var code in new[] { "400", "413", "415", "503" })
+            Assert.True(restore.GetProperty("responses").TryGetProperty(code, out _), code);
         Assert.Contains("'image'", restore.GetProperty("description").GetString());
         Assert.True(paths.GetProperty("/v1/health").TryGetProperty("get", out _));
     }
@@ -102,8 +108,12 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         Assert.Equal("bundled", derain.GetProperty("source").GetString());
         Assert.Equal("derain", derain.GetProperty("task").GetString());
         Assert.Equal("custom", derain.GetProperty("arch").GetString());
-        var tasks = doc.RootElement.GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("task").GetString()!, t => t.GetProperty("available").GetBoolean());
-        Assert.Equal(new Dictionary<string, bool> { ["derain"] = true, ["deraindrop"] = false, ["deshadow"] = false, ["deblur"] = false }, tasks);
+        var tasks = doc.RootElement.GetProperty("tasks").EnumerateArray()
+            .ToDictionary(t => t.GetProperty("task").GetString()!, t => t.GetProperty("available").GetBoolean());
+        Assert.Equal(new Dictionary<string, bool>
+        {
+            ["derain"] = true, ["deraindrop"] = false, ["deshadow"] = false, ["deblur"] = false
+        }, tasks);
         Assert.Equal("tiny", doc.RootElement.GetProperty("default").GetString());
     }
 
@@ -125,7 +135,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     [Fact]
     public async Task Restore_by_model_name_with_16_bits()
     {
-        var r = await Client.PostAsync("/v1/restore", Form(WebTestData.Png(24, 24), "a.png", ("model", "derain"), ("bits", "16")));
+        var r = await Client.PostAsync("/v1/restore",
+            Form(WebTestData.Png(24, 24), "a.png", ("model", "derain"), ("bits", "16")));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var png = await r.Content.ReadAsByteArrayAsync();
         Assert.Equal(16, png[24]); // IHDR bit depth
@@ -135,7 +146,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     [InlineData("jpg", "90", "image/jpeg", ".jpg")]
     [InlineData("webp", "80", "image/webp", ".webp")]
     [InlineData("png", null, "image/png", ".png")]
-    public async Task The_answer_comes_in_the_format_asked_for(string format, string? quality, string contentType, string extension)
+    public async Task The_answer_comes_in_the_format_asked_for(string format, string? quality, string contentType,
+        string extension)
     {
         var fields = new List<(string, string)> { ("format", format) };
         if (quality is not null) fields.Add(("quality", quality));
@@ -150,14 +162,18 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     [Fact]
     public async Task A_lower_quality_gives_a_smaller_jpeg()
     {
-        async Task<long> Size(string q) => (await (await Client.PostAsync("/v1/restore", Form(WebTestData.Png(160, 120), "a.png", ("format", "jpg"), ("quality", q)))).Content.ReadAsByteArrayAsync()).Length;
+        async Task<long> Size(string q) =>
+            (await (await Client.PostAsync("/v1/restore",
+                Form(WebTestData.Png(160, 120), "a.png", ("format", "jpg"), ("quality", q))))
+                .Content.ReadAsByteArrayAsync()).Length;
         Assert.True(await Size("30") < await Size("98"));
     }
 
     [Fact]
     public async Task A_text_file_gets_400_json()
     {
-        var r = await Client.PostAsync("/v1/restore", Form(Encoding.UTF8.GetBytes("hello, this is not an image\n"), "notes.txt"));
+        var r = await Client.PostAsync("/v1/restore",
+            Form(Encoding.UTF8.GetBytes("hello, this is not an image\n"), "notes.txt"));
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("notes.txt: not an image", await ErrorOf(r));
         r = await Client.PostAsync("/v1/restore", Form("hi"u8.ToArray(), "short.txt"));
@@ -200,7 +216,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("'image'", await ErrorOf(r));
 
-        r = await Client.PostAsync("/v1/restore", new ByteArrayContent(WebTestData.Png(8, 8)) { Headers = { ContentType = new("image/png") } });
+        r = await Client.PostAsync("/v1/restore",
+            new ByteArrayContent(WebTestData.Png(8, 8)) { Headers = { ContentType = new("image/png") } });
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("multipart/form-data", await ErrorOf(r));
     }
@@ -212,7 +229,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         var form = new MultipartFormDataContent();
         form.Add(new StreamContent(new ZeroStream(80L * 1024 * 1024)), "image", "huge.png");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/restore") { Content = form };
-        request.Headers.ExpectContinue = true; // as curl does for large bodies: the server answers before the body is sent
+        // as curl does for large bodies: the server answers before the body is sent
+        request.Headers.ExpectContinue = true;
         var r = await Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.Contains("exceeds the limit of 50 MB", await ErrorOf(r));
@@ -264,7 +282,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         var image = WebTestData.Png(160, 120);
         var restores = Enumerable.Range(0, 8).Select(async i =>
         {
-            var r = await Client.PostAsync("/v1/restore", Form(image, $"p{i}.png", i % 2 == 0 ? [] : [("task", "derain")]));
+            var r = await Client.PostAsync("/v1/restore",
+                Form(image, $"p{i}.png", i % 2 == 0 ? [] : [("task", "derain")]));
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
             Assert.Equal((160, 120), WebTestData.PngSize(await r.Content.ReadAsByteArrayAsync()));
         }).ToList();
@@ -272,7 +291,8 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         try
         {
             var admitted = Stopwatch.StartNew();
-            while (queue.InSystem < holders.Count + 8 && !all.IsCompleted && admitted.Elapsed < TimeSpan.FromSeconds(60))
+            while (queue.InSystem < holders.Count + 8 && !all.IsCompleted
+                && admitted.Elapsed < TimeSpan.FromSeconds(60))
                 await Task.Delay(10);
             Assert.Equal(holders.Count + 8, queue.InSystem);
             for (int i = 0; i < 3; i++)
@@ -323,11 +343,13 @@ public sealed class ServeLimitTests
     [Fact]
     public async Task Cors_allows_the_configured_origin_only()
     {
-        await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { CorsOrigins = ["https://photos.example.org"] });
+        await using var server =
+            await RestoreServer.StartAsync(WebTestData.Options() with { CorsOrigins = ["https://photos.example.org"] });
         using var http = new HttpClient { BaseAddress = new Uri(server.Address) };
         HttpRequestMessage Preflight(string origin) => new(HttpMethod.Options, "/v1/restore")
         {
-            Headers = { { "Origin", origin }, { "Access-Control-Request-Method", "POST" }, { "Access-Control-Request-Headers", "content-type" } },
+            Headers = { { "Origin", origin }, { "Access-Control-Request-Method", "POST" },
+                { "Access-Control-Request-Headers", "content-type" } },
         };
         var ok = await http.SendAsync(Preflight("https://photos.example.org"));
         Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
@@ -335,11 +357,15 @@ public sealed class ServeLimitTests
         Assert.Contains("POST", ok.Headers.GetValues("Access-Control-Allow-Methods").Single());
         var other = await http.SendAsync(Preflight("https://elsewhere.example.com"));
         Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
-        var get = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/models") { Headers = { { "Origin", "https://photos.example.org" } } });
+        var get = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1/models")
+        {
+            Headers = { { "Origin", "https://photos.example.org" } }
+        });
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal("https://photos.example.org", get.Headers.GetValues("Access-Control-Allow-Origin").Single());
 
-        var e = await Assert.ThrowsAsync<UserInputException>(() => RestoreServer.StartAsync(WebTestData.Options() with { CorsOrigins = ["photos.example.org/page"] }));
+        var e = await Assert.ThrowsAsync<UserInputException>(
+            () => RestoreServer.StartAsync(WebTestData.Options() with { CorsOrigins = ["photos.example.org/page"] }));
         Assert.Contains("--cors-origin", e.Message);
     }
 
@@ -348,7 +374,12 @@ public sealed class ServeLimitTests
     {
         await using var server = await RestoreServer.StartAsync(WebTestData.Options(concurrency: 1, queue: 1));
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
-        var form = () => { var f = new MultipartFormDataContent(); f.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "a.png"); return f; };
+        var form = () =>
+        {
+            var f = new MultipartFormDataContent();
+            f.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "a.png");
+            return f;
+        };
 
         // one request running and one waiting: hold both places, as two slow restores would
         using (var running = server.Queue.TryEnter())
@@ -379,11 +410,13 @@ public sealed class ServeLimitTests
         var slot = await holder.RunSlotAsync(CancellationToken.None); // a restore "running"
         var pending = client.PostAsync("/v1/restore", f);
         var deadline = Stopwatch.StartNew();
-        while (server.Queue.InSystem < 2 && !pending.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        while (server.Queue.InSystem < 2 && !pending.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            await Task.Delay(20);
         Assert.Equal(2, server.Queue.InSystem); // the request arrived and waits
         await Task.Delay(200);
         Assert.False(pending.IsCompleted, "the request should wait for the run slot");
-        var busy = new MultipartFormDataContent(); busy.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "b.png");
+        var busy = new MultipartFormDataContent();
+        busy.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "b.png");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostAsync("/v1/restore", busy)).StatusCode);
         slot.Dispose(); holder.Dispose();
         Assert.Equal(HttpStatusCode.OK, (await pending).StatusCode);
@@ -393,7 +426,8 @@ public sealed class ServeLimitTests
     public async Task Parallel_restores_with_concurrency_3_give_the_same_result_as_one_at_a_time()
     {
         await using var server = await RestoreServer.StartAsync(WebTestData.Options(concurrency: 3, queue: 8));
-        using var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
+        using var client =
+            new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
         var image = WebTestData.Png(96, 64, seed: 3);
         async Task<byte[]> One()
         {
@@ -412,7 +446,8 @@ public sealed class ServeLimitTests
     {
         await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { MaxPixels = 1000 });
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
-        var f = new MultipartFormDataContent(); f.Add(new ByteArrayContent(WebTestData.Png(40, 30)), "image", "big.png");
+        var f = new MultipartFormDataContent();
+        f.Add(new ByteArrayContent(WebTestData.Png(40, 30)), "image", "big.png");
         var r = await client.PostAsync("/v1/restore", f);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.Contains("exceeds the limit", await r.Content.ReadAsStringAsync());
@@ -421,13 +456,15 @@ public sealed class ServeLimitTests
     [Fact]
     public async Task Without_models_health_works_and_restore_explains()
     {
-        await using var server = await RestoreServer.StartAsync(new ServeOptions { Urls = "http://127.0.0.1:0", ModelsFolder = null });
+        await using var server =
+            await RestoreServer.StartAsync(new ServeOptions { Urls = "http://127.0.0.1:0", ModelsFolder = null });
         using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/health")).StatusCode);
         var ready = await client.GetAsync("/v1/ready"); // alive, but not ready to restore
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains("\"ready\":false", await ready.Content.ReadAsStringAsync());
-        var f = new MultipartFormDataContent(); f.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "a.png"); f.Add(new StringContent("derain"), "task");
+        var f = new MultipartFormDataContent(); f.Add(new ByteArrayContent(WebTestData.Png(16, 16)), "image", "a.png");
+        f.Add(new StringContent("derain"), "task");
         var r = await client.PostAsync("/v1/restore", f);
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("derain.safetensors is not installed", await r.Content.ReadAsStringAsync());
@@ -436,7 +473,8 @@ public sealed class ServeLimitTests
     [Fact]
     public async Task A_missing_model_file_fails_at_start()
     {
-        var e = await Assert.ThrowsAsync<UserInputException>(() => RestoreServer.StartAsync(WebTestData.Options() with { ModelPath = "/nonexistent/x.safetensors" }));
+        var e = await Assert.ThrowsAsync<UserInputException>(
+            () => RestoreServer.StartAsync(WebTestData.Options() with { ModelPath = "/nonexistent/x.safetensors" }));
         Assert.Contains("x.safetensors", e.Message);
     }
 }

@@ -9,7 +9,8 @@ namespace MemoryNet.Tests.Web;
 public sealed class ServeJobsTests
 {
     // a memory budget small enough that the tiny test model restores the test images in tiles
-    static ServeOptions Tiled(int maxJobs = 32) => WebTestData.Options() with { MaxMemoryBytes = 360L << 20, MaxJobs = maxJobs };
+    static ServeOptions Tiled(int maxJobs = 32) =>
+        WebTestData.Options() with { MaxMemoryBytes = 360L << 20, MaxJobs = maxJobs };
 
     internal static MultipartFormDataContent Form(byte[] image)
     {
@@ -42,13 +43,15 @@ public sealed class ServeJobsTests
     }
 
     static (int Done, int Total, string State) Progress(JsonElement job) =>
-        (job.GetProperty("progress").GetProperty("done").GetInt32(), job.GetProperty("progress").GetProperty("total").GetInt32(), job.GetProperty("state").GetString()!);
+        (job.GetProperty("progress").GetProperty("done").GetInt32(),
+            job.GetProperty("progress").GetProperty("total").GetInt32(), job.GetProperty("state").GetString()!);
 
     [Fact]
     public async Task A_job_reports_increasing_tile_progress_and_its_result_equals_a_direct_restore()
     {
         await using var server = await RestoreServer.StartAsync(Tiled());
-        using var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
+        using var client =
+            new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
         var image = WebTestData.Png(480, 320, seed: 3);
         string id = await Create(client, image);
 
@@ -79,7 +82,8 @@ public sealed class ServeJobsTests
         var webpJob = await client.PostAsync("/v1/jobs", FormWith(WebTestData.Png(48, 32), ("format", "webp")));
         string webpId = (await Json(webpJob)).GetProperty("id").GetString()!;
         HttpResponseMessage webp;
-        do { await Task.Delay(20); webp = await client.GetAsync($"/v1/jobs/{webpId}/result"); } while (webp.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline);
+        do { await Task.Delay(20); webp = await client.GetAsync($"/v1/jobs/{webpId}/result"); }
+        while (webp.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline);
         Assert.Equal("image/webp", webp.Content.Headers.ContentType?.MediaType);
 
         // a finished job is dropped by DELETE; then it is gone
@@ -92,7 +96,8 @@ public sealed class ServeJobsTests
     public async Task Delete_cancels_a_running_job_after_the_current_tile_and_the_slot_is_free_again()
     {
         await using var server = await RestoreServer.StartAsync(Tiled(maxJobs: 1));
-        using var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
+        using var client =
+            new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) };
         string id = await Create(client, WebTestData.Png(1600, 1200, seed: 4)); // hundreds of tiles
 
         (int Done, int Total, string State) p;
@@ -165,10 +170,14 @@ public sealed class ServeKeyAndLogTests
         var refused = await client.GetAsync("/v1/models");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Contains("API key", (await Json(refused)).GetProperty("error").GetString());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(client, HttpMethod.Get, "/v1/models", "X-API-Key", Key + "x")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Send(client, HttpMethod.Get, "/v1/models", "X-API-Key", Key)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Send(client, HttpMethod.Get, "/v1/models", "Authorization", "Bearer " + Key)).StatusCode);
-        var restore = new HttpRequestMessage(HttpMethod.Post, "/v1/restore") { Content = Form(WebTestData.Png(40, 32)) };
+        Assert.Equal(HttpStatusCode.Unauthorized,
+            (await Send(client, HttpMethod.Get, "/v1/models", "X-API-Key", Key + "x")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK,
+            (await Send(client, HttpMethod.Get, "/v1/models", "X-API-Key", Key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK,
+            (await Send(client, HttpMethod.Get, "/v1/models", "Authorization", "Bearer " + Key)).StatusCode);
+        var restore =
+            new HttpRequestMessage(HttpMethod.Post, "/v1/restore") { Content = Form(WebTestData.Png(40, 32)) };
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(restore)).StatusCode);
         Assert.Throws<UserInputException>(() => (WebTestData.Options() with { ApiKey = "short" }).Validate());
     }
@@ -181,7 +190,8 @@ public sealed class ServeKeyAndLogTests
         Console.SetError(capture);
         try
         {
-            await using var server = await RestoreServer.StartAsync(WebTestData.Options() with { Log = true, LogFormat = "json" });
+            await using var server =
+                await RestoreServer.StartAsync(WebTestData.Options() with { Log = true, LogFormat = "json" });
             using var client = new HttpClient { BaseAddress = new Uri(server.Address) };
             var r = await client.PostAsync("/v1/restore", Form(WebTestData.Png(200, 100)));
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
@@ -189,7 +199,8 @@ public sealed class ServeKeyAndLogTests
             await client.GetAsync("/v1/health");
         }
         finally { Console.SetError(old); }
-        var objects = capture.ToString().Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var objects = capture.ToString().Split('\n').Where(l => l.StartsWith('{'))
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var restore = objects.Single(o => o.GetProperty("path").GetString() == "/v1/restore");
         Assert.Equal(200, restore.GetProperty("status").GetInt32());
         Assert.Equal("tiny", restore.GetProperty("model").GetString());
@@ -197,10 +208,12 @@ public sealed class ServeKeyAndLogTests
         Assert.True(restore.GetProperty("restore_seconds").GetDouble() > 0);
         Assert.True(restore.GetProperty("queue_seconds").GetDouble() >= 0);
         Assert.False(string.IsNullOrEmpty(restore.GetProperty("id").GetString()));
-        Assert.Contains(objects, o => o.GetProperty("path").GetString() == "/v1/health" && !o.TryGetProperty("model", out _));
+        Assert.Contains(objects,
+            o => o.GetProperty("path").GetString() == "/v1/health" && !o.TryGetProperty("model", out _));
     }
 
-    static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string header, string value)
+    static Task<HttpResponseMessage> Send(HttpClient client, HttpMethod method, string path, string header,
+        string value)
     {
         var m = new HttpRequestMessage(method, path);
         m.Headers.TryAddWithoutValidation(header, value);

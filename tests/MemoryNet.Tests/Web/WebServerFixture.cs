@@ -5,7 +5,8 @@ using MemoryNet.Weights;
 
 namespace MemoryNet.Tests.Web;
 
-/// <summary>Tiny untrained models on disk (a --model file and a bundled models/derain.safetensors) and test images.</summary>
+/// <summary>Tiny untrained models on disk (a --model file and a bundled models/derain.safetensors) and test
+/// images.</summary>
 public static class WebTestData
 {
     static readonly Lazy<string> Dir = new(() =>
@@ -13,8 +14,10 @@ public static class WebTestData
         var dir = TestPaths.TempDir();
         var models = Directory.CreateDirectory(Path.Combine(dir, "models")).FullName;
         using var model = new MemoryNetModel(new ArchSpec("custom", 4, 2, 2, 1, 3));
-        ModelFile.Save(model, Path.Combine(dir, "tiny.safetensors"), new Dictionary<string, string> { ["note"] = "untrained test model" });
-        ModelFile.Save(model, Path.Combine(models, "derain.safetensors"), new Dictionary<string, string> { ["task"] = "derain" });
+        ModelFile.Save(model, Path.Combine(dir, "tiny.safetensors"),
+            new Dictionary<string, string> { ["note"] = "untrained test model" });
+        ModelFile.Save(model, Path.Combine(models, "derain.safetensors"),
+            new Dictionary<string, string> { ["task"] = "derain" });
         return dir;
     });
 
@@ -27,11 +30,13 @@ public static class WebTestData
         using (TorchSharp.torch.no_grad())
             foreach (var (name, t) in StateDict.Entries(model))
                 if (name.StartsWith("tail.")) t.mul_(0.05);
-        ModelFile.Save(model, Path.Combine(dir, "derain.safetensors"), new Dictionary<string, string> { ["task"] = "derain", ["note"] = "untrained preview model" });
+        ModelFile.Save(model, Path.Combine(dir, "derain.safetensors"),
+            new Dictionary<string, string> { ["task"] = "derain", ["note"] = "untrained preview model" });
         return dir;
     });
 
-    /// <summary>A bundled-models folder whose derain model leaves images recognisable (for the page screenshot).</summary>
+    /// <summary>A bundled-models folder whose derain model leaves images recognisable (for the page
+    /// screenshot).</summary>
     public static string PreviewModelsFolder => PreviewDir.Value;
 
     /// <summary>The --model file.</summary>
@@ -63,7 +68,8 @@ public static class WebTestData
                 float g = hill ? 0.5f - 0.15f * fy : 0.6f + 0.25f * fy;
                 float b = hill ? 0.25f : 0.9f - 0.1f * fy;
                 var c = new[] { r, g, b, 1f };
-                for (int k = 0; k < channels; k++) px[(y * width + x) * channels + k] = channels == 1 ? (r + g + b) / 3 : c[k];
+                for (int k = 0; k < channels; k++)
+                    px[(y * width + x) * channels + k] = channels == 1 ? (r + g + b) / 3 : c[k];
             }
         // rain: thin bright slanted streaks
         for (int i = 0; i < width * height / 150; i++)

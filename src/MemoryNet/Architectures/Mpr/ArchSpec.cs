@@ -30,20 +30,23 @@ public sealed record ArchSpec(
 {
     public override IArchitecture Architecture => MprArchitecture.Instance;
 
-    /// <summary>Stage 1 halves the image twice (quadrants) and its U-Net downsamples twice more: multiples of 8.</summary>
+    /// <summary>Stage 1 halves the image twice (quadrants) and its U-Net downsamples twice more: multiples of
+    /// 8.</summary>
     public override int SizeMultiple => 8;
 
     /// <summary><see cref="Inference.MemoryBudget.ConvBytesPerChannelPixel"/> per full-resolution channel (stage 3:
     /// n_feat + scale_orsnetfeats), plus the memory module's reads.</summary>
     public override double ActivationBytesPerPixel =>
-        Inference.MemoryBudget.ConvBytesPerChannelPixel * (NFeat + ScaleOrsnetFeats) + (HasMemory ? Inference.MemoryBudget.MemoryModuleBytesPerPixel : 0);
+        Inference.MemoryBudget.ConvBytesPerChannelPixel * (NFeat + ScaleOrsnetFeats)
+            + (HasMemory ? Inference.MemoryBudget.MemoryModuleBytesPerPixel : 0);
 
     public override RestorationNet Build() => new MemoryNetModel(this);
 
     public override JsonObject ToJson() => new()
     {
         ["family"] = Architecture.Family, ["name"] = Name, ["n_feat"] = NFeat, ["scale_unetfeats"] = ScaleUnetFeats,
-        ["scale_orsnetfeats"] = ScaleOrsnetFeats, ["num_cab"] = NumCab, ["memory_branches"] = MemoryBranches, ["ptt_num"] = PttNum,
+        ["scale_orsnetfeats"] = ScaleOrsnetFeats, ["num_cab"] = NumCab, ["memory_branches"] = MemoryBranches,
+        ["ptt_num"] = PttNum,
         ["num_cls"] = NumCls, ["part_num"] = PartNum, ["reduction"] = Reduction, ["kernel_size"] = KernelSize,
         ["feature_memory"] = FeatureMemory, ["head"] = Head,
     };
@@ -51,8 +54,10 @@ public sealed record ArchSpec(
     public static ArchSpec FromJson(JsonObject o)
     {
         int I(string k, int d) => o[k]?.GetValue<int>() ?? d;
-        return new ArchSpec(o["name"]?.GetValue<string>() ?? "custom", I("n_feat", 40), I("scale_unetfeats", 20), I("scale_orsnetfeats", 16),
-            I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5), I("reduction", 4), I("kernel_size", 3),
+        return new ArchSpec(o["name"]?.GetValue<string>() ?? "custom", I("n_feat", 40), I("scale_unetfeats", 20),
+            I("scale_orsnetfeats", 16),
+            I("num_cab", 8), I("memory_branches", 3), I("ptt_num", 2), I("num_cls", 10), I("part_num", 5),
+            I("reduction", 4), I("kernel_size", 3),
             o["feature_memory"]?.GetValue<string>() ?? "none", o["head"]?.GetValue<string>() ?? "residual");
     }
 
@@ -67,12 +72,15 @@ public sealed record ArchSpec(
     public static readonly ArchSpec MprnetDerain = new("mprnet-derain", 40, 20, 16, 8, 0);
     public static readonly ArchSpec MprnetDeblur = new("mprnet-deblur", 96, 48, 32, 8, 0);
     public static readonly ArchSpec MprnetDenoise = new("mprnet-denoise", 80, 48, 32, 8, 0);
-    /// <summary>Small enough to train on two CPU cores (see docs/performance.md for the measurement behind it).</summary>
+    /// <summary>Small enough to train on two CPU cores (see docs/performance.md for the measurement behind
+    /// it).</summary>
     public static readonly ArchSpec MemoryNetS = new("memorynet-s", 16, 8, 8, 2, 3);
 
-    public static IReadOnlyList<ArchSpec> Presets { get; } = [MemoryNet, MprnetDerain, MprnetDeblur, MprnetDenoise, MemoryNetS];
+    public static IReadOnlyList<ArchSpec> Presets { get; } = [MemoryNet, MprnetDerain, MprnetDeblur, MprnetDenoise,
+        MemoryNetS];
 
     public override string Describe() =>
-        $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, num_cab {NumCab}, memory branches {MemoryBranches}" +
+        $"{Name} (n_feat {NFeat}, scale_unetfeats {ScaleUnetFeats}, scale_orsnetfeats {ScaleOrsnetFeats}, " +
+            $"num_cab {NumCab}, memory branches {MemoryBranches}" +
         (FeatureMemory == "none" ? "" : $", feature memory {FeatureMemory}") + (AffineHead ? ", affine head)" : ")");
 }

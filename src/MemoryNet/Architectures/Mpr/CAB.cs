@@ -13,14 +13,16 @@ public sealed class CAB : nn.Module<Tensor, Tensor>
     /// <summary>A sequence of CABs named 0..n-1.</summary>
     public static Sequential Chain(int count, long channels, ArchSpec spec, nn.Module<Tensor, Tensor> act) =>
         nn.Sequential(Enumerable.Range(0, count)
-            .Select(i => (i.ToString(), (nn.Module<Tensor, Tensor>)new CAB(channels, spec.KernelSize, spec.Reduction, false, act)))
+            .Select(i => (i.ToString(),
+                (nn.Module<Tensor, Tensor>)new CAB(channels, spec.KernelSize, spec.Reduction, false, act)))
             .ToArray());
 
     // declaration order is state_dict order: the reference registers CA before body
     private readonly CALayer CA;
     private readonly Sequential body;
 
-    public CAB(long channels, long kernelSize, long reduction, bool bias, nn.Module<Tensor, Tensor> act) : base(nameof(CAB))
+    public CAB(long channels, long kernelSize, long reduction, bool bias, nn.Module<Tensor, Tensor> act)
+        : base(nameof(CAB))
     {
         CA = new CALayer(channels, reduction, bias);
         body = nn.Sequential(

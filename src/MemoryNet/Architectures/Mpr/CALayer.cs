@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Architectures.Mpr;
 
-/// <summary>Channel attention: global average pool → 1×1 conv c→c/r → ReLU → 1×1 conv c/r→c → sigmoid, times the input.</summary>
+/// <summary>Channel attention: global average pool → 1×1 conv c→c/r → ReLU → 1×1 conv c/r→c → sigmoid,
+/// times the input.</summary>
 public sealed class CALayer : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential conv_du;
@@ -23,7 +24,8 @@ public sealed class CALayer : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The per-channel weights (N, C, 1, 1). A 1×1 convolution of a 1×1 map is a matrix product, so the two
-    /// convolutions run as <c>linear</c> on the pooled (N, C) vector: same parameters, no convolution primitives.</summary>
+    /// convolutions run as <c>linear</c> on the pooled (N, C) vector: same parameters, no convolution
+    /// primitives.</summary>
     public Tensor Weights(Tensor x)
     {
         using var scope = NewDisposeScope();

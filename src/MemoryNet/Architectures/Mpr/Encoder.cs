@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>U-Net encoder: three levels of two CABs (widths n, n+s, n+2s) with DownSample between.
-/// With cross-stage feature fusion (stage 2), level i adds csff_enc_i(previous encoder) + csff_dec_i(previous decoder).</summary>
+/// With cross-stage feature fusion (stage 2), level i adds csff_enc_i(previous encoder) + csff_dec_i(previous
+/// decoder).</summary>
 public sealed class Encoder : nn.Module
 {
     private readonly Sequential encoder_level1, encoder_level2, encoder_level3;

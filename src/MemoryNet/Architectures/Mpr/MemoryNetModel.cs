@@ -10,8 +10,8 @@ namespace MemoryNet.Architectures.Mpr;
 
 /// <summary>
 /// The three-stage restorer (MPRNet backbone) fed by the memory module. Input (B, 3, H, W) in [0, 1] with H and W
-/// multiples of 8 (<see cref="Inference.Restorer"/> pads); output [stage3, stage2, stage1], stage3 being the restored image.
-/// The four stage-1 quadrants and the two stage-2 halves go through their sub-networks as one batch
+/// multiples of 8 (<see cref="Inference.Restorer"/> pads); output [stage3, stage2, stage1], stage3 being the restored
+/// image. The four stage-1 quadrants and the two stage-2 halves go through their sub-networks as one batch
 /// (every layer acts per sample, so this equals the reference's separate passes).
 /// </summary>
 public sealed class MemoryNetModel : RestorationNet
@@ -37,7 +37,8 @@ public sealed class MemoryNetModel : RestorationNet
         long n = spec.NFeat, o = spec.ScaleOrsnetFeats, k = spec.KernelSize;
         if (spec.HasMemory) memory = new MemModule(spec.PttNum, spec.NumCls, spec.PartNum, 3);
         var act = nn.PReLU(1, 0.25); // one PReLU shared by every CAB, as in the reference
-        Sequential Shallow() => nn.Sequential(("0", Layers.Conv(3, n, k)), ("1", new CAB(n, k, spec.Reduction, false, act)));
+        Sequential Shallow() =>
+            nn.Sequential(("0", Layers.Conv(3, n, k)), ("1", new CAB(n, k, spec.Reduction, false, act)));
         shallow_feat1 = Shallow();
         shallow_feat2 = Shallow();
         shallow_feat3 = Shallow();
@@ -60,7 +61,8 @@ public sealed class MemoryNetModel : RestorationNet
 
     public override MemModule? Memory => memory;
 
-    /// <summary>The memory modules address prototypes by a softmax with a 0.0025 shrink threshold: fp32 in bf16 runs.</summary>
+    /// <summary>The memory modules address prototypes by a softmax with a 0.0025 shrink threshold: fp32 in bf16
+    /// runs.</summary>
     public override bool KeepsFp32(string name) => name == "memory" || name.StartsWith("fmem_");
 
     /// <summary>The inputs of stages 1, 2 and 3: memory reads (part, instance, semantic) or the image itself.</summary>
@@ -78,9 +80,9 @@ public sealed class MemoryNetModel : RestorationNet
     }
 
     /// <summary>
-    /// Adds each feature-level memory's read to its features, f ← f + read(f) (read = mean of the hierarchical reads), and
-    /// accumulates L_recon = mean over levels of mean |f − read(f)|: features are pulled toward the recorded prototypes
-    /// and the prototypes toward the features.
+    /// Adds each feature-level memory's read to its features, f ← f + read(f) (read = mean of the hierarchical
+    /// reads), and accumulates L_recon = mean over levels of mean |f − read(f)|: features are pulled toward the
+    /// recorded prototypes and the prototypes toward the features.
     /// </summary>
     static Tensor[] ApplyFeatureMemory(Tensor[] feats, MemModule?[] memories, ref Tensor? recon)
     {
@@ -133,13 +135,15 @@ public sealed class MemoryNetModel : RestorationNet
         var joined12 = cat([shallow2, sam12Feats], 1);
         var x2 = concat12.forward(joined12);
         var feat2Halves = stage2_encoder.forward(x2, feat1Halves, res1);
-        var feat2 = ApplyFeatureMemory(feat2Halves.Select(f => cat(f.chunk(2, 0), 2)).ToArray(), [fmem_enc1, fmem_enc2, fmem_enc3], ref recon);
+        var feat2 = ApplyFeatureMemory(feat2Halves.Select(f => cat(f.chunk(2, 0), 2)).ToArray(),
+            [fmem_enc1, fmem_enc2, fmem_enc3], ref recon);
         var res2 = ApplyFeatureMemory(stage2_decoder.forward(feat2), [fmem_dec1, fmem_dec2, fmem_dec3], ref recon);
         var (sam23Feats, stage2) = sam23.forward(res2[0], in3);
 
         // Stage 3 runs at full resolution and sets the peak: free what stages 1 and 2 leave behind first
         // (dropping a handle is safe under autograd, which keeps its own references to what backward needs)
-        DisposeAll([quads, in2Halves, sam12Feats, stage1Halves, shallow2, joined12, x2, .. feat1, .. feat1Halves, .. res1, .. feat2Halves]);
+        DisposeAll([quads, in2Halves, sam12Feats, stage1Halves, shallow2, joined12, x2, .. feat1, .. feat1Halves,
+            .. res1, .. feat2Halves]);
         var shallow3 = shallow_feat3.forward(in3);
         var joined23 = cat([shallow3, sam23Feats], 1);
         var x3 = concat23.forward(joined23);
@@ -150,7 +154,8 @@ public sealed class MemoryNetModel : RestorationNet
         // affine head: input ⊙ (1 + g) + b = (input + b) + input ⊙ g
         var stage3 = arch.AffineHead ? in3.Plus(t[.., 3..]).addcmul(in3, t[.., ..3], ScalarOps.One) : t.Plus(in3);
 
-        Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(), stage1.MoveToOuterDisposeScope()];
+        Tensor[] stages = [stage3.MoveToOuterDisposeScope(), stage2.MoveToOuterDisposeScope(),
+            stage1.MoveToOuterDisposeScope()];
         return (stages, recon?.MoveToOuterDisposeScope());
     }
 

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Architectures.Mpr;
 
-/// <summary>The MPRNet family: MPRNet (swz30/MPRNet) and MemoryNet (zhangbaijin/MemoryNet), with their state_dict keys.</summary>
+/// <summary>The MPRNet family: MPRNet (swz30/MPRNet) and MemoryNet (zhangbaijin/MemoryNet), with their state_dict
+/// keys.</summary>
 public sealed partial class MprArchitecture : IArchitecture
 {
     public static readonly MprArchitecture Instance = new();
@@ -16,7 +17,8 @@ public sealed partial class MprArchitecture : IArchitecture
     public IReadOnlyList<NetSpec> Presets => ArchSpec.Presets;
 
     public bool Recognises(IReadOnlyDictionary<string, Tensor> stateDict) =>
-        stateDict.Keys.Any(k => k.StartsWith("shallow_feat") || k.StartsWith("stage1_") || k.StartsWith("stage3_orsnet.") || k.StartsWith("memory.memory."));
+        stateDict.Keys.Any(k => k.StartsWith("shallow_feat") || k.StartsWith("stage1_")
+            || k.StartsWith("stage3_orsnet.") || k.StartsWith("memory.memory."));
 
     public NetSpec FromJson(JsonObject arch) => ArchSpec.FromJson(arch);
 
@@ -28,7 +30,8 @@ public sealed partial class MprArchitecture : IArchitecture
     public NetSpec Infer(IReadOnlyDictionary<string, Tensor> sd, string path)
     {
         long Dim(string key, int axis) => sd.TryGetValue(key, out var t) && t.dim() > axis ? t.shape[axis]
-            : throw new UserInputException($"{path}: cannot infer the architecture: key '{key}' is missing (is this a MemoryNet/MPRNet checkpoint?)");
+            : throw new UserInputException($"{path}: cannot infer the architecture: key '{key}' is missing (is this " +
+                "a MemoryNet/MPRNet checkpoint?)");
         int n = (int)Dim("shallow_feat1.0.weight", 0);
         int k = (int)Dim("shallow_feat1.0.weight", 2);
         int s = (int)Dim("stage1_encoder.down12.down.1.weight", 0) - n;

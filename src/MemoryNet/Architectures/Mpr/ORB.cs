@@ -14,7 +14,8 @@ public sealed class ORB : nn.Module<Tensor, Tensor>
     public ORB(long channels, ArchSpec spec, nn.Module<Tensor, Tensor> act) : base(nameof(ORB))
     {
         var modules = Enumerable.Range(0, spec.NumCab)
-            .Select(i => (i.ToString(), (nn.Module<Tensor, Tensor>)new CAB(channels, spec.KernelSize, spec.Reduction, false, act)))
+            .Select(i => (i.ToString(),
+                (nn.Module<Tensor, Tensor>)new CAB(channels, spec.KernelSize, spec.Reduction, false, act)))
             .Append((spec.NumCab.ToString(), Layers.Conv(channels, channels, spec.KernelSize)))
             .ToArray();
         body = nn.Sequential(modules);

@@ -39,9 +39,11 @@ public sealed class ORSNet : nn.Module
         using var scope = NewDisposeScope();
         // intermediates are freed as soon as they are summed: this subnetwork runs at full resolution and width n+o
         var x1 = Sum(Sum(orb1.forward(x), conv_enc1.forward(encoderOuts[0])), conv_dec1.forward(decoderOuts[0]));
-        var x2 = Sum(Sum(orb2.forward(x1), Project(conv_enc2, up_enc1, encoderOuts[1])), Project(conv_dec2, up_dec1, decoderOuts[1]));
+        var x2 = Sum(Sum(orb2.forward(x1), Project(conv_enc2, up_enc1, encoderOuts[1])),
+            Project(conv_dec2, up_dec1, decoderOuts[1]));
         x1.Dispose();
-        x = Sum(Sum(orb3.forward(x2), Project(conv_enc3, up_enc2, encoderOuts[2])), Project(conv_dec3, up_dec2, decoderOuts[2]));
+        x = Sum(Sum(orb3.forward(x2), Project(conv_enc3, up_enc2, encoderOuts[2])),
+            Project(conv_dec3, up_dec2, decoderOuts[2]));
         x2.Dispose();
         return x.MoveToOuterDisposeScope();
     }

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Architectures.Mpr;
 
-/// <summary>Supervised attention module (1×1 convs): img = conv2(f) + x_img; out = conv1(f) ⊙ sigmoid(conv3(img)) + f.</summary>
+/// <summary>Supervised attention module (1×1 convs): img = conv2(f) + x_img; out = conv1(f) ⊙ sigmoid(conv3(img)) +
+/// f.</summary>
 public sealed class SAM : nn.Module<Tensor, Tensor, (Tensor Features, Tensor Image)>
 {
     private readonly nn.Module<Tensor, Tensor> conv1, conv2, conv3;

@@ -49,7 +49,8 @@ public sealed class NafNetModel : RestorationNet
     }
 
     static Sequential Blocks(int count, long channels) =>
-        nn.Sequential(Enumerable.Range(0, count).Select(i => (i.ToString(), (nn.Module<Tensor, Tensor>)new NafBlock(channels))).ToArray());
+        nn.Sequential(Enumerable.Range(0, count)
+            .Select(i => (i.ToString(), (nn.Module<Tensor, Tensor>)new NafBlock(channels))).ToArray());
 
     public override (Tensor[] Outputs, Tensor? Aux) ForwardWithAux(Tensor input)
     {
@@ -78,10 +79,10 @@ public sealed class NafNetModel : RestorationNet
 }
 
 /// <summary>
-/// The NAF block: x + β·conv3(SCA(SimpleGate(dwconv3×3(conv1(LN(x)))))), then y + γ·conv5(SimpleGate(conv4(LN(y)))).
-/// SimpleGate halves the channels by multiplying the two halves (in place of an activation function); the simplified
-/// channel attention (SCA) scales each channel by a 1×1 convolution of its global mean. β and γ start at zero (the
-/// block starts as the identity).
+/// The NAF block: x + β·conv3(SCA(SimpleGate(dwconv3×3(conv1(LN(x)))))), then y +
+/// γ·conv5(SimpleGate(conv4(LN(y)))). SimpleGate halves the channels by multiplying the two halves (in place of an
+/// activation function); the simplified channel attention (SCA) scales each channel by a 1×1 convolution of its global
+/// mean. β and γ start at zero (the block starts as the identity).
 /// </summary>
 public sealed class NafBlock : nn.Module<Tensor, Tensor>
 {
@@ -125,7 +126,8 @@ public sealed class NafBlock : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Layer normalisation over the channels of each pixel (NAFNet's LayerNorm2d: biased variance, ε = 1e-6).</summary>
+/// <summary>Layer normalisation over the channels of each pixel (NAFNet's LayerNorm2d: biased variance, ε =
+/// 1e-6).</summary>
 public sealed class LayerNorm2d : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight, bias;

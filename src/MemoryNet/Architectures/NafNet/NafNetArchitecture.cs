@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace MemoryNet.Architectures.NafNet;
 
 /// <summary>NAFNet's hyper-parameters, named as the reference constructor's arguments.</summary>
-public sealed record NafNetSpec(string Name, int Width, IReadOnlyList<int> EncBlocks, int MiddleBlocks, IReadOnlyList<int> DecBlocks,
+public sealed record NafNetSpec(string Name, int Width, IReadOnlyList<int> EncBlocks, int MiddleBlocks,
+    IReadOnlyList<int> DecBlocks,
     int ImgChannels = 3) : NetSpec(Name)
 {
     public override IArchitecture Architecture => NafNetArchitecture.Instance;
@@ -13,29 +14,34 @@ public sealed record NafNetSpec(string Name, int Width, IReadOnlyList<int> EncBl
     /// <summary>Each encoder level halves the resolution.</summary>
     public override int SizeMultiple => 1 << EncBlocks.Count;
 
-    /// <summary>150 bytes per pixel per unit of width. Measured (peak RSS of `bench --arch nafnet-s --size S --iters 2`,
-    /// fp32, jemalloc): 256² 301.5 MiB, 512² 715.1 MiB, 1024² 2,186.6 MiB, i.e. 2,206 and 1,962 B/pixel between them,
-    /// 138 B per width channel at width 16; 150 leaves a margin.</summary>
+    /// <summary>150 bytes per pixel per unit of width. Measured (peak RSS of
+    /// `bench --arch nafnet-s --size S --iters 2`, fp32, jemalloc): 256² 301.5 MiB, 512² 715.1 MiB, 1024² 2,186.6
+    /// MiB, i.e. 2,206 and 1,962 B/pixel between them, 138 B per width channel at width 16; 150 leaves a
+    /// margin.</summary>
     public override double ActivationBytesPerPixel => 150.0 * Width;
 
     public override RestorationNet Build() => new NafNetModel(this);
 
     public override string Describe() =>
-        $"{Name} (NAFNet width {Width}, encoder blocks [{string.Join(", ", EncBlocks)}], middle {MiddleBlocks}, decoder blocks [{string.Join(", ", DecBlocks)}])";
+        $"{Name} (NAFNet width {Width}, encoder blocks [{string.Join(", ", EncBlocks)}], middle {MiddleBlocks}, " +
+            $"decoder blocks [{string.Join(", ", DecBlocks)}])";
 
     public override JsonObject ToJson() => new()
     {
         ["family"] = Architecture.Family, ["name"] = Name, ["img_channel"] = ImgChannels, ["width"] = Width,
-        ["enc_blk_nums"] = new JsonArray(EncBlocks.Select(n => (JsonNode)n).ToArray()), ["middle_blk_num"] = MiddleBlocks,
+        ["enc_blk_nums"] = new JsonArray(EncBlocks.Select(n => (JsonNode)n).ToArray()),
+        ["middle_blk_num"] = MiddleBlocks,
         ["dec_blk_nums"] = new JsonArray(DecBlocks.Select(n => (JsonNode)n).ToArray()),
     };
 
     // lists compare by content, so that equal hyper-parameters are equal specs
     public bool Equals(NafNetSpec? other) =>
-        other is not null && base.Equals(other) && Width == other.Width && MiddleBlocks == other.MiddleBlocks && ImgChannels == other.ImgChannels
+        other is not null && base.Equals(other) && Width == other.Width && MiddleBlocks == other.MiddleBlocks
+            && ImgChannels == other.ImgChannels
         && EncBlocks.SequenceEqual(other.EncBlocks) && DecBlocks.SequenceEqual(other.DecBlocks);
 
-    public override int GetHashCode() => HashCode.Combine(Name, Width, MiddleBlocks, ImgChannels, string.Join(",", EncBlocks), string.Join(",", DecBlocks));
+    public override int GetHashCode() => HashCode.Combine(Name, Width, MiddleBlocks, ImgChannels,
+        string.Join(",", EncBlocks), string.Join(",", DecBlocks));
 }
 
 /// <summary>
@@ -68,7 +74,8 @@ public sealed partial class NafNetArchitecture : IArchitecture
     public NetSpec Infer(IReadOnlyDictionary<string, Tensor> sd, string path)
     {
         if (!sd.TryGetValue("intro.weight", out var introWeight) || introWeight.dim() != 4)
-            throw new UserInputException($"{path}: cannot infer the architecture: key 'intro.weight' is missing (is this a NAFNet checkpoint?)");
+            throw new UserInputException(
+                $"{path}: cannot infer the architecture: key 'intro.weight' is missing (is this a NAFNet checkpoint?)");
         int width = (int)introWeight.shape[0], img = (int)introWeight.shape[1];
         int[] Counts(string part)
         {
@@ -80,14 +87,16 @@ public sealed partial class NafNetArchitecture : IArchitecture
         }
         int[] enc = Counts("encoders"), dec = Counts("decoders");
         int middle = sd.Keys.Count(k => MiddleBlock().IsMatch(k));
-        if (enc.Length != dec.Length) throw new UserInputException($"{path}: {enc.Length} encoder levels but {dec.Length} decoder levels");
+        if (enc.Length != dec.Length)
+            throw new UserInputException($"{path}: {enc.Length} encoder levels but {dec.Length} decoder levels");
         return new NafNetSpec("custom", width, enc, middle, dec, img);
     }
 
     public NetSpec FromJson(JsonObject o)
     {
         int[] List(string key) => o[key]?.AsArray().Select(n => n!.GetValue<int>()).ToArray() ?? [];
-        return new NafNetSpec(o["name"]?.GetValue<string>() ?? "custom", o["width"]?.GetValue<int>() ?? 16, List("enc_blk_nums"),
+        return new NafNetSpec(o["name"]?.GetValue<string>() ?? "custom", o["width"]?.GetValue<int>() ?? 16,
+            List("enc_blk_nums"),
             o["middle_blk_num"]?.GetValue<int>() ?? 1, List("dec_blk_nums"), o["img_channel"]?.GetValue<int>() ?? 3);
     }
 }

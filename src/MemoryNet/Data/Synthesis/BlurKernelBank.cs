@@ -35,11 +35,13 @@ public sealed class BlurKernelBank
                     var size = e.Value.GetProperty("size");
                     int h = size[0].GetInt32(), w = size[1].GetInt32();
                     var v = e.Value.GetProperty("values").EnumerateArray().Select(x => (float)x.GetDouble()).ToArray();
-                    if (v.Length != w * h) throw new UserInputException($"{json}: kernel '{e.Name}' has {v.Length} values for {h}x{w}");
+                    if (v.Length != w * h)
+                        throw new UserInputException($"{json}: kernel '{e.Name}' has {v.Length} values for {h}x{w}");
                     list.Add(Normalised(e.Name, w, h, v, json));
                 }
             }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+            catch (Exception ex)
+                when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
             {
                 throw new UserInputException($"{json}: not a kernel list ({ex.Message})");
             }
@@ -63,7 +65,8 @@ public sealed class BlurKernelBank
         double sum = 0;
         foreach (var x in v)
         {
-            if (x < 0 || !float.IsFinite(x)) throw new UserInputException($"{where}: kernel '{name}' has a negative or non-finite value");
+            if (x < 0 || !float.IsFinite(x))
+                throw new UserInputException($"{where}: kernel '{name}' has a negative or non-finite value");
             sum += x;
         }
         if (sum <= 0) throw new UserInputException($"{where}: kernel '{name}' is all zero");
@@ -71,9 +74,9 @@ public sealed class BlurKernelBank
     }
 
     /// <summary>
-    /// Kernel k turned by one of the 8 flips/rotations (<paramref name="mode"/>) and resized by <paramref name="scale"/>
-    /// (bilinear splat of each sample onto the scaled grid), as taps about its centroid, sum 1; never wider than
-    /// <paramref name="maxSize"/>.
+    /// Kernel k turned by one of the 8 flips/rotations (<paramref name="mode"/>) and resized by
+    /// <paramref name="scale"/> (bilinear splat of each sample onto the scaled grid), as taps about its centroid, sum
+    /// 1; never wider than <paramref name="maxSize"/>.
     /// </summary>
     public List<ImageOps.Tap> Taps(int k, int mode, double scale, int maxSize)
     {

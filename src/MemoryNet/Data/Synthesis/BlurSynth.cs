@@ -4,8 +4,8 @@ namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
 /// Motion blur (see <see cref="Apply"/>): random camera trajectories (Boracchi &amp; Foi, TIP 2012) giving a uniform
-/// kernel normalised to sum 1, measured kernels, or GoPro-like non-uniform blur (Nah et al. CVPR'17: 7–13 warps along a
-/// smooth random path averaged in linear light). The input crop carries a border of <see cref="Margin"/> px on each
+/// kernel normalised to sum 1, measured kernels, or GoPro-like non-uniform blur (Nah et al. CVPR'17: 7–13 warps along
+/// a smooth random path averaged in linear light). The input crop carries a border of <see cref="Margin"/> px on each
 /// side; both outputs are the centre.
 /// </summary>
 public static class BlurSynth
@@ -90,7 +90,8 @@ public static class BlurSynth
         int w = withBorder.Width, h = withBorder.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
         var p = new SynthParams().Set("kind", "blur");
         var lin = new RgbImage(w, h);
-        for (int i = 0; i < lin.Data.Length; i++) lin.Data[i] = (float)DMath.Pow(Math.Max(withBorder.Data[i], 0f), Gamma);
+        for (int i = 0; i < lin.Data.Length; i++)
+            lin.Data[i] = (float)DMath.Pow(Math.Max(withBorder.Data[i], 0f), Gamma);
         if (rng.Chance(0.3))
         {
             double gain = rng.Uniform(2, 8), threshold = rng.Uniform(0.8, 0.95);
@@ -102,7 +103,8 @@ public static class BlurSynth
             : u >= 0.7 && kernels is not null ? MeasuredKernelBlur(lin, rng, kernels, p)
             : TrajectoryBlur(lin, rng, p);
         var input = new RgbImage(ow, oh);
-        for (int i = 0; i < input.Data.Length; i++) input.Data[i] = (float)DMath.Pow(Math.Clamp(blurred.Data[i], 0f, 1f), 1 / Gamma);
+        for (int i = 0; i < input.Data.Length; i++)
+            input.Data[i] = (float)DMath.Pow(Math.Clamp(blurred.Data[i], 0f, 1f), 1 / Gamma);
         // sensor noise, signal-dependent: σ² = read² + shot·x
         double read = rng.Uniform(0, 0.015), shot = rng.Uniform(0, 4e-4);
         for (int i = 0; i < input.Data.Length; i++)
@@ -123,7 +125,8 @@ public static class BlurSynth
 
     const double Gamma = 2.2;
 
-    /// <summary>Linear values above the threshold's level rise smoothly towards gain × (a light source clipped at white).</summary>
+    /// <summary>Linear values above the threshold's level rise smoothly towards gain × (a light source clipped at
+    /// white).</summary>
     static void RaiseHighlights(RgbImage lin, double gain, double threshold)
     {
         int n = lin.PlaneSize;
@@ -158,7 +161,8 @@ public static class BlurSynth
         double exposure = Exposures[rng.Int(0, Exposures.Length)];
         var taps = Kernel(traj, exposure, out _);
         int extent = taps.Max(t => Math.Max(Math.Abs(t.Dx), Math.Abs(t.Dy)));
-        p.Set("method", "trajectory").Set("exposure", exposure).Set("kernel_taps", taps.Count).Set("kernel_radius", extent).Set("trajectory", info);
+        p.Set("method", "trajectory").Set("exposure", exposure).Set("kernel_taps", taps.Count)
+            .Set("kernel_radius", extent).Set("trajectory", info);
         return Convolve(lin, taps);
     }
 
@@ -167,7 +171,8 @@ public static class BlurSynth
         int k = rng.Int(0, kernels.Kernels.Count), mode = rng.Int(0, 8);
         double scale = Math.Exp(rng.Uniform(Math.Log(0.6), Math.Log(1.6)));
         var taps = kernels.Taps(k, mode, scale, Canvas);
-        p.Set("method", "kernel").Set("kernel", kernels.Kernels[k].Name).Set("kernel_transform", mode).Set("kernel_scale", scale)
+        p.Set("method", "kernel").Set("kernel", kernels.Kernels[k].Name).Set("kernel_transform", mode)
+            .Set("kernel_scale", scale)
             .Set("kernel_taps", taps.Count);
         return Convolve(lin, taps);
     }
@@ -180,7 +185,8 @@ public static class BlurSynth
         double vx = tmax * DMath.Cos(phi), vy = tmax * DMath.Sin(phi);
         double cphi = rng.Uniform(0, 2 * Math.PI), curv = rng.Uniform(0, 0.4) * tmax;
         double wx = curv * DMath.Cos(cphi), wy = curv * DMath.Sin(cphi);
-        double lim = 28 / Math.Max(Math.Sqrt((vx + wx) * (vx + wx) + (vy + wy) * (vy + wy)), Math.Sqrt((wx - vx) * (wx - vx) + (wy - vy) * (wy - vy)));
+        double lim = 28 / Math.Max(Math.Sqrt((vx + wx) * (vx + wx) + (vy + wy) * (vy + wy)),
+            Math.Sqrt((wx - vx) * (wx - vx) + (wy - vy) * (wy - vy)));
         if (lim < 1) { vx *= lim; vy *= lim; wx *= lim; wy *= lim; }
         double deg = Math.PI / 180;
         double om1 = rng.Uniform(-1.5, 1.5) * deg, om2 = rng.Uniform(-0.5, 0.5) * deg;
@@ -207,7 +213,8 @@ public static class BlurSynth
         var blurred = new RgbImage(ow, oh);
         for (int i = 0; i < acc.Length; i++) blurred.Data[i] = (float)(acc[i] / frames);
         p.Set("method", "gopro").Set("frames", frames)
-            .Set("translation_px", new[] { SynthParams.R(vx), SynthParams.R(vy) }).Set("curvature_px", new[] { SynthParams.R(wx), SynthParams.R(wy) })
+            .Set("translation_px", new[] { SynthParams.R(vx), SynthParams.R(vy) })
+            .Set("curvature_px", new[] { SynthParams.R(wx), SynthParams.R(wy) })
             .Set("rotation_deg", new[] { SynthParams.R(om1 / deg), SynthParams.R(om2 / deg) });
         return blurred;
     }

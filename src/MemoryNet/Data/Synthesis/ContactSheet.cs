@@ -36,7 +36,8 @@ public static class ContactSheet
     {
         double s = Math.Min(1.0, tile / (double)Math.Max(img.Width, img.Height));
         if (s >= 1) return img;
-        return ImageOps.ResizeArea(img, Math.Max(1, (int)Math.Round(img.Width * s)), Math.Max(1, (int)Math.Round(img.Height * s)));
+        return ImageOps.ResizeArea(img, Math.Max(1, (int)Math.Round(img.Width * s)),
+            Math.Max(1, (int)Math.Round(img.Height * s)));
     }
 
     static void Paste(RgbImage dst, RgbImage src, int ox, int oy)
@@ -44,7 +45,8 @@ public static class ContactSheet
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < src.Height && oy + y < dst.Height; y++)
                 for (int x = 0; x < src.Width && ox + x < dst.Width; x++)
-                    dst.Data[c * dst.PlaneSize + (oy + y) * dst.Width + ox + x] = src.Data[c * src.PlaneSize + y * src.Width + x];
+                    dst.Data[c * dst.PlaneSize + (oy + y) * dst.Width + ox + x] =
+                        src.Data[c * src.PlaneSize + y * src.Width + x];
     }
 
     /// <summary>Writes the sheet: .png with maximal compression; .jpg/.webp/.bmp through the image codec.</summary>

@@ -12,16 +12,19 @@ public sealed record Degradation(string Name, string[] Aliases, DatasetLayout La
     Func<RgbImage, SynthRng, BlurKernelBank?, DegradedPair> Function)
 {
     /// <param name="kernels">Measured blur kernels that blur may draw from (null: trajectories and warps only).</param>
-    public DegradedPair Apply(RgbImage clean, SynthRng rng, BlurKernelBank? kernels = null) => Function(clean, rng, kernels);
+    public DegradedPair Apply(RgbImage clean, SynthRng rng, BlurKernelBank? kernels = null) =>
+        Function(clean, rng, kernels);
 
     /// <summary>
     /// Tensor form: clean (1,3,H,W) or (3,H,W) in [0,1] → (input, target, mask or null) as (1,3,h,w), (1,3,h,w),
     /// (1,1,h,w); h = H − 2·<see cref="Margin"/> and w likewise (the border is cropped from both).
     /// </summary>
-    public (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Apply(Tensor clean, SynthRng rng, BlurKernelBank? kernels = null)
+    public (Tensor Input, Tensor Target, Tensor? Mask, SynthParams Params) Apply(Tensor clean, SynthRng rng,
+        BlurKernelBank? kernels = null)
     {
         var pair = Apply(RgbImage.FromTensor(clean), rng, kernels);
-        Tensor? mask = pair.Mask is null ? null : tensor(pair.Mask, new long[] { 1, 1, pair.Input.Height, pair.Input.Width });
+        Tensor? mask = pair.Mask is null ? null
+            : tensor(pair.Mask, new long[] { 1, 1, pair.Input.Height, pair.Input.Width });
         return (pair.Input.ToTensor(), pair.Target.ToTensor(), mask, pair.Params);
     }
 
@@ -40,7 +43,8 @@ public sealed record Degradation(string Name, string[] Aliases, DatasetLayout La
 public static class Degradations
 {
     public static readonly Degradation Rain = new("rain", [], DatasetLayout.Paired, 0,
-        "rain streaks, a family of 1-3 layers and veils (Rain100L/Rain12-like and beyond)", (c, r, _) => RainSynth.Rain(c, r));
+        "rain streaks, a family of 1-3 layers and veils (Rain100L/Rain12-like and beyond)",
+        (c, r, _) => RainSynth.Rain(c, r));
     public static readonly Degradation HeavyRain = new("heavy-rain", ["heavyrain"], DatasetLayout.Paired, 0,
         "the Rain100H recipe: 2-5 streak layers and a veil", (c, r, _) => RainSynth.HeavyRain(c, r));
     public static readonly Degradation Raindrop = new("raindrop", ["raindrops"], DatasetLayout.Raindrop, 0,

@@ -9,7 +9,10 @@ public static class ImageOps
         int radius = Math.Max(1, (int)Math.Ceiling(3 * sigma));
         var k = new double[2 * radius + 1];
         double sum = 0;
-        for (int i = -radius; i <= radius; i++) { k[i + radius] = DMath.Exp(-(double)i * i / (2 * sigma * sigma)); sum += k[i + radius]; }
+        for (int i = -radius; i <= radius; i++)
+        {
+            k[i + radius] = DMath.Exp(-(double)i * i / (2 * sigma * sigma)); sum += k[i + radius];
+        }
         var f = new float[k.Length];
         for (int i = 0; i < k.Length; i++) f[i] = (float)(k[i] / sum);
         return f;
@@ -93,7 +96,8 @@ public static class ImageOps
         return a + fy * (b - a);
     }
 
-    /// <summary>Every sample raised to the power p (p &gt; 1 darkens the mid-tones, p &lt; 1 lightens them; 0 and 1 stay).</summary>
+    /// <summary>Every sample raised to the power p (p &gt; 1 darkens the mid-tones, p &lt; 1 lightens them; 0 and 1
+    /// stay).</summary>
     public static RgbImage Power(RgbImage src, double p)
     {
         var r = new RgbImage(src.Width, src.Height);
@@ -153,8 +157,9 @@ public static class ImageOps
         return res;
     }
 
-    /// <summary>The q-quantile (0..1) of the values: the element of rank round(q·(n − 1)) in ascending order, found by
-    /// selection on a copy (linear time; a full sort made the quantiles most of the rain generator's time).</summary>
+    /// <summary>The q-quantile (0..1) of the values: the element of rank round(q·(n − 1)) in ascending order, found
+    /// by selection on a copy (linear time; a full sort made the quantiles most of the rain generator's
+    /// time).</summary>
     public static float Quantile(ReadOnlySpan<float> v, double q)
     {
         var a = v.ToArray();
@@ -162,8 +167,8 @@ public static class ImageOps
         return Select(a, k);
     }
 
-    /// <summary>The element of rank <paramref name="k"/> (0-based, ascending) of <paramref name="a"/>, which is reordered
-    /// (Hoare's quickselect with a median-of-three pivot).</summary>
+    /// <summary>The element of rank <paramref name="k"/> (0-based, ascending) of <paramref name="a"/>, which is
+    /// reordered (Hoare's quickselect with a median-of-three pivot).</summary>
     static float Select(float[] a, int k)
     {
         int lo = 0, hi = a.Length - 1;

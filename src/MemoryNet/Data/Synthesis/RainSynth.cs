@@ -2,9 +2,9 @@ namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
 /// Rain streaks from the photo-editing recipe behind Rain100L/H and Rain1400 (Yang et al. CVPR'17, Fu et al. CVPR'17):
-/// noise → Gaussian blur (speck size) → levels keeping sparse bright specks → normalised line motion blur at θ →
-/// levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S). <see cref="Rain"/> draws every one of
-/// these per layer from wide ranges; <see cref="HeavyRain"/> is the recipe's heavy variant.
+/// noise → Gaussian blur (speck size) → levels keeping sparse bright specks → normalised line motion blur at θ
+/// → levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S). <see cref="Rain"/> draws
+/// every one of these per layer from wide ranges; <see cref="HeavyRain"/> is the recipe's heavy variant.
 /// </summary>
 public static class RainSynth
 {
@@ -36,7 +36,8 @@ public static class RainSynth
         return streak;
     }
 
-    /// <summary>A line of the given length at angleDeg from vertical (positive: top leans right), normalised to sum 1.</summary>
+    /// <summary>A line of the given length at angleDeg from vertical (positive: top leans right), normalised to sum
+    /// 1.</summary>
     public static List<ImageOps.Tap> LineKernel(double length, double angleDeg)
     {
         double th = angleDeg * Math.PI / 180;
@@ -78,11 +79,11 @@ public static class RainSynth
     /// <summary>
     /// Rain as a family, drawn per sample so that one model meets the rain of many datasets and cameras (Rain100L's
     /// dense long semi-transparent streaks, Rain12's short soft ones, Rain100H's crossing layers, real photographs'
-    /// out-of-focus streaks and veil). Each of 1–3 layers has its own speck density, speck size (streak width), length,
-    /// angle (the layers share a base direction with a small spread), brightness and defocus; layers are screen-blended
-    /// or added and clipped; a veil (rain accumulation, O ← αO + (1 − α)A) comes with a quarter of the samples.
-    /// Lengths are in pixels of a ~500 px image (Rain100L is 481×321) and grow only for larger images, so training
-    /// crops carry streaks of the size a benchmark image shows, not shrunk with the crop. Only brightens.
+    /// out-of-focus streaks and veil). Each of 1–3 layers has its own speck density, speck size (streak width),
+    /// length, angle (the layers share a base direction with a small spread), brightness and defocus; layers are
+    /// screen-blended or added and clipped; a veil (rain accumulation, O ← αO + (1 − α)A) comes with a quarter of
+    /// the samples. Lengths are in pixels of a ~500 px image (Rain100L is 481×321) and grow only for larger images, so
+    /// training crops carry streaks of the size a benchmark image shows, not shrunk with the crop. Only brightens.
     /// </summary>
     public static DegradedPair Rain(RgbImage clean, SynthRng rng)
     {
@@ -107,7 +108,8 @@ public static class RainSynth
             if (defocus > 0) s = ImageOps.GaussianBlur(s, w, h, defocus);
             if (additive) Add(o, s, a); else Screen(o, s, a);
             list.Add(new SynthParams().Set("density", density).Set("speck_sigma", speck).Set("length_px", length)
-                .Set("angle_deg", angle).Set("levels", new[] { lo, hi }).Set("opacity", a).Set("defocus_sigma", defocus));
+                .Set("angle_deg", angle).Set("levels", new[] { lo, hi }).Set("opacity", a)
+                .Set("defocus_sigma", defocus));
         }
         var p = new SynthParams().Set("kind", "rain").Set("blend", additive ? "add" : "screen").Set("layers", list);
         if (rng.Chance(0.25))
@@ -137,7 +139,8 @@ public static class RainSynth
         }
     }
 
-    /// <summary>Rain100H-like: 2–5 streak layers of different angle and length, then a veil O ← αO + (1 − α)A.</summary>
+    /// <summary>Rain100H-like: 2–5 streak layers of different angle and length, then a veil O ← αO + (1 −
+    /// α)A.</summary>
     public static DegradedPair HeavyRain(RgbImage clean, SynthRng rng)
     {
         int w = clean.Width, h = clean.Height;
@@ -154,11 +157,13 @@ public static class RainSynth
             double a = rng.Uniform(0.7, 1.0);
             var s = StreakLayer(w, h, rng, density, length, angle);
             Screen(o, s, a);
-            list.Add(new SynthParams().Set("density", density).Set("length_px", length).Set("angle_deg", angle).Set("opacity", a));
+            list.Add(new SynthParams().Set("density", density).Set("length_px", length).Set("angle_deg", angle)
+                .Set("opacity", a));
         }
         double alpha = rng.Uniform(0.7, 0.95), airlight = rng.Uniform(0.8, 1.0);
         Veil(o, alpha, airlight);
-        var p = new SynthParams().Set("kind", "heavy-rain").Set("layers", list).Set("veil_alpha", alpha).Set("airlight", airlight);
+        var p = new SynthParams().Set("kind", "heavy-rain").Set("layers", list).Set("veil_alpha", alpha)
+            .Set("airlight", airlight);
         return new DegradedPair(o, clean, null, null, p);
     }
 }

@@ -1,8 +1,8 @@
 namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
-/// Raindrops on glass (model of Qian et al. CVPR'18, I = (1 − M)⊙B + R), drawn as a family per sample. Each drop is a
-/// small fish-eye lens: inside it the view is inverted, shrunken and defocused, brighter, with a dark rim and, on
+/// Raindrops on glass (model of Qian et al. CVPR'18, I = (1 − M)⊙B + R), drawn as a family per sample. Each drop is
+/// a small fish-eye lens: inside it the view is inverted, shrunken and defocused, brighter, with a dark rim and, on
 /// some drops, a specular highlight. Real raindrop photographs (the Raindrop dataset, dash-camera pictures) show
 /// dozens to hundreds of drops per image, most of them small, and the drops themselves out of focus because the
 /// camera focuses on the scene behind the glass: the whole drop layer is blurred by a focus σ before it is laid
@@ -39,7 +39,11 @@ public static class RaindropSynth
             double psi = rng.Uniform(0, Math.PI);
             var ha = new double[5]; var hb = new double[5];
             double wob = 0;
-            for (int m = 2; m <= 4; m++) { ha[m] = rng.Uniform(-0.06, 0.06); hb[m] = rng.Uniform(-0.06, 0.06); wob += Math.Abs(ha[m]) + Math.Abs(hb[m]); }
+            for (int m = 2; m <= 4; m++)
+            {
+                ha[m] = rng.Uniform(-0.06, 0.06); hb[m] = rng.Uniform(-0.06, 0.06);
+                wob += Math.Abs(ha[m]) + Math.Abs(hb[m]);
+            }
             double k = rng.Uniform(0.2, 0.6);
             double beta = rng.Uniform(0.02, 0.1);
             double bright = rng.Uniform(0.95, 1.3);

@@ -17,7 +17,8 @@ public sealed class RgbImage
         if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), "image must not be empty");
         Width = width; Height = height;
         Data = data ?? new float[3L * width * height];
-        if (Data.Length != 3L * width * height) throw new ArgumentException($"expected 3x{height}x{width} samples, got {Data.Length}");
+        if (Data.Length != 3L * width * height)
+            throw new ArgumentException($"expected 3x{height}x{width} samples, got {Data.Length}");
     }
 
     public int PlaneSize => Width * Height;
@@ -58,7 +59,8 @@ public sealed class RgbImage
     {
         using var scope = NewDisposeScope();
         var chw = t.dim() == 4 ? t[0] : t;
-        if (chw.dim() != 3 || chw.shape[0] != 3) throw new ArgumentException($"expected a (1,3,H,W) or (3,H,W) tensor, got ({string.Join(",", t.shape)})");
+        if (chw.dim() != 3 || chw.shape[0] != 3)
+            throw new ArgumentException($"expected a (1,3,H,W) or (3,H,W) tensor, got ({string.Join(",", t.shape)})");
         var data = chw.detach().to(float32).cpu().contiguous().data<float>().ToArray();
         return new RgbImage((int)chw.shape[2], (int)chw.shape[1], data);
     }
@@ -68,7 +70,8 @@ public sealed class RgbImage
 
     public RgbImage Crop(int x, int y, int w, int h)
     {
-        if (x < 0 || y < 0 || x + w > Width || y + h > Height) throw new ArgumentOutOfRangeException(nameof(x), "crop outside the image");
+        if (x < 0 || y < 0 || x + w > Width || y + h > Height)
+            throw new ArgumentOutOfRangeException(nameof(x), "crop outside the image");
         var r = new RgbImage(w, h);
         for (int c = 0; c < 3; c++)
             for (int yy = 0; yy < h; yy++)
@@ -76,7 +79,8 @@ public sealed class RgbImage
         return r;
     }
 
-    /// <summary>Rounds every sample to 8 bits (as the PNG writer will), so that in-memory results equal the files.</summary>
+    /// <summary>Rounds every sample to 8 bits (as the PNG writer will), so that in-memory results equal the
+    /// files.</summary>
     public RgbImage Quantize8()
     {
         var r = new RgbImage(Width, Height);

@@ -31,7 +31,8 @@ public static class ShadowSynth
             _ => PoleMatte(w, h, rng, out shapeInfo),
         };
         double drawn = binary.Average();
-        if (drawn < 0.02 || drawn > 0.7)   // a branch that wandered off the picture, poles that cover it: polygons instead
+        // a branch that wandered off the picture, poles that cover it: polygons instead
+        if (drawn < 0.02 || drawn > 0.7)
         {
             shape = "polygons";
             binary = PolygonMatte(w, h, rng, coverageTarget, out shapeInfo);
@@ -67,9 +68,11 @@ public static class ShadowSynth
         }
         var mask = new float[n];
         for (int i = 0; i < n; i++) mask[i] = matte[i] > 0.5f ? 1f : 0f;
-        var par = new SynthParams().Set("kind", "shadow").Set("a", a).Set("x1_r", x1c[0]).Set("x1_g", x1c[1]).Set("x1_b", x1c[2])
+        var par = new SynthParams().Set("kind", "shadow").Set("a", a).Set("x1_r", x1c[0]).Set("x1_g", x1c[1])
+            .Set("x1_b", x1c[2])
             .Set("y2", y2).Set("matte", shape).Set("matte_info", shapeInfo)
-            .Set("coverage", cov).Set("penumbra_sigma", new[] { sigma, Math.Min(sigma * spread, 20) }).Set("penumbra_direction", dir);
+            .Set("coverage", cov).Set("penumbra_sigma", new[] { sigma, Math.Min(sigma * spread, 20) })
+            .Set("penumbra_direction", dir);
         return new DegradedPair(o, clean, mask, matte, par);
     }
 
@@ -123,7 +126,8 @@ public static class ShadowSynth
             double mx = 0, my = 0;
             foreach (var (x, y) in poly) { mx += x; my += y; }
             mx /= poly.Length; my /= poly.Length;
-            // vertices were drawn around (cx, cy) at unit radius: the first moment of unit offsets is small; scale offsets
+            // vertices were drawn around (cx, cy) at unit radius: the first moment of unit offsets is small; scale
+            // offsets
             var pts = poly.Select(p => (X: mx + (p.X - mx) * scale, Y: my + (p.Y - my) * scale)).ToArray();
             double minY = pts.Min(p => p.Y), maxY = pts.Max(p => p.Y);
             int ya = Math.Max(0, (int)Math.Floor(minY)), yb = Math.Min(h - 1, (int)Math.Ceiling(maxY));
@@ -140,7 +144,8 @@ public static class ShadowSynth
                 xs.Sort();
                 for (int k = 0; k + 1 < xs.Count; k += 2)
                 {
-                    int xa = Math.Max(0, (int)Math.Ceiling(xs[k] - 0.5)), xb = Math.Min(w - 1, (int)Math.Floor(xs[k + 1] - 0.5));
+                    int xa = Math.Max(0, (int)Math.Ceiling(xs[k] - 0.5)),
+                        xb = Math.Min(w - 1, (int)Math.Floor(xs[k + 1] - 0.5));
                     for (int x = xa; x <= xb; x++) mask[y * w + x] = 1f;
                 }
             }
@@ -148,7 +153,8 @@ public static class ShadowSynth
         return mask;
     }
 
-    /// <summary>Blur whose σ goes from s0 to s1 along direction <paramref name="dir"/> (two blurs mixed by position).</summary>
+    /// <summary>Blur whose σ goes from s0 to s1 along direction <paramref name="dir"/> (two blurs mixed by
+    /// position).</summary>
     static float[] VaryingBlur(float[] binary, int w, int h, double s0, double s1, double dir)
     {
         var a = ImageOps.GaussianBlur(binary, w, h, s0);
@@ -166,7 +172,8 @@ public static class ShadowSynth
         return a;
     }
 
-    /// <summary>The shadow of a building: one side of a line across the picture, its edge straight or stepped.</summary>
+    /// <summary>The shadow of a building: one side of a line across the picture, its edge straight or
+    /// stepped.</summary>
     static float[] EdgeMatte(int w, int h, SynthRng rng, out SynthParams info)
     {
         double ang = rng.Uniform(0, 2 * Math.PI), nx = DMath.Cos(ang), ny = DMath.Sin(ang);
@@ -177,14 +184,16 @@ public static class ShadowSynth
             for (int x = 0; x < w; x++) proj[y * w + x] = (float)(x * nx + y * ny);
         double off = ImageOps.Quantile(proj, frac);
         int steps = rng.Chance(0.5) ? rng.Int(1, 5) : 0;     // a roofline's steps along the edge
-        double period = Math.Max(w, h) / (double)Math.Max(1, steps), depth = steps > 0 ? rng.Uniform(0.03, 0.12) * Math.Max(w, h) : 0;
+        double period = Math.Max(w, h) / (double)Math.Max(1, steps),
+            depth = steps > 0 ? rng.Uniform(0.03, 0.12) * Math.Max(w, h) : 0;
         double phase = rng.Uniform(0, period);
         var mask = new float[w * h];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
             {
                 double along = -x * ny + y * nx;
-                double notch = steps > 0 && ((along + phase) / period - Math.Floor((along + phase) / period)) < 0.5 ? depth : 0;
+                double notch = steps > 0
+                    && ((along + phase) / period - Math.Floor((along + phase) / period)) < 0.5 ? depth : 0;
                 mask[y * w + x] = proj[y * w + x] < off + notch ? 1f : 0f;
             }
         info = new SynthParams().Set("angle", ang).Set("fraction", frac).Set("steps", steps);
@@ -232,7 +241,8 @@ public static class ShadowSynth
         for (int i = 0; i < count; i++)
         {
             double a = dir + rng.Normal(0, 0.08);
-            double len = rng.Uniform(0.4, 1.5) * size, wid0 = rng.Uniform(0.02, 0.12) * size, wid1 = wid0 * rng.Uniform(0.5, 1.5);
+            double len = rng.Uniform(0.4, 1.5) * size, wid0 = rng.Uniform(0.02, 0.12) * size,
+                wid1 = wid0 * rng.Uniform(0.5, 1.5);
             double cx = rng.Uniform(0, w), cy = rng.Uniform(0, h);
             double ux = DMath.Cos(a), uy = DMath.Sin(a), px = -uy, py = ux;
             polys.Add([
@@ -254,7 +264,8 @@ public static class ShadowSynth
                 if ((x + 0.5 - cx) * (x + 0.5 - cx) + (y + 0.5 - cy) * (y + 0.5 - cy) <= r * r) mask[y * w + x] = 1f;
     }
 
-    /// <summary>Thresholded low-frequency noise (a coarse random grid, smoothly interpolated) at the target coverage.</summary>
+    /// <summary>Thresholded low-frequency noise (a coarse random grid, smoothly interpolated) at the target
+    /// coverage.</summary>
     static float[] NoiseMatte(int w, int h, SynthRng rng, double target, out SynthParams info)
     {
         int g = rng.Int(2, 7);

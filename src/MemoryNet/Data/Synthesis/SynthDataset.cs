@@ -25,7 +25,8 @@ public sealed record SynthReport(int Written, int PhotosUsed, IReadOnlyList<stri
 public static class SynthDataset
 {
     public const double ScaleFactor = 1.75;
-    static readonly string[] LayoutEntries = ["input", "target", "train_A", "train_B", "train_C", "data", "gt", "mask", "manifest.jsonl"];
+    static readonly string[] LayoutEntries = ["input", "target", "train_A", "train_B", "train_C", "data", "gt", "mask",
+        "manifest.jsonl"];
 
     public sealed record Photo(string RelPath, int SourceWidth, int SourceHeight, double Scale, RgbImage Image);
 
@@ -43,8 +44,10 @@ public static class SynthDataset
     }
 
     /// <summary>Reads and reduces the photos; unusable ones (too small, unreadable) become warnings.</summary>
-    /// <param name="detail">Keep this many times the detail of the `--size` scale (short side up to 1.75·size·detail; never enlarged).</param>
-    public static List<Photo> LoadPhotos(string dir, Degradation kind, int size, int threads, List<string> warnings, double detail = 1)
+    /// <param name="detail">Keep this many times the detail of the `--size` scale (short side up to 1.75·size·detail;
+    /// never enlarged).</param>
+    public static List<Photo> LoadPhotos(string dir, Degradation kind, int size, int threads, List<string> warnings,
+        double detail = 1)
     {
         var files = ListImages(dir);
         if (files.Count == 0) throw new UserInputException($"{dir}: no images found (PNG, JPEG, BMP or WebP)");
@@ -72,7 +75,8 @@ public static class SynthDataset
                 if (Math.Min(w, h) > target)
                 {
                     scale = target / (double)Math.Min(w, h);
-                    int nw = Math.Max(need, (int)Math.Round(w * scale)), nh = Math.Max(need, (int)Math.Round(h * scale));
+                    int nw = Math.Max(need, (int)Math.Round(w * scale)),
+                        nh = Math.Max(need, (int)Math.Round(h * scale));
                     img = ImageOps.ResizeArea(img, nw, nh);
                     scale = nw / (double)w;
                 }
@@ -86,7 +90,8 @@ public static class SynthDataset
         warnings.AddRange(warn.Where(w => w is not null)!);
         var usable = photos.Where(p => p is not null).Select(p => p!).ToList();
         if (usable.Count == 0)
-            throw new UserInputException($"{dir}: none of the {files.Count} image(s) is usable (each must be at least {need}x{need} px and readable)");
+            throw new UserInputException($"{dir}: none of the {files.Count} image(s) is usable (each must be at " +
+                $"least {need}x{need} px and readable)");
         return usable;
     }
 
@@ -101,7 +106,8 @@ public static class SynthDataset
     }
 
     /// <summary>One pair, as written (samples already rounded to 8 bits), with its manifest line.</summary>
-    public static (DegradedPair Pair, string ManifestLine) MakeItem(Degradation kind, IReadOnlyList<Photo> photos, int size, long seed, int index,
+    public static (DegradedPair Pair, string ManifestLine) MakeItem(Degradation kind, IReadOnlyList<Photo> photos,
+        int size, long seed, int index,
         BlurKernelBank? kernels = null)
     {
         ulong itemSeed = SynthRng.ItemSeed(seed, index);
@@ -126,12 +132,14 @@ public static class SynthDataset
             w.WriteString("target", ft);
             if (fm is not null) w.WriteString("mask", fm); else w.WriteNull("mask");
             w.WriteString("source", photo.RelPath);
-            w.WritePropertyName("source_size"); SynthParams.WriteValue(w, new[] { photo.SourceWidth, photo.SourceHeight });
+            w.WritePropertyName("source_size");
+            SynthParams.WriteValue(w, new[] { photo.SourceWidth, photo.SourceHeight });
             w.WriteNumber("scale", SynthParams.R(photo.Scale));
             // the target's box in the reduced photo, and in the source photo's pixels
             w.WritePropertyName("crop"); SynthParams.WriteValue(w, new[] { x + m, y + m, size, size });
             w.WritePropertyName("crop_in_source"); SynthParams.WriteValue(w, new[] {
-                Math.Round((x + m) / photo.Scale, 2), Math.Round((y + m) / photo.Scale, 2), Math.Round(size / photo.Scale, 2), Math.Round(size / photo.Scale, 2) });
+                Math.Round((x + m) / photo.Scale, 2), Math.Round((y + m) / photo.Scale, 2),
+                Math.Round(size / photo.Scale, 2), Math.Round(size / photo.Scale, 2) });
             w.WriteNumber("psnr", Math.Round(psnr, 3));
             w.WritePropertyName("params"); pair.Params.WriteTo(w);
             w.WriteEndObject();
@@ -142,13 +150,16 @@ public static class SynthDataset
     public static SynthReport Run(SynthOptions o, Action<string>? warn = null, Action? itemDone = null)
     {
         if (o.Count < 1) throw new UserInputException($"count must be at least 1 (got {o.Count})");
-        if (o.Size < 16 || o.Size > 8192) throw new UserInputException($"size must be between 16 and 8192 (got {o.Size})");
+        if (o.Size < 16 || o.Size > 8192)
+            throw new UserInputException($"size must be between 16 and 8192 (got {o.Size})");
         int threads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
         var sw = Stopwatch.StartNew();
         string outDir = Path.GetFullPath(o.OutDir);
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
         {
-            if (!o.Overwrite) throw new UserInputException($"{o.OutDir}: folder is not empty (allow overwriting to replace a dataset made by synth)");
+            if (!o.Overwrite)
+                throw new UserInputException(
+                    $"{o.OutDir}: folder is not empty (allow overwriting to replace a dataset made by synth)");
             foreach (var e in LayoutEntries)
             {
                 var p = Path.Combine(outDir, e);
@@ -176,7 +187,8 @@ public static class SynthDataset
             File.WriteAllBytes(Path.Combine(outDir, fi), PngWriter.EncodeRgb(pair.Input));
             File.WriteAllBytes(Path.Combine(outDir, ft), PngWriter.EncodeRgb(pair.Target));
             if (fm is not null && pair.Mask is not null)
-                File.WriteAllBytes(Path.Combine(outDir, fm), PngWriter.EncodeGrey(pair.Mask, pair.Input.Width, pair.Input.Height));
+                File.WriteAllBytes(Path.Combine(outDir, fm),
+                    PngWriter.EncodeGrey(pair.Mask, pair.Input.Width, pair.Input.Height));
             lines[i] = line;
             psnr[i] = ImageOps.Psnr(pair.Input, pair.Target);
             if (i < keep) previewPairs[i] = pair;
@@ -186,6 +198,7 @@ public static class SynthDataset
         AtomicFile.WriteAllText(manifest, string.Join("\n", lines) + "\n");
         if (o.Preview is not null)
             ContactSheet.Write(ContactSheet.Build(previewPairs, o.PreviewTile), o.Preview);
-        return new SynthReport(o.Count, photos.Count, warnings, sw.Elapsed.TotalSeconds, psnr, o.Kind.LayoutName, manifest);
+        return new SynthReport(o.Count, photos.Count, warnings, sw.Elapsed.TotalSeconds, psnr,
+            o.Kind.LayoutName, manifest);
     }
 }

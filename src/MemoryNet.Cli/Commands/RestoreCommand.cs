@@ -105,7 +105,7 @@ public static class RestoreCommand
             if (ov < 0 || (t > 0 && ov > t / 2))
                 throw new UserInputException(
                     $"--tile-overlap must be between 0 and half the tile{(t > 0 ? $" ({t / 2})" : "")} (got {ov})");
-            var tiling = new TileSettings(t, ov, MemoryBudget.Parse(p.GetValue(maxMemory)!));
+            var tiling = new TileSettings(t, ov, MemoryBudget.Parse(p.GetValue(maxMemory)!, "--max-memory"));
             return Run(p,
                 new Settings(p.GetValue(inputs)!, p.GetValue(output)!, p.GetValue(bits), p.GetValue(maxPixels), tiling,
                 p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard),
@@ -127,14 +127,17 @@ public static class RestoreCommand
                 $"--format must be one of {string.Join(", ", OutputPlan.Formats)} (got '{s.Format}')");
         if (s.Bits == 16 && format is not (null or "png"))
             throw new UserInputException("--bits 16 needs PNG output (--format png)");
-        var shard = Shard.Resolve(s.Shard, Environment.GetEnvironmentVariable, out var shardSource);
+        string shardSource = "--shard";
+        var shard = string.IsNullOrWhiteSpace(s.Shard)
+            ? Shard.Resolve(null, Environment.GetEnvironmentVariable, out shardSource)
+            : Shard.Parse(s.Shard, "--shard");
 
         var all = InputCollector.Collect(s.Inputs, includeUnsupported: true);
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");
         var plan = new OutputPlan(all, s.Inputs.Length == 1 && File.Exists(s.Inputs[0]), s.Output, format);
         var files = shard.Select(all);
         if (shard.Count > 1 && !s.Quiet)
-            Console.Error.WriteLine($"shard {shard} (from {(shardSource == "given" ? "--shard" : shardSource)}): " +
+            Console.Error.WriteLine($"shard {shard} (from {shardSource}): " +
                 $"{files.Count} of {all.Count} input(s)");
         if (files.Count == 0)
         {

@@ -103,7 +103,7 @@ public static class ServeCommand
                 MaxUploadBytes = (long)(mb * 1024 * 1024),
                 MaxPixels = p.GetValue(maxPixels),
                 Concurrency = p.GetValue(concurrency),
-                MaxMemoryBytes = MemoryNet.Inference.MemoryBudget.Parse(p.GetValue(maxMemory)!),
+                MaxMemoryBytes = MemoryNet.Inference.MemoryBudget.Parse(p.GetValue(maxMemory)!, "--max-memory"),
                 Queue = p.GetValue(queue),
                 ModelPath = p.GetValue(model),
                 Arch = p.GetValue(arch),

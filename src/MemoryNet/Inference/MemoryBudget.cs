@@ -56,8 +56,8 @@ public static class MemoryBudget
     }
 
     /// <summary>Parses a size: bytes, or a number with K, M, G or T (optionally followed by B or iB), all powers of
-    /// 1024.</summary>
-    public static long Parse(string text)
+    /// 1024. <paramref name="what"/> names the value in the error message.</summary>
+    public static long Parse(string text, string what = "memory budget")
     {
         var s = text.Trim().ToUpperInvariant().Replace(" ", "");
         double unit = 1;
@@ -68,7 +68,7 @@ public static class MemoryBudget
             if (s.EndsWith(suffix)) { unit = u; s = s[..^suffix.Length]; break; }
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0
             || double.IsInfinity(v))
-            throw new UserInputException($"memory budget '{text}': expected a size such as 2GB, 1.5G or 800MB");
+            throw new UserInputException($"{what} '{text}': expected a size such as 2GB, 1.5G or 800MB");
         return (long)Math.Min(v * unit, long.MaxValue / 2);
     }
 }

@@ -316,7 +316,7 @@ public class TrainerTests
         Assert.True((w4 - latest.ByName()["tail.weight"]).abs().max().item<float>() == 0,
             "the last kept weights are the latest");
         o.KeepEvery = -1;
-        Assert.Contains("--keep-every", Assert.Throws<UserInputException>(() => o.Validate()).Message);
+        Assert.Contains("keep-every must be", Assert.Throws<UserInputException>(() => o.Validate()).Message);
     }
 
     [Fact]
@@ -341,7 +341,7 @@ public class TrainerTests
         Assert.True((tail[3..] - start).abs().max().item<float>() < 0.05);
         Assert.True(tail[..3].abs().max().item<float>() is > 0 and < 0.05f);
         o.Head = "linear";
-        Assert.Contains("--head", Assert.Throws<UserInputException>(() => o.Validate()).Message);
+        Assert.Contains("head must be one of", Assert.Throws<UserInputException>(() => o.Validate()).Message);
     }
 
     [Fact]

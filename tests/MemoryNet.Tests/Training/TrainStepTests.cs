@@ -205,17 +205,7 @@ public class KilledRunTests
     {
         if (precision == "bf16" && !CpuFeatures.HasBf16) return;
         var root = TestPaths.TempDir();
-        var data = Path.Combine(root, "data");
-        foreach (var sub in new[] { "input", "target" }) Directory.CreateDirectory(Path.Combine(data, sub));
-        var rng = new Random(1);
-        for (int i = 0; i < 4; i++)
-        {
-            var target = Enumerable.Range(0, 32 * 32 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
-            Imaging.ImageCodec.Write(new Imaging.ImageData(32, 32, 3, 8, target.Select(v => v * 0.7f).ToArray()),
-                Path.Combine(data, "input", $"{i}.png"));
-            Imaging.ImageCodec.Write(new Imaging.ImageData(32, 32, 3, 8, target),
-                Path.Combine(data, "target", $"{i}.png"));
-        }
+        var data = TestPaths.NoisePairs(Path.Combine(root, "data"), count: 4, size: 32, seed: 1, inputScale: 0.7f);
         var run = Path.Combine(root, "run");
         string[] common = ["train", "--data", data, "--arch", "memorynet-s", "--patch", "16", "--batch", "2",
             "--threads", "1", "--workers", "1",
@@ -261,17 +251,7 @@ public class TimeLimitTests
     public void A_run_stopped_at_its_time_limit_tells_how_to_resume()
     {
         var root = TestPaths.TempDir();
-        var data = Path.Combine(root, "data");
-        foreach (var sub in new[] { "input", "target" }) Directory.CreateDirectory(Path.Combine(data, sub));
-        var rng = new Random(2);
-        for (int i = 0; i < 2; i++)
-        {
-            var target = Enumerable.Range(0, 16 * 16 * 3).Select(_ => (float)rng.NextDouble()).ToArray();
-            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target.Select(v => v * 0.5f).ToArray()),
-                Path.Combine(data, "input", $"{i}.png"));
-            Imaging.ImageCodec.Write(new Imaging.ImageData(16, 16, 3, 8, target),
-                Path.Combine(data, "target", $"{i}.png"));
-        }
+        var data = TestPaths.NoisePairs(Path.Combine(root, "data"), count: 2, size: 16, seed: 2, inputScale: 0.5f);
         var run = Path.Combine(root, "run");
         var (p1, err) = CliProcess.Start(
             ["train", "--data", data, "--arch", "nafnet-s", "--patch", "16", "--batch", "1", "--threads", "1",

@@ -551,23 +551,31 @@ public sealed class RestoreServer : IAsyncDisposable
         }
         _ = Task.Run(async () =>
         {
-            using var _ = ticket;
-            try { Jobs.Complete(job, await RunAsync(ticket, upload, job.Started, job.Report, job.Cancel.Token)); }
-            catch (OperationCanceledException) when (job.Cancel.IsCancellationRequested)
+            byte[]? png = null;
+            var state = JobState.Failed;
+            string? error = null;
+            try
             {
-                Jobs.Fail(job, JobState.Cancelled, null);
+                png = await RunAsync(ticket, upload, job.Started, job.Report, job.Cancel.Token);
+                state = JobState.Done;
             }
-            catch (ImageFormatException e) { Jobs.Fail(job, JobState.Failed, e.Message); }
-            catch (UserInputException e)
-            {
-                Jobs.Fail(job, JobState.Failed, $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}");
-            }
+            catch (OperationCanceledException) when (job.Cancel.IsCancellationRequested) { state = JobState.Cancelled; }
+            catch (ImageFormatException e) { error = e.Message; }
+            catch (UserInputException e) { error = $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}"; }
             catch (Exception e)
             {
                 Console.Error.WriteLine($"error: job {job.Id}: {e}");
-                Jobs.Fail(job, JobState.Failed, $"internal error: {e.Message}");
+                error = $"internal error: {e.Message}";
             }
-            finally { if (job.State == JobState.Cancelled) ReleaseMemory(); }
+            finally
+            {
+                // the slot and the queue place are given back before the job shows as finished: a client that saw
+                // it finish and sends the next image finds the room this job held
+                ticket.Dispose();
+                if (state == JobState.Cancelled) ReleaseMemory();
+            }
+            if (png is not null) Jobs.Complete(job, png);
+            else Jobs.Fail(job, state, error);
         });
         ctx.Response.Headers.Location = $"/v1/jobs/{job.Id}";
         await WriteJson(ctx, 202, job.ToJson());

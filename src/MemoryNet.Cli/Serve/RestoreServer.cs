@@ -43,6 +43,8 @@ public sealed class RestoreServer : IAsyncDisposable
     readonly WebApplication _app;
     readonly ServeOptions _options;
     double _secondsPerRestore = 1; // running average, for Retry-After
+    /// <summary>Jobs whose restore is under way: shutting down waits for them before the models are freed.</summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _runningJobs = new();
 
     public string Address { get; }
     public AdmissionQueue Queue { get; }
@@ -238,7 +240,10 @@ public sealed class RestoreServer : IAsyncDisposable
     {
         await _app.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        Jobs.Dispose();
+        Jobs.Dispose(); // cancels the jobs: each stops after the tile it is on
+        // a job still in a forward pass uses its model's native tensors: free the models only after the jobs let go
+        try { await Task.WhenAll(_runningJobs.Values).WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false); }
+        catch (TimeoutException) { Console.Error.WriteLine("warning: a job did not stop within 60 s of shutdown"); }
         Models.Dispose();
         Queue.Dispose();
     }
@@ -549,7 +554,7 @@ public sealed class RestoreServer : IAsyncDisposable
             await Error(ctx, 503, $"the server keeps {Jobs.MaxJobs} jobs and none of them has finished; retry later");
             return;
         }
-        _ = Task.Run(async () =>
+        var run = Task.Run(async () =>
         {
             byte[]? png = null;
             var state = JobState.Failed;
@@ -577,6 +582,8 @@ public sealed class RestoreServer : IAsyncDisposable
             if (png is not null) Jobs.Complete(job, png);
             else Jobs.Fail(job, state, error);
         });
+        _runningJobs[job.Id] = run;
+        _ = run.ContinueWith(_ => _runningJobs.TryRemove(job.Id, out var _), TaskScheduler.Default);
         ctx.Response.Headers.Location = $"/v1/jobs/{job.Id}";
         await WriteJson(ctx, 202, job.ToJson());
     }

@@ -93,6 +93,24 @@ public sealed class ServeJobsTests
     }
 
     [Fact]
+    public async Task Shutting_down_waits_for_a_running_job_before_freeing_the_models()
+    {
+        var server = await RestoreServer.StartAsync(Tiled(maxJobs: 1));
+        string id;
+        using (var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) })
+        {
+            id = await Create(client, WebTestData.Png(1600, 1200, seed: 5)); // hundreds of tiles
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Progress(await Json(await client.GetAsync($"/v1/jobs/{id}"))).Done == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+        }
+        var job = server.Jobs.Get(id)!;
+        Assert.Equal(JobState.Running, job.State);
+        await server.DisposeAsync(); // with the job mid-restore: its model must outlive its forward pass
+        Assert.Equal(JobState.Cancelled, job.State);
+    }
+
+    [Fact]
     public async Task Delete_cancels_a_running_job_after_the_current_tile_and_the_slot_is_free_again()
     {
         await using var server = await RestoreServer.StartAsync(Tiled(maxJobs: 1));

@@ -491,13 +491,21 @@ public sealed class RestoreServer : IAsyncDisposable
             await Error(ctx, 500, $"model '{upload.Entry.Name}' cannot be loaded: {e.Message}");
             return;
         }
+        await WriteImage(ctx, png, upload.ContentType, upload.Name, upload.Extension, upload.Entry.Name, cancel);
+    }
+
+    /// <summary>A restored image as the answer: its type, an inline file name NAME-restored.EXT and the model's
+    /// name.</summary>
+    static async Task WriteImage(HttpContext ctx, byte[] image, string contentType, string name, string extension,
+        string model, CancellationToken cancel)
+    {
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = upload.ContentType;
-        ctx.Response.ContentLength = png.Length;
+        ctx.Response.ContentType = contentType;
+        ctx.Response.ContentLength = image.Length;
         ctx.Response.Headers.ContentDisposition = "inline; " +
-            $"filename=\"{Path.GetFileNameWithoutExtension(upload.Name)}-restored{upload.Extension}\"";
-        ctx.Response.Headers["X-MemoryNet-Model"] = upload.Entry.Name;
-        await ctx.Response.Body.WriteAsync(png, cancel);
+            $"filename=\"{Path.GetFileNameWithoutExtension(name)}-restored{extension}\"";
+        ctx.Response.Headers["X-MemoryNet-Model"] = model;
+        await ctx.Response.Body.WriteAsync(image, cancel);
     }
 
     /// <summary>
@@ -600,13 +608,7 @@ public sealed class RestoreServer : IAsyncDisposable
                 $"{(job.Error is null ? "" : $": {job.Error}")}; its result exists once it is done");
             return;
         }
-        ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = job.ContentType;
-        ctx.Response.ContentLength = png.Length;
-        ctx.Response.Headers.ContentDisposition = "inline; " +
-            $"filename=\"{Path.GetFileNameWithoutExtension(job.Name)}-restored{job.Extension}\"";
-        ctx.Response.Headers["X-MemoryNet-Model"] = job.Model;
-        await ctx.Response.Body.WriteAsync(png, ctx.RequestAborted);
+        await WriteImage(ctx, png, job.ContentType, job.Name, job.Extension, job.Model, ctx.RequestAborted);
     }
 
     Task DeleteJob(HttpContext ctx, string id)

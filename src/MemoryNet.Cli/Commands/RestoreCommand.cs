@@ -127,10 +127,7 @@ public static class RestoreCommand
                 $"--format must be one of {string.Join(", ", OutputPlan.Formats)} (got '{s.Format}')");
         if (s.Bits == 16 && format is not (null or "png"))
             throw new UserInputException("--bits 16 needs PNG output (--format png)");
-        string shardSource = "--shard";
-        var shard = string.IsNullOrWhiteSpace(s.Shard)
-            ? Shard.Resolve(null, Environment.GetEnvironmentVariable, out shardSource)
-            : Shard.Parse(s.Shard, "--shard");
+        var shard = Shard.Resolve(s.Shard, Environment.GetEnvironmentVariable, out var shardSource, "--shard");
 
         var all = InputCollector.Collect(s.Inputs, includeUnsupported: true);
         if (all.Count == 0) throw new UserInputException($"no images found in {string.Join(", ", s.Inputs)}");

@@ -39,12 +39,12 @@ public readonly record struct Shard(int Index, int Count)
     /// JOB_COMPLETION_INDEX with JOB_COMPLETION_COUNT (Kubernetes sets only the index: the manifest sets the count to
     /// the Job's completions); else a Slurm job array's SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT (task ids may
     /// start above 0 and have a step: the index is (id − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP); else all
-    /// inputs. Returns where the shard came from in <paramref name="source"/>: "given", the environment variables'
-    /// names, or "none".
+    /// inputs. Returns where the shard came from in <paramref name="source"/>: <paramref name="what"/> (the option's
+    /// name, also used in its errors), the environment variables' names, or "none".
     /// </summary>
-    public static Shard Resolve(string? option, Func<string, string?> env, out string source)
+    public static Shard Resolve(string? option, Func<string, string?> env, out string source, string what = "shard")
     {
-        if (!string.IsNullOrWhiteSpace(option)) { source = "given"; return Parse(option); }
+        if (!string.IsNullOrWhiteSpace(option)) { source = what; return Parse(option, what); }
         string? Get(string name) => env(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
         int Int(string name, string value) => int.TryParse(value, out int v) ? v
             : throw new UserInputException($"{name}='{value}' is not a whole number");

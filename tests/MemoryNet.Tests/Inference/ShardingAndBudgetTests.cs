@@ -53,7 +53,7 @@ public class ShardingTests
         var k8s = Env(("JOB_COMPLETION_INDEX", "2"), ("JOB_COMPLETION_COUNT", "5"), ("SLURM_ARRAY_TASK_ID", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "4"));
         Assert.Equal(new Shard(1, 2), Shard.Resolve("1/2", k8s, out var src));
-        Assert.Equal("given", src);
+        Assert.Equal("shard", src);
         Assert.Equal(new Shard(2, 5), Shard.Resolve(null, k8s, out src));
         Assert.StartsWith("JOB_COMPLETION_INDEX", src);
         Assert.Equal(new Shard(1, 4),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains a bundled model from its recipe (models/recipes/TASK.yml) on the clean photo corpus, resumably.
 #
-#   tools/train-recipe.sh TASK [SECONDS]       TASK: derain | deraindrop | deshadow | deblur
+#   tools/train-recipe.sh RECIPE [SECONDS]     RECIPE: derain | deraindrop | deshadow | deblur, or a later phase of one
+#                                              (derain-2: its task is the name before "-N")
 #
 # 1. validation pairs: `synth` of the recipe's kind from DATA/clean/val (photos never trained on), seed 7, 48 pairs of
 #    256 px; the run keeps best.safetensors by their PSNR under the recipe's val-protocol. Checkpoints are chosen on
@@ -14,14 +15,15 @@
 #   EXTRA (more train flags).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-task="${1:?usage: $0 derain|deraindrop|deshadow|deblur [SECONDS]}"
+name="${1:?usage: $0 derain|deraindrop|deshadow|deblur[-PHASE] [SECONDS]}"
+task="${name%-[0-9]*}"
 seconds="${2:-3600}"
 data="${DATA:-$root/../shared/data}"; runs="${RUNS:-/tmp/runs}"
-recipe="$root/models/recipes/$task.yml"
-[ -f "$recipe" ] || { echo "$recipe: no recipe for '$task'" >&2; exit 2; }
+recipe="$root/models/recipes/$name.yml"
+[ -f "$recipe" ] || { echo "$recipe: no recipe named '$name'" >&2; exit 2; }
 [ -d "$data/clean/train" ] || { echo "$data/clean/train: no clean photos (set DATA)" >&2; exit 2; }
-kind=$(sed -n 's/^synth: *\([a-z-]*\).*/\1/p' "$recipe")
-protocol=$(sed -n 's/^val-protocol: *\([a-z-]*\).*/\1/p' "$recipe")
+kind=$(sed -n 's/^ *synth: *\([a-z-]*\).*/\1/p' "$recipe")
+protocol=$(sed -n 's/^ *val-protocol: *\([a-z-]*\).*/\1/p' "$recipe")
 case "$kind" in   # layout of the validation pairs synth writes
   shadow) format=istd ;; raindrop) format=raindrop ;; *) format=paired ;;
 esac
@@ -31,7 +33,7 @@ if [ "$kind" = blur ] && [ -d "$data/kernels" ]; then extra+=(--synth-kernels "$
 mn="$root/memorynet"
 val="$runs/val-$task"
 [ -d "$val" ] || "$mn" synth --kind "$kind" --clean "$data/clean/val" --out "$val" --count 48 --size 256 --seed 7 "${kernels[@]}"
-run="$runs/$task"
+run="$runs/$name"
 cmd=("$mn" train --config "$recipe" --clean "$data/clean/train" --val "$val" --val-layout "$format" --layout "$format"
   --out "$run" --max-seconds "$seconds" "${extra[@]}")
 if [ -f "$run/state.json" ]; then "${cmd[@]}" --resume

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using MemoryNet.Data;
 using MemoryNet.Training;
@@ -8,8 +7,8 @@ using Spectre.Console;
 namespace MemoryNet.Cli.Commands;
 
 /// <summary>
-/// memorynet train (--config FILE.yml | options): every option of <see cref="TrainOptions"/> is a flag of the same
-/// (hyphenated) name; flags override the config file; the effective config is saved in the run folder.
+/// memorynet train (--config FILE.yml | options): every setting of <see cref="TrainOptions"/> is a flag of the same
+/// name; flags override the config file; the effective config is saved in the run folder.
 /// </summary>
 public static class TrainCommand
 {
@@ -64,10 +63,6 @@ public static class TrainCommand
 
     static readonly TrainOptions Defaults = new();
 
-    static string Flag(PropertyInfo p) =>
-        string.Concat(p.Name.Select((c, i) =>
-            char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
-
     public static Command Create()
     {
         var cmd = new Command("train", "Train MemoryNet/MPRNet on paired data (the paper's recipe; resumable)");
@@ -77,51 +72,52 @@ public static class TrainCommand
             new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint" };
         cmd.Options.Add(config);
         cmd.Options.Add(resume);
-        var options = new List<(PropertyInfo Prop, Option Opt)>();
-        foreach (var prop in typeof(TrainOptions).GetProperties())
+        var options = new List<(TrainSetting Setting, Option Opt)>();
+        foreach (var setting in TrainOptions.Settings)
         {
-            var type = Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
+            var type = setting.Type;
             var optType = typeof(Option<>)
                 .MakeGenericType(type == typeof(string) ? typeof(string) : typeof(Nullable<>).MakeGenericType(type));
             // the dataset layout is --layout (--val-layout) as everywhere; the older --format spelling still works
-            string flag = Flag(prop);
+            string flag = setting.Name;
             string[] aliases = flag is "format" or "val-format" ? ["--" + flag] : [];
             string name = flag switch { "format" => "layout", "val-format" => "val-layout", _ => flag };
             var opt = (Option)Activator.CreateInstance(optType, "--" + name, aliases)!;
-            object? fallback = prop.GetValue(Defaults);
+            object? fallback = setting.Get(Defaults);
             opt.Description = (Help.GetValueOrDefault(flag)
                 ?? throw new InvalidOperationException($"train option --{flag} has no help text"))
                 + (fallback is null ? ""
                     : $" [default: {Convert.ToString(fallback, System.Globalization.CultureInfo.InvariantCulture)}]");
             cmd.Options.Add(opt);
-            options.Add((prop, opt));
+            options.Add((setting, opt));
         }
         cmd.SetAction(p => Run(p, p.GetValue(config), p.GetValue(resume), options));
         return cmd;
     }
 
-    static int Run(ParseResult p, string? configPath, bool resume, List<(PropertyInfo Prop, Option Opt)> options)
+    static int Run(ParseResult p, string? configPath, bool resume, List<(TrainSetting Setting, Option Opt)> options)
     {
         // config file (or the run's own when resuming), then the flags given on the command line
-        string? outFlag = options.Where(o => o.Prop.Name == nameof(TrainOptions.Out))
+        string? outFlag = options.Where(o => o.Setting.Name == "out")
             .Select(o => p.GetResult(o.Opt) is null ? null : (string?)p.GetValue<string>(o.Opt.Name)).FirstOrDefault();
         if (resume && configPath is null && outFlag is not null && File.Exists(Path.Combine(outFlag, "config.yml")))
             configPath = Path.Combine(outFlag, "config.yml");
         var o = configPath is null ? new TrainOptions() : TrainOptions.FromYaml(configPath);
         CliCommon.WarnOldSpelling(p, ("--format", "--layout"), ("--val-format", "--val-layout"));
-        foreach (var (prop, opt) in options)
+        foreach (var (setting, opt) in options)
             if (p.GetResult(opt) is { } r && !r.Implicit)
-                prop.SetValue(o, r.GetValueOrDefault<object>());
+                setting.Set(o, r.GetValueOrDefault<object>());
         o.Validate();
-        if (resume && !File.Exists(Path.Combine(o.Out, "state.json")))
+        string outDir = o.Run.Out;
+        if (resume && !File.Exists(Path.Combine(outDir, "state.json")))
             throw new UserInputException(
-                $"{o.Out}: nothing to resume (no state.json); drop --resume to start a new run");
-        if (!resume && File.Exists(Path.Combine(o.Out, "state.json")))
-            throw new UserInputException($"{o.Out}: a run already exists there; use --resume or another --out");
+                $"{outDir}: nothing to resume (no state.json); drop --resume to start a new run");
+        if (!resume && File.Exists(Path.Combine(outDir, "state.json")))
+            throw new UserInputException($"{outDir}: a run already exists there; use --resume or another --out");
 
-        ISampleSource train = SampleSources.ForTraining(o);
-        IReadOnlyList<PairedItem>? val = o.Val is null ? null
-            : PairedFolders.Read(o.Val, PairedFolders.ParseLayout(o.ValFormat ?? o.Format));
+        ISampleSource train = SampleSources.ForTraining(o.Data);
+        IReadOnlyList<PairedItem>? val = o.Data.Val is null ? null
+            : PairedFolders.Read(o.Data.Val, PairedFolders.ParseLayout(o.Data.ValFormat ?? o.Data.Format));
 
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
@@ -161,7 +157,7 @@ public static class TrainCommand
             result.Reason is StopReason.TimeLimit or StopReason.Interrupted ? "; resume with --resume" : "";
         Console.Error.WriteLine($"{result.Message}{resumeHint}" +
             $"{(result.BestPsnr is double b ? $"; best validation PSNR {b:0.00} dB" : "")}; run " +
-            $"folder {Path.GetFullPath(o.Out)}");
+            $"folder {Path.GetFullPath(outDir)}");
         return result.Reason switch
         {
             StopReason.NonFiniteLoss => 1,

@@ -6,12 +6,12 @@ namespace MemoryNet.Data;
 /// on the fly).</summary>
 public static class SampleSources
 {
-    public static ISampleSource ForTraining(TrainOptions o)
+    public static ISampleSource ForTraining(DataOptions d)
     {
-        if (o.Synth is not null)
-            return SynthSource.Create(o.Synth, o.Clean!, o.SynthSize, o.SynthZoom, o.SynthGamma, o.SynthClean,
-                o.SynthKernels);
-        var items = PairedFolders.Read(o.Data!, PairedFolders.ParseLayout(o.Format), "train");
+        if (d.Synth is not null)
+            return SynthSource.Create(d.Synth, d.Clean!, d.SynthSize, d.SynthZoom, d.SynthGamma, d.SynthClean,
+                d.SynthKernels);
+        var items = PairedFolders.Read(d.Folder!, PairedFolders.ParseLayout(d.Format), "train");
         PairedFolders.CheckSizes(items);
         return new PairedSource(items);
     }

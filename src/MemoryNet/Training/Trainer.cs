@@ -36,27 +36,28 @@ public sealed class Trainer
     {
         o = options;
         this.train = train;
-        this.val = new Validator(val ?? [], options.ValProtocol, options.ValPatch, options.ValMax);
-        run = new RunFolder(options.Out);
+        this.val = new Validator(val ?? [], options.Logging.ValProtocol, options.Data.ValPatch, options.Data.ValMax);
+        run = new RunFolder(options.Run.Out);
     }
 
     public NetSpec Spec()
     {
-        var preset = ArchRegistry.FromName(o.Arch);
+        var preset = ArchRegistry.FromName(o.Network.Arch);
         if (preset is not ArchSpec spec)
         {
-            if (o.MemoryBranches is not null || o.FeatureMemory is not null || o.Head is not null
-                || o.MemoryPretrainSteps > 0)
+            var n = o.Network;
+            if (n.MemoryBranches is not null || n.FeatureMemory is not null || n.Head is not null
+                || o.Optimiser.MemoryPretrainSteps > 0)
                 throw new UserInputException("memory-branches, feature-memory, head and memory-pretrain-steps belong " +
                     $"to the MPRNet family; {preset.Name} has none");
             return preset;
         }
-        if (o.MemoryBranches is int b && b != spec.MemoryBranches)
+        if (o.Network.MemoryBranches is int b && b != spec.MemoryBranches)
             spec = spec with { Name = $"{spec.Name}-m{b}", MemoryBranches = b };
-        if (o.FeatureMemory is string f && f != spec.FeatureMemory)
+        if (o.Network.FeatureMemory is string f && f != spec.FeatureMemory)
             spec = spec with { Name = $"{spec.Name}-f{f}", FeatureMemory = f };
-        if (o.Head is string h && h != spec.Head) spec = spec with { Name = $"{spec.Name}-{h}", Head = h };
-        if (o.MemoryPretrainSteps > 0 && !spec.HasMemory)
+        if (o.Network.Head is string h && h != spec.Head) spec = spec with { Name = $"{spec.Name}-{h}", Head = h };
+        if (o.Optimiser.MemoryPretrainSteps > 0 && !spec.HasMemory)
             throw new UserInputException(
                 "memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
         return spec;
@@ -67,32 +68,37 @@ public sealed class Trainer
         // live tensors are counted per thread; what this run holds is the count above the one it started from (a thread
         // that ran other work before may carry tensors made elsewhere and disposed here, or the reverse)
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        torch.set_num_threads(Math.Max(1, o.Threads));
-        torch.manual_seed(o.Seed);
+        torch.set_num_threads(Math.Max(1, o.Run.Threads));
+        torch.manual_seed(o.Run.Seed);
         Directory.CreateDirectory(run.Dir);
 
         var spec = Spec();
         using var model = LoadOrCreate(spec, resume, out var state);
         model.train();
-        using var loss = new RestorationLoss(o.EdgeWeight, o.PixelLoss);
-        using var contrastive = o.ContrastiveWeight > 0 ? ContrastiveLoss.Create(o.ContrastiveFeatures) : null;
-        var objective = new StepObjective(loss, o.ReconWeight, contrastive, o.ContrastiveWeight, o.GradClip);
+        var (lossOptions, opt) = (o.Loss, o.Optimiser);
+        using var loss = new RestorationLoss(lossOptions.EdgeWeight, lossOptions.PixelLoss);
+        using var contrastive = lossOptions.ContrastiveWeight > 0
+            ? ContrastiveLoss.Create(lossOptions.ContrastiveFeatures) : null;
+        var objective = new StepObjective(loss, lossOptions.ReconWeight, contrastive, lossOptions.ContrastiveWeight,
+            opt.GradClip);
         using var stepper = new TrainStep(model,
-            o.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective, o.WeightDecay);
+            o.Run.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective,
+            opt.WeightDecay);
         if (resume && File.Exists(run.Adam)) stepper.Optimizer.Load(run.Adam);
         else if (resume && File.Exists(run.Optimizer))
             stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam
-        using var ema = o.Ema > 0 ? spec.Build() : null;
+        using var ema = opt.Ema > 0 ? spec.Build() : null;
         if (ema is not null)
         {
             if (resume && File.Exists(run.Ema)) LoadInto(ema, run.Ema);
             else StateDict.CopyParameters(model, ema);
         }
 
-        using var loader = new BatchLoader(train, o.Batch, o.Patch, o.Seed, state.Step, Math.Max(1, o.Workers));
-        long total = o.Steps ?? (long)o.Epochs!.Value * loader.StepsPerEpoch;
-        long warmup = Math.Min((long)(o.WarmupEpochs * loader.StepsPerEpoch), total / 5); // never most of a short run
-        var schedule = new LrSchedule(o.Lr, o.LrMin, warmup, total);
+        using var loader = new BatchLoader(train, o.Data.Batch, o.Data.Patch, o.Run.Seed, state.Step,
+            Math.Max(1, o.Data.Workers));
+        long total = opt.Steps ?? (long)opt.Epochs!.Value * loader.StepsPerEpoch;
+        long warmup = Math.Min((long)(opt.WarmupEpochs * loader.StepsPerEpoch), total / 5); // never most of a short run
+        var schedule = new LrSchedule(opt.Lr, opt.LrMin, warmup, total);
 
         if (!resume) AtomicFile.WriteAllText(run.Config, o.ToYaml());
         var log = new RunLog(run.Log);
@@ -101,9 +107,9 @@ public sealed class Trainer
             {
                 ["event"] = "resume", ["step"] = state.Step, ["epoch"] = state.Step / loader.StepsPerEpoch
             });
-        say($"{spec.Describe()}: {stepper.Optimizer.Count:N0} parameters, {o.Precision}; {train.Count} training " +
+        say($"{spec.Describe()}: {stepper.Optimizer.Count:N0} parameters, {o.Run.Precision}; {train.Count} training " +
             $"samples, {loader.StepsPerEpoch} steps/epoch; " +
-            $"steps {state.Step}→{total}, warm-up {warmup}, lr {o.Lr:G3}→{o.LrMin:G3}; run folder {run.Dir}");
+            $"steps {state.Step}→{total}, warm-up {warmup}, lr {opt.Lr:G3}→{opt.LrMin:G3}; run folder {run.Dir}");
 
         var clock = Stopwatch.StartNew();
         double elapsedBefore = state.Seconds;
@@ -130,7 +136,7 @@ public sealed class Trainer
         while (step < total)
         {
             if (cancel.IsCancellationRequested) { reason = StopReason.Interrupted; break; }
-            if (o.MaxSeconds is double max && clock.Elapsed.TotalSeconds >= max)
+            if (o.Run.MaxSeconds is double max && clock.Elapsed.TotalSeconds >= max)
             {
                 reason = StopReason.TimeLimit; break;
             }
@@ -142,7 +148,7 @@ public sealed class Trainer
             {
                 var x = tensor(batch.Input, [batch.Count, 3, batch.Size, batch.Size]);
                 var y = tensor(batch.Target, [batch.Count, 3, batch.Size, batch.Size]);
-                parts = stepper.Run(x, y, lr, memoryPhase: step < o.MemoryPretrainSteps);
+                parts = stepper.Run(x, y, lr, memoryPhase: step < opt.MemoryPretrainSteps);
             }
             if (!double.IsFinite(parts.Total))
             {
@@ -151,30 +157,30 @@ public sealed class Trainer
                     $"({run.Latest}, step {lastSaved}) is kept";
                 break;
             }
-            if (ema is not null) UpdateEma(ema, model, o.Ema);
+            if (ema is not null) UpdateEma(ema, model, opt.Ema);
             step++;
 
             recent.Enqueue(parts.Total);
-            if (recent.Count > o.LogEvery) recent.Dequeue();
+            if (recent.Count > o.Logging.LogEvery) recent.Dequeue();
             double sps = (step - rateFrom) / Math.Max(1e-9, rate.Elapsed.TotalSeconds);
             onStep?.Invoke(new StepReport(step, total, recent.Average(), lr, sps));
-            if (step % o.LogEvery == 0 || step == total)
+            if (step % o.Logging.LogEvery == 0 || step == total)
             {
                 var row = new JsonObject
                 {
                     ["step"] = step, ["epoch"] = (step - 1) / loader.StepsPerEpoch,
                     ["loss"] = Math.Round(parts.Total, 6),
-                    [o.PixelLoss] = Math.Round(parts.Pixel, 6), ["edge"] = Math.Round(parts.Edge, 6),
+                    [o.Loss.PixelLoss] = Math.Round(parts.Pixel, 6), ["edge"] = Math.Round(parts.Edge, 6),
                     ["lr"] = lr, ["seconds"] = Math.Round(elapsedBefore + clock.Elapsed.TotalSeconds, 2),
                     ["rss_mb"] = Math.Round(ProcessMemory.CurrentRssMb(), 1),
                     ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount - liveBefore,
                 };
                 if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
                 if (spec is ArchSpec { FeatureMemory: not "none" }) row["recon"] = Math.Round(parts.Recon, 6);
-                if (step <= o.MemoryPretrainSteps) row["phase"] = 1;
+                if (step <= opt.MemoryPretrainSteps) row["phase"] = 1;
                 log.Write(row);
             }
-            if (val.Count > 0 && (step % o.ValEvery == 0 || step == total))
+            if (val.Count > 0 && (step % o.Logging.ValEvery == 0 || step == total))
             {
                 var scored = val.Score(ema ?? model);
                 log.Write(new JsonObject
@@ -188,13 +194,13 @@ public sealed class Trainer
                     state = state with { BestPsnr = scored, BestStep = step };
                     var meta = Metadata(spec, state);
                     meta["val_psnr"] = scored.ToString("0.0000");
-                    meta["val_protocol"] = o.ValProtocol;
+                    meta["val_protocol"] = o.Logging.ValProtocol;
                     ModelFile.Save(ema ?? model, run.Best, meta);
                 }
                 model.train();
             }
-            if (step % o.SaveEvery == 0) Save();
-            if (o.KeepEvery > 0 && step % o.KeepEvery == 0)
+            if (step % o.Logging.SaveEvery == 0) Save();
+            if (o.Logging.KeepEvery > 0 && step % o.Logging.KeepEvery == 0)
             {
                 using var scope = NewDisposeScope();
                 Directory.CreateDirectory(run.Steps);
@@ -229,9 +235,9 @@ public sealed class Trainer
             return LoadInto(spec.Build(), run.Latest);
         }
         var model = spec.Build();
-        if (o.Init is not null)
+        if (o.Network.Init is not null)
         {
-            using var ckpt = ModelFile.Read(o.Init);
+            using var ckpt = ModelFile.Read(o.Network.Init);
             ModelFile.Apply(model, spec is ArchSpec { AffineHead: true } ? ModelFile.WithAffineTail(ckpt) : ckpt, spec);
         }
         return model;
@@ -255,7 +261,9 @@ public sealed class Trainer
     Dictionary<string, string> Metadata(NetSpec spec, RunState state) => new()
     {
         ["step"] = state.Step.ToString(),
-        ["training_data"] = o.Synth is not null ? $"synth:{o.Synth} from {o.Clean}" : $"{o.Format}:{o.Data}",
-        ["recipe"] = $"patch {o.Patch}, batch {o.Batch}, lr {o.Lr:G3}→{o.LrMin:G3}, seed {o.Seed}",
+        ["training_data"] = o.Data.Synth is not null
+            ? $"synth:{o.Data.Synth} from {o.Data.Clean}" : $"{o.Data.Format}:{o.Data.Folder}",
+        ["recipe"] = $"patch {o.Data.Patch}, batch {o.Data.Batch}, lr {o.Optimiser.Lr:G3}→{o.Optimiser.LrMin:G3}, " +
+            $"seed {o.Run.Seed}",
     };
 }

@@ -114,12 +114,12 @@ public class NafNetTests
         var data = Training.TrainerTests.MakePairs(Path.Combine(root, "data"), 4);
         TrainOptions Options(long steps) => new()
         {
-            Data = data, Val = data, Arch = "nafnet-s", Patch = 16, ValPatch = 16, Batch = 2, Steps = steps,
-            Threads = 2, Lr = 1e-3,
-            Out = Path.Combine(root, "run"), LogEvery = 1, SaveEvery = 2, ValEvery = 2, Workers = 1, PixelLoss = "psnr",
+            Data = { Folder = data, Val = data, Patch = 16, ValPatch = 16, Batch = 2, Workers = 1 },
+            Network = { Arch = "nafnet-s" }, Optimiser = { Steps = steps, Lr = 1e-3 }, Loss = { PixelLoss = "psnr" },
+            Run = { Threads = 2, Out = Path.Combine(root, "run") }, Logging = { LogEvery = 1, SaveEvery = 2, ValEvery = 2 },
         };
         var o = Options(4);
-        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired))
+        var first = new Trainer(o, SampleSources.ForTraining(o.Data), PairedFolders.Read(data, DatasetLayout.Paired))
             .Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, first.Reason);
         using (var best = ModelFile.Load(Path.Combine(root, "run", "best.safetensors")))
@@ -127,7 +127,7 @@ public class NafNetTests
         using (var before = ModelFile.Read(Path.Combine(root, "run", "latest.safetensors")))
         {
             var o2 = Options(6);
-            var second = new Trainer(o2, SampleSources.ForTraining(o2), null).Run(true, null, _ => { }, default);
+            var second = new Trainer(o2, SampleSources.ForTraining(o2.Data), null).Run(true, null, _ => { }, default);
             Assert.Equal(6, second.Step);
             using var after = ModelFile.Read(Path.Combine(root, "run", "latest.safetensors"));
             // the blocks learn: β (zero at the start) has moved
@@ -135,9 +135,9 @@ public class NafNetTests
             Assert.True(MaxDiff(before.ByName()["intro.weight"], after.ByName()["intro.weight"]) > 0);
         }
         var bad = Options(2);
-        bad.MemoryBranches = 1;
+        bad.Network.MemoryBranches = 1;
         Assert.Contains("MPRNet family",
-            Assert.Throws<UserInputException>(() => new Trainer(bad, SampleSources.ForTraining(bad), null).Spec())
+            Assert.Throws<UserInputException>(() => new Trainer(bad, SampleSources.ForTraining(bad.Data), null).Spec())
             .Message);
     }
 }

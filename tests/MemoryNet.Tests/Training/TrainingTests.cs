@@ -163,7 +163,7 @@ public class LossTests
     {
         var o = new MemoryNet.Training.TrainOptions
         {
-            Synth = "shadow", Clean = "photos", Steps = 10, PixelLoss = "huber"
+            Data = { Synth = "shadow", Clean = "photos" }, Optimiser = { Steps = 10 }, Loss = { PixelLoss = "huber" },
         };
         var e = Assert.Throws<UserInputException>(o.Validate);
         Assert.Contains("pixel-loss must be one of charbonnier, l1, l2, psnr (got huber)", e.Message);
@@ -215,8 +215,9 @@ public class TrainerTests
 
     static TrainOptions Options(string data, string outDir, long steps) => new()
     {
-        Data = data, Val = data, Arch = "memorynet-s", Patch = 16, ValPatch = 16, Batch = 2, Steps = steps, Threads = 2,
-        Out = outDir, LogEvery = 1, SaveEvery = 2, ValEvery = 3, Workers = 1,
+        Data = { Folder = data, Val = data, Patch = 16, ValPatch = 16, Batch = 2, Workers = 1 },
+        Network = { Arch = "memorynet-s" }, Optimiser = { Steps = steps }, Run = { Threads = 2, Out = outDir },
+        Logging = { LogEvery = 1, SaveEvery = 2, ValEvery = 3 },
     };
 
     [Fact]
@@ -239,10 +240,10 @@ public class TrainerTests
 
         var outDir = Path.Combine(root, "run");
         var o = Options(data, outDir, 3);
-        o.Val = istd;
-        o.ValFormat = "istd";
-        o.ValProtocol = "istd-full";
-        var result = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(istd, DatasetLayout.Istd))
+        o.Data.Val = istd;
+        o.Data.ValFormat = "istd";
+        o.Logging.ValProtocol = "istd-full";
+        var result = new Trainer(o, SampleSources.ForTraining(o.Data), PairedFolders.Read(istd, DatasetLayout.Istd))
             .Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, result.Reason);
         var val = RunLog.Read(Path.Combine(outDir, "log.jsonl")).Single(r => r["event"]?.GetValue<string>() == "val");
@@ -257,7 +258,7 @@ public class TrainerTests
         var data = MakePairs(Path.Combine(root, "data"), 4);
         var outDir = Path.Combine(root, "run");
         var o = Options(data, outDir, 4);
-        var first = new Trainer(o, SampleSources.ForTraining(o), PairedFolders.Read(data, DatasetLayout.Paired))
+        var first = new Trainer(o, SampleSources.ForTraining(o.Data), PairedFolders.Read(data, DatasetLayout.Paired))
             .Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, first.Reason);
         foreach (var f in new[] { "config.yml", "latest.safetensors", "latest.adam.safetensors", "state.json",
@@ -269,7 +270,7 @@ public class TrainerTests
             Assert.Equal("memorynet-s", best.Spec.Name);
 
         var o2 = Options(data, outDir, 6);
-        var second = new Trainer(o2, SampleSources.ForTraining(o2), PairedFolders.Read(data, DatasetLayout.Paired))
+        var second = new Trainer(o2, SampleSources.ForTraining(o2.Data), PairedFolders.Read(data, DatasetLayout.Paired))
             .Run(true, null, _ => { }, default);
         Assert.Equal(6, second.Step);
         var rows = RunLog.Read(Path.Combine(outDir, "log.jsonl"));
@@ -302,9 +303,9 @@ public class TrainerTests
         var data = MakePairs(Path.Combine(root, "data"), 4);
         var outDir = Path.Combine(root, "run");
         var o = Options(data, outDir, 4);
-        o.Val = null;
-        o.KeepEvery = 2;
-        new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
+        o.Data.Val = null;
+        o.Logging.KeepEvery = 2;
+        new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(false, null, _ => { }, default);
         Assert.Equal(["step-000002.safetensors", "step-000004.safetensors"],
             Directory.GetFiles(Path.Combine(outDir, "steps")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         using var s2 = ModelFile.Read(Path.Combine(outDir, "steps", "step-000002.safetensors"));
@@ -315,7 +316,7 @@ public class TrainerTests
         Assert.True((w2 - w4).abs().max().item<float>() > 0, "two more steps changed the weights");
         Assert.True((w4 - latest.ByName()["tail.weight"]).abs().max().item<float>() == 0,
             "the last kept weights are the latest");
-        o.KeepEvery = -1;
+        o.Logging.KeepEvery = -1;
         Assert.Contains("keep-every must be", Assert.Throws<UserInputException>(() => o.Validate()).Message);
     }
 
@@ -325,36 +326,93 @@ public class TrainerTests
         var root = TestPaths.TempDir();
         var data = MakePairs(Path.Combine(root, "data"), 4);
         var residual = Options(data, Path.Combine(root, "residual"), 2);
-        new Trainer(residual, SampleSources.ForTraining(residual), null).Run(false, null, _ => { }, default);
+        new Trainer(residual, SampleSources.ForTraining(residual.Data), null).Run(false, null, _ => { }, default);
         var o = Options(data, Path.Combine(root, "affine"), 2);
-        o.Head = "affine";
-        o.Init = Path.Combine(root, "residual", "latest.safetensors");
-        var result = new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
+        o.Network.Head = "affine";
+        o.Network.Init = Path.Combine(root, "residual", "latest.safetensors");
+        var result = new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, result.Reason);
         using var model = ModelFile.Load(Path.Combine(root, "affine", "latest.safetensors"));
         Assert.Equal("affine", ((ArchSpec)model.Spec).Head);
         Assert.Equal("memorynet-s-affine", model.Spec.Name);
         // the offset rows started as the residual tail and the gain rows at zero; two steps moved both a little
-        using var init = ModelFile.Read(o.Init);
+        using var init = ModelFile.Read(o.Network.Init);
         var tail = StateDict.Entries(model).Single(e => e.Key == "tail.weight").Value;
         var start = init.ByName()["tail.weight"];
         Assert.True((tail[3..] - start).abs().max().item<float>() < 0.05);
         Assert.True(tail[..3].abs().max().item<float>() is > 0 and < 0.05f);
-        o.Head = "linear";
+        o.Network.Head = "linear";
         Assert.Contains("head must be one of", Assert.Throws<UserInputException>(() => o.Validate()).Message);
     }
 
     [Fact]
-    public void TheConfigFileUsesTheFlagNamesAndRoundTrips()
+    public void TheConfigFileIsGroupedUsesTheFlagNamesAndRoundTrips()
     {
-        var o = new TrainOptions { Data = "d", WarmupEpochs = 1.5, Steps = 80, MemoryBranches = 2 };
+        var o = new TrainOptions
+        {
+            Data = { Folder = "d" }, Optimiser = { WarmupEpochs = 1.5, Steps = 80 }, Network = { MemoryBranches = 2 },
+        };
         var path = Path.Combine(TestPaths.TempDir(), "c.yml");
         File.WriteAllText(path, o.ToYaml());
-        Assert.Contains("warmup-epochs: 1.5", File.ReadAllText(path));
+        string text = File.ReadAllText(path);
+        Assert.Contains("optimiser:\n  steps: 80\n", text.Replace("\r", ""), StringComparison.Ordinal);
+        Assert.Contains("  warmup-epochs: 1.5", text);
+        Assert.Contains("  data: d", text);
+        Assert.DoesNotContain("epochs: \n", text);   // unset settings are left out, not written empty
         var back = TrainOptions.FromYaml(path);
-        Assert.Equal(1.5, back.WarmupEpochs);
-        Assert.Equal(2, back.MemoryBranches);
-        Assert.Equal(80, back.Steps);
+        Assert.Equal(1.5, back.Optimiser.WarmupEpochs);
+        Assert.Equal(2, back.Network.MemoryBranches);
+        Assert.Equal(80, back.Optimiser.Steps);
+        Assert.Equal("d", back.Data.Folder);
+        Assert.Null(back.Optimiser.Epochs);
+    }
+
+    [Fact]
+    public void AConfigMayGiveSettingsFlatOrGroupedAndEveryMistakeIsOneLine()
+    {
+        var dir = TestPaths.TempDir();
+        string Write(string text)
+        {
+            var path = Path.Combine(dir, $"{Guid.NewGuid():N}.yml");
+            File.WriteAllText(path, text);
+            return path;
+        }
+        var o = TrainOptions.FromYaml(Write("synth: rain   # a comment\nlr: 5e-4\nloss:\n  edge-weight: 0\n" +
+            "steps: 100\ndata: pairs\n"));
+        Assert.Equal(("rain", 5e-4, 0.0, 100L, "pairs"),
+            (o.Data.Synth, o.Optimiser.Lr, o.Loss.EdgeWeight, o.Optimiser.Steps, o.Data.Folder));
+        Assert.Equal(new TrainOptions().Data.Patch, o.Data.Patch);   // untouched settings keep their defaults
+
+        string Error(string text)
+        {
+            var path = Write(text);
+            var e = Assert.Throws<UserInputException>(() => TrainOptions.FromYaml(path));
+            Assert.StartsWith(path + ": ", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+            return e.Message;
+        }
+        Assert.Contains("line 2: unknown setting 'learning-rate'", Error("lr: 1\nlearning-rate: 2\n"));
+        Assert.Contains("unknown setting 'lr' in loss (it belongs to optimiser)", Error("loss:\n  lr: 1\n"));
+        Assert.Contains("unknown group 'trainer'", Error("trainer:\n  lr: 1\n"));
+        Assert.Contains("patch takes a whole number (got 'big')", Error("patch: big\n"));
+        Assert.Contains("lr takes a number (got '1e-4x')", Error("lr: 1e-4x\n"));
+        Assert.Contains("patch needs a value", Error("patch:\n"));
+        Assert.Matches(@"\(line [12]\)$", Error("lr: [1\n"));   // a YAML syntax error
+    }
+
+    [Fact]
+    public void EverySettingHasOneUniqueNameAndAGroup()
+    {
+        var names = TrainOptions.Settings.Select(s => s.Name).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.Equal(["data", "network", "optimiser", "loss", "logging", "run"],
+            TrainOptions.Settings.Select(s => s.Group).Distinct());
+        Assert.Equal(["data", "patch", "synth-zoom"],
+            TrainOptions.Settings.Where(s => s.Group == "data").Select(s => s.Name)
+                .Where(n => n is "data" or "patch" or "synth-zoom"));
+        var o = new TrainOptions();
+        TrainOptions.Setting("max-seconds")!.Set(o, 60.0);
+        Assert.Equal(60.0, o.Run.MaxSeconds);
     }
 }
 
@@ -401,16 +459,17 @@ public class PaperOptionTests
         }
         var o = new TrainOptions
         {
-            Data = data, Arch = "memorynet-s", FeatureMemory = "encoder", MemoryPretrainSteps = 2,
-            Patch = 16, Batch = 1,
-            Steps = 4, Threads = 2, Workers = 1, LogEvery = 1, Out = Path.Combine(root, "run"),
+            Data = { Folder = data, Patch = 16, Batch = 1, Workers = 1 },
+            Network = { Arch = "memorynet-s", FeatureMemory = "encoder" },
+            Optimiser = { MemoryPretrainSteps = 2, Steps = 4 },
+            Run = { Threads = 2, Out = Path.Combine(root, "run") }, Logging = { LogEvery = 1 },
         };
-        var result = new Trainer(o, SampleSources.ForTraining(o), null).Run(false, null, _ => { }, default);
+        var result = new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(false, null, _ => { }, default);
         Assert.Equal(StopReason.Finished, result.Reason);
-        var rows = RunLog.Read(Path.Combine(o.Out, "log.jsonl")).Where(r => r["loss"] is not null).ToList();
+        var rows = RunLog.Read(Path.Combine(o.Run.Out, "log.jsonl")).Where(r => r["loss"] is not null).ToList();
         Assert.Equal([1, 1], rows.Take(2).Select(r => r["phase"]!.GetValue<int>()));
         Assert.All(rows.Skip(2), r => { Assert.Null(r["phase"]); Assert.NotNull(r["recon"]); });
-        using var trained = ModelFile.Load(Path.Combine(o.Out, "latest.safetensors"));
+        using var trained = ModelFile.Load(Path.Combine(o.Run.Out, "latest.safetensors"));
         Assert.Equal("encoder", ((ArchSpec)trained.Spec).FeatureMemory);
     }
 }

@@ -1,14 +1,18 @@
 using System.Text.Json.Nodes;
 using MemoryNet.Architectures.Mpr;
-using MemoryNet.Architectures.NafNet;
 using static TorchSharp.torch;
 
 namespace MemoryNet.Architectures;
 
-/// <summary>Every network family the program knows. Adding a family is one line here.</summary>
+/// <summary>Every network family the program knows. Adding a family is one line here (its folder holds the rest:
+/// the network and its <see cref="IArchitecture"/>).</summary>
 public static class ArchRegistry
 {
-    public static IReadOnlyList<IArchitecture> All { get; } = [MprArchitecture.Instance, NafNetArchitecture.Instance];
+    public static IReadOnlyList<IArchitecture> All { get; } =
+    [
+        MprArchitecture.Instance,
+        NafNet.NafNetArchitecture.Instance,
+    ];
 
     public static IEnumerable<NetSpec> Presets => All.SelectMany(a => a.Presets);
 

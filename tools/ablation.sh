@@ -1,54 +1,140 @@
 #!/usr/bin/env bash
-# The paper's ablation (Table IV) on synthetic shadows with memorynet-s: MPRNet without memory vs memory feeding
-# 1, 2, 3 stages vs 3 with two-phase training (memory fitted to clean images first) vs that + contrastive
-# regularisation; same steps, patch, batch and seed; scored with `eval` on pairs
-# made from held-out TEST photos. Writes docs/ablation.md (table + the exact commands).
+# The paper's ablation (Table IV) at a budget where the baseline works: memorynet-s with the memory off (MPRNet),
+# memory feeding 1, 2, 3 stages, 3 + two-phase training (memory fitted to clean images first), that + contrastive
+# regularisation, and 3 + the feature-level memories with L_recon. Every row: the same steps, patch, batch and data
+# order for a seed, and every row for each of SEEDS. Trained on the fly from DATA/clean/train; validation curves on
+# pairs made from DATA/clean/val (seed 7); scored at the end (the last weights: no checkpoint is chosen) on 60
+# other pairs from DATA/clean/val (seed 99) and, for rain, on Rain100L (`y`, reported only).
 #
-#   tools/ablation.sh [STEPS]            (default 3000; each run is resumable, re-running continues)
-# Environment: PHOTOS (/tmp/photos), RUNS (/tmp/ablation), PATCH (64), BATCH (4), SEED (1234), OUT (docs/ablation.md)
+#   tools/ablation.sh TASK [SECONDS]    TASK: shadow (protocol istd-full) | rain (protocol y)
+#
+# SECONDS bounds this invocation (default: until every run is done); running the script again resumes where it
+# stopped: runs are resumable, finished runs and scores are kept. Seed-major order: every row gets its first seed
+# before any gets its second. Writes OUT (a Markdown table, mean ± half the range over the seeds, and the commands)
+# and RUNS/TASK-curves.png (validation PSNR against steps for every run).
+# Environment: DATA (../shared/data), RUNS (/tmp/ablation), STEPS (12000), PATCH (64), BATCH (4), SEEDS ("1 2"),
+#   PRECISION (bf16 where the CPU has AVX512-BF16 or AMX, else fp32), ROWS (a space-separated subset of the row
+#   names), OUT (RUNS/TASK.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-steps="${1:-3000}"
-photos="${PHOTOS:-/tmp/photos}"; runs="${RUNS:-/tmp/ablation}"
-patch="${PATCH:-64}"; batch="${BATCH:-4}"; seed="${SEED:-1234}"; out="${OUT:-$root/docs/ablation.md}"
+task="${1:?usage: $0 shadow|rain [SECONDS]}"
+seconds="${2:-}"
+data="${DATA:-$root/../shared/data}"; base="${RUNS:-/tmp/ablation}"; runs="$base/$task"
+steps="${STEPS:-12000}"; patch="${PATCH:-64}"; batch="${BATCH:-4}"; read -r -a seeds <<<"${SEEDS:-1 2}"
+out="${OUT:-$base/$task.md}"
+if [ -z "${PRECISION:-}" ]; then
+  if grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null; then PRECISION=bf16; else PRECISION=fp32; fi
+fi
+case "$task" in
+  shadow) layout=istd; protocol=istd-full ;;
+  rain) layout=paired; protocol=y ;;
+  *) echo "$task: TASK is shadow or rain" >&2; exit 2 ;;
+esac
+[ -d "$data/clean/train" ] || { echo "$data/clean/train: no clean photos (set DATA)" >&2; exit 2; }
 mn="$root/memorynet"
-[ -d "$photos/train" ] || bash "$root/tools/get-photos.sh" "$photos"
-test_set="$runs/test"
-[ -d "$test_set" ] || "$mn" synth --kind shadow --clean "$photos/test" --out "$test_set" --count 60 --size 256 --seed 99
-(cd "$test_set" && "$mn" eval --pred train_A --gt train_C --mask train_B --protocol istd-full --json "$runs/input.json")
+deadline=$(( $(date +%s) + ${seconds:-999999999} ))
+mkdir -p "$runs"
+
+val="$runs/val"; test_set="$runs/test"
+[ -d "$val" ] || "$mn" synth --kind "$task" --clean "$data/clean/val" --out "$val" --count 24 --size 256 --seed 7
+[ -d "$test_set" ] || "$mn" synth --kind "$task" --clean "$data/clean/val" --out "$test_set" --count 60 --size 256 \
+  --seed 99
+score() {   # score MODEL|input NAME: the held-out pairs (and Rain100L for rain) into $runs/NAME.*.json
+  local model="$1" name="$2" sets=("test|$test_set|$layout|$protocol")
+  [ "$task" = rain ] && [ -d "$data/rain100l" ] && sets+=("rain100l|$data/rain100l|paired|y")
+  for s in "${sets[@]}"; do
+    IFS='|' read -r set dir lay prot <<<"$s"
+    local json="$runs/$name.$set.json"
+    [ -f "$json" ] && continue
+    if [ "$model" = input ]; then
+      # the degraded input scored as if it were the output: the bar every row must clear
+      case "$lay" in
+        istd) (cd "$dir" && "$mn" eval --pred train_A --gt train_C --mask train_B --protocol "$prot" --json "$json.tmp") ;;
+        *) (cd "$dir" && "$mn" eval --pred input --gt target --protocol "$prot" --json "$json.tmp") ;;
+      esac
+    else
+      "$mn" eval --model "$model" --data "$dir" --layout "$lay" --protocol "$prot" --json "$json.tmp"
+    fi >/dev/null
+    mv "$json.tmp" "$json"
+  done
+}
+score input input
 
 pre=$((steps / 5))   # two-phase: the first fifth of the same budget fits the memory to clean images
-configs=("mprnet:--memory-branches 0" "memory-1:--memory-branches 1" "memory-2:--memory-branches 2"
-         "memory-3:--memory-branches 3" "memory-3+two-phase:--memory-branches 3 --memory-pretrain-steps $pre"
-         "memory-3+two-phase+contrastive:--memory-branches 3 --memory-pretrain-steps $pre --contrastive-weight 0.1")
-cmds=()
-for c in "${configs[@]}"; do
-  name="${c%%:*}"; extra="${c#*:}"
-  cmd="$mn train --synth shadow --clean $photos/train --arch memorynet-s $extra --patch $patch --batch $batch --steps $steps --seed $seed --log-every 50 --save-every 250 --out $runs/$name"
-  cmds+=("$name|$cmd")
-  if [ -f "$runs/$name/state.json" ]; then $cmd --resume; else $cmd; fi
-  "$mn" eval --model "$runs/$name/latest.safetensors" --data "$test_set" --layout istd --protocol istd-full --json "$runs/$name/eval.json"
+rows=("mprnet|--memory-branches 0"
+      "memory-1|--memory-branches 1"
+      "memory-2|--memory-branches 2"
+      "memory-3|--memory-branches 3"
+      "memory-3+two-phase|--memory-branches 3 --memory-pretrain-steps $pre"
+      "memory-3+two-phase+contrastive|--memory-branches 3 --memory-pretrain-steps $pre --contrastive-weight 0.1"
+      "memory-3+feature-memory|--memory-branches 3 --feature-memory both --recon-weight 0.1")
+if [ -n "${ROWS:-}" ]; then
+  kept=(); for r in "${rows[@]}"; do [[ " $ROWS " == *" ${r%%|*} "* ]] && kept+=("$r"); done; rows=("${kept[@]}")
+fi
+
+cmds=(); done_all=1
+for seed in "${seeds[@]}"; do
+  for r in "${rows[@]}"; do
+    name="${r%%|*}"; read -r -a extra <<<"${r#*|}"
+    run="$runs/$name.seed$seed"
+    cmd=("$mn" train --synth "$task" --clean "$data/clean/train" --arch memorynet-s "${extra[@]}" --patch "$patch"
+      --batch "$batch" --steps "$steps" --seed "$seed" --precision "$PRECISION"
+      --val "$val" --val-layout "$layout" --val-protocol "$protocol" --val-every 500 --log-every 50
+      --save-every 500 --out "$run")
+    cmds+=("$name|$seed|${cmd[*]}")
+    if ! grep -qs "\"step\":$steps," "$run/state.json"; then
+      left=$(( deadline - $(date +%s) ))
+      if [ "$left" -le 60 ]; then done_all=0; break 2; fi
+      if [ -f "$run/state.json" ]; then "${cmd[@]}" --max-seconds "$left" --resume; else "${cmd[@]}" --max-seconds "$left"; fi
+      grep -qs "\"step\":$steps," "$run/state.json" || { done_all=0; break 2; }
+    fi
+    score "$run/latest.safetensors" "$name.seed$seed"
+  done
 done
 
-/usr/bin/env python3 - "$runs" "$out" "$steps" "$patch" "$batch" "$seed" "$root" "${cmds[@]}" <<'PY'
-import json, sys
-runs, out, steps, patch, batch, seed, root, *cmds = sys.argv[1:]
-def row(name, path):
-    r = json.load(open(path))
-    reg = r.get("regions") or {}
-    lab = lambda k: (reg.get(k) or {}).get("rmse_lab")  # per-pixel over the set
-    fmt = lambda v: "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-    return f"| {name} | {fmt(r['psnr'])} | {fmt(r['ssim'])} | {fmt(r.get('rmse_lab'))} | {fmt(lab('shadow'))} | {fmt(lab('non_shadow'))} |"
-lines = ["# Ablation: memory branches and contrastive regularisation (paper Table IV)", "",
-         f"Synthetic shadows (SynShadow recipe, `memorynet synth --kind shadow`) made on the fly from the TRAIN photos; "
-         f"`memorynet-s`, {steps} steps, patch {patch}, batch {batch}, seed {seed} for every row; scored on 60 pairs made "
-         "from the held-out TEST photos (seed 99) with protocol `istd-full` (docs/protocols.md).", "",
-         "| configuration | PSNR | SSIM | LAB error (all) | shadow | non-shadow |", "|---|---|---|---|---|---|",
-         row("degraded input", f"{runs}/input.json")]
-for c in cmds:
-    name = c.split("|", 1)[0]
-    lines.append(row(name, f"{runs}/{name}/eval.json"))
-lines += ["", "Commands (tools/ablation.sh runs them):", "", "```"] + [c.split("|", 1)[1].replace(root + "/memorynet", "./memorynet") for c in cmds] + ["```", ""]
-open(out, "w").write("\n".join(lines))
-print("\n".join(lines))
+curves=(); for r in "${rows[@]}"; do for seed in "${seeds[@]}"; do
+  [ -f "$runs/${r%%|*}.seed$seed/log.jsonl" ] && curves+=("${r%%|*}/$seed=$runs/${r%%|*}.seed$seed"); done; done
+[ "${#curves[@]}" -gt 0 ] && "$mn" curves "${curves[@]}" -o "$base/$task-curves.png" >/dev/null
+
+/usr/bin/env python3 - "$runs" "$out" "$task" "$steps" "$patch" "$batch" "$PRECISION" "$root" "${seeds[*]}" \
+  "${cmds[@]}" <<'PY'
+import json, os, sys
+runs, out, task, steps, patch, batch, precision, root, seeds, *cmds = sys.argv[1:]
+seeds = seeds.split()
+def load(name, s):
+    p = f"{runs}/{name}.{s}.json"
+    return json.load(open(p)) if os.path.exists(p) else None
+def stat(values):
+    v = [x for x in values if x is not None]
+    if not v: return "–"
+    mean = sum(v) / len(v)
+    return f"{mean:.3f}" if len(v) == 1 else f"{mean:.3f} ± {(max(v) - min(v)) / 2:.3f}"
+def lab(r, region):
+    return ((r.get("regions") or {}).get(region) or {}).get("rmse_lab")
+if task == "shadow":
+    cols = [("test", "PSNR", lambda r: r["psnr"]), ("test", "SSIM", lambda r: r["ssim"]),
+            ("test", "LAB error (all)", lambda r: r.get("rmse_lab")), ("test", "shadow", lambda r: lab(r, "shadow")),
+            ("test", "non-shadow", lambda r: lab(r, "non_shadow"))]
+else:
+    cols = [("test", "PSNR", lambda r: r["psnr"]), ("test", "SSIM", lambda r: r["ssim"]),
+            ("rain100l", "Rain100L PSNR", lambda r: r["psnr"]), ("rain100l", "Rain100L SSIM", lambda r: r["ssim"])]
+names = list(dict.fromkeys(c.split("|")[0] for c in cmds))
+lines = [f"# Ablation on {task}: memory branches, two-phase training, contrastive and feature memory", "",
+         f"`memorynet-s`, {steps} steps of {batch} × {patch}², the paper's schedule (lr 2e-4, warm-up, cosine), {precision}, seeds {', '.join(seeds)} "
+         f"(mean ± half the range over the seeds done; n = seeds). Held-out: 60 pairs from clean/val (seed 99); "
+         "the last weights of each run, no checkpoint chosen.", "",
+         "| configuration | n | " + " | ".join(c[1] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
+inp = {s: load("input", s) for s in ("test", "rain100l")}
+lines.append("| degraded input | – | " + " | ".join(stat([f(inp[s])] if inp[s] else []) for s, _, f in cols) + " |")
+for name in names:
+    per = [{s: load(f"{name}.seed{seed}", s) for s in ("test", "rain100l")} for seed in seeds]
+    n = sum(1 for p in per if p["test"])
+    lines.append(f"| {name} | {n} | " + " | ".join(stat([f(p[s]) for p in per if p[s]]) for s, _, f in cols) + " |")
+lines += ["", f"Curves: {task}-curves.png. Commands (`tools/ablation.sh {task}` runs them, resumably):", "", "```"]
+lines += [c.split("|", 2)[2].replace(root + "/memorynet", "./memorynet") for c in cmds] + ["```", ""]
+tmp = out + ".tmp"
+open(tmp, "w").write("\n".join(lines))
+os.replace(tmp, out)
+print("\n".join(lines[:len(names) + 7]))
 PY
+[ "$done_all" = 1 ] && echo "all runs done: $out" || echo "time budget spent: run the same command again to continue"

@@ -54,25 +54,28 @@ public sealed class TrainOptions
             throw new UserInputException($"{path}: expected settings (name: value), one per line");
         foreach (var (key, value) in root.Children)
         {
-            string name = ((YamlScalarNode)key).Value ?? "";
             if (value is YamlMappingNode section)
             {
+                string name = Key(path, key);
                 if (!Settings.Any(s => s.Group == name))
                     throw new UserInputException($"{path}: line {key.Start.Line}: unknown group '{name}' (groups: " +
                         $"{string.Join(", ", Settings.Select(s => s.Group).Distinct())})");
-                foreach (var (k, v) in section.Children) Apply(o, path, (YamlScalarNode)k, v, name);
+                foreach (var (k, v) in section.Children) Apply(o, path, k, v, name);
             }
-            else Apply(o, path, (YamlScalarNode)key, value, null);
+            else Apply(o, path, key, value, null);
         }
         return o;
     }
 
-    static void Apply(TrainOptions o, string path, YamlScalarNode key, YamlNode value, string? group)
+    static string Key(string path, YamlNode key) => key is YamlScalarNode { Value: { } name } ? name
+        : throw new UserInputException($"{path}: line {key.Start.Line}: a setting's name is one word, e.g. lr");
+
+    static void Apply(TrainOptions o, string path, YamlNode key, YamlNode value, string? group)
     {
-        string where = $"{path}: line {key.Start.Line}";
-        var setting = Setting(key.Value ?? "");
+        string where = $"{path}: line {key.Start.Line}", name = Key(path, key);
+        var setting = Setting(name);
         if (setting is null || (group is not null && setting.Group != group))
-            throw new UserInputException($"{where}: unknown setting '{key.Value}'" +
+            throw new UserInputException($"{where}: unknown setting '{name}'" +
                 (setting is null ? "" : $" in {group} (it belongs to {setting.Group})"));
         if (value is not YamlScalarNode scalar)
             throw new UserInputException($"{where}: {setting.Name} takes one value");

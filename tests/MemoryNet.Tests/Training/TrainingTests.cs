@@ -398,6 +398,7 @@ public class TrainerTests
         Assert.Contains("lr takes a number (got '1e-4x')", Error("lr: 1e-4x\n"));
         Assert.Contains("patch needs a value", Error("patch:\n"));
         Assert.Matches(@"\(line [12]\)$", Error("lr: [1\n"));   // a YAML syntax error
+        Assert.Contains("line 1: a setting's name is one word", Error("[lr]: 1\n"));
     }
 
     [Fact]

@@ -8,6 +8,10 @@ namespace MemoryNet.Data.Synthesis;
 /// camera focuses on the scene behind the glass: the whole drop layer is blurred by a focus σ before it is laid
 /// over the photo. Drop sizes are in pixels of a ~480 px image and grow only for larger images, so a training crop
 /// carries drops of the size a full photograph shows.
+/// Matched to what real raindrop photographs show, not to a drop that merely refracts its own surroundings: drops
+/// cover up to about half of the picture (the Raindrop test set's inputs are 24 dB from their clean frames), a drop
+/// on a window is a wide-angle lens whose view can come from far outside its rim (k up to 3, so a drop on dark road
+/// shows the bright sky), and water on glass scatters light, so many drops look milky.
 /// </summary>
 public static class RaindropSynth
 {
@@ -19,10 +23,13 @@ public static class RaindropSynth
         int w = clean.Width, h = clean.Height, n = w * h;
         double scale = Math.Max(1, Math.Min(w, h) / ReferenceSize);
         double viewBlur = rng.Uniform(2, 7) * scale;            // what the drop lens sees of the scene
-        double focus = rng.Uniform(0.3, 4) * scale;             // defocus of the drops themselves
-        double perMegapixel = Math.Exp(rng.Uniform(Math.Log(150), Math.Log(2500)));
+        double focus = rng.Uniform(0.5, 5) * scale;             // defocus of the drops themselves
+        double perMegapixel = Math.Exp(rng.Uniform(Math.Log(200), Math.Log(4000)));
         int count = Math.Max(1, (int)Math.Round(perMegapixel * n / 1e6 / (scale * scale)));
-        double rMax = rng.Uniform(8, 30);                       // the largest drops of this picture, px at 480
+        double rMax = rng.Uniform(12, 50);                      // the largest drops of this picture, px at 480
+        // scattering in the water film: the drops of one picture share how milky they look and the tone they lean to
+        double milk = rng.Chance(0.7) ? rng.Uniform(0, 0.4) : 0;
+        double milkTone = rng.Uniform(0.65, 1.0);
         var blurred = ImageOps.GaussianBlur(clean, viewBlur);
         // the drop layer, premultiplied: colour·alpha and alpha, composited drop over drop
         var layer = new float[3 * n];
@@ -44,7 +51,8 @@ public static class RaindropSynth
                 ha[m] = rng.Uniform(-0.06, 0.06); hb[m] = rng.Uniform(-0.06, 0.06);
                 wob += Math.Abs(ha[m]) + Math.Abs(hb[m]);
             }
-            double k = rng.Uniform(0.2, 0.6);
+            // k < 1: a magnified view of the drop's surroundings; k > 1: a wide-angle view of a region k·r around it
+            double k = Math.Exp(rng.Uniform(Math.Log(0.2), Math.Log(3)));
             double beta = rng.Uniform(0.02, 0.1);
             double bright = rng.Uniform(0.95, 1.3);
             double gamma = rng.Uniform(0.1, 0.5);
@@ -101,7 +109,8 @@ public static class RaindropSynth
                     for (int c = 0; c < 3; c++)
                     {
                         float v = ImageOps.Bilinear(blurred.Plane(c), w, h, sx - 0.5, sy - 0.5);
-                        refr[c * bw * bh + li] = (float)Math.Min(1.0, v * bright * rim + glint);
+                        double seen = (1 - milk) * v + milk * milkTone;
+                        refr[c * bw * bh + li] = (float)Math.Min(1.0, seen * bright * rim + glint);
                     }
                 }
             var alpha = ImageOps.GaussianBlur(inside, bw, bh, sigmaA);
@@ -134,6 +143,7 @@ public static class RaindropSynth
         var mask = new float[n];
         for (int i = 0; i < n; i++) mask[i] = alphaAll[i] > 0.5f ? 1f : 0f;
         var p = new SynthParams().Set("kind", "raindrop").Set("view_blur_sigma", viewBlur).Set("focus_sigma", focus)
+            .Set("milk", milk).Set("milk_tone", milkTone)
             .Set("count", count).Set("drops", drops);
         return new DegradedPair(o, clean, mask, alphaAll, p);
     }

@@ -62,7 +62,7 @@ public class RaindropFamilyTests
     public void Drops_cover_as_much_of_the_picture_as_real_raindrop_photographs_show()
     {
         // real raindrop photographs are covered by drops over a tenth to a half of the frame; a family whose median
-        // picture has a few per cent (an earlier one: 4.7 %) teaches a network to leave pictures alone
+        // picture has a few per cent teaches a network to leave pictures alone
         var cover = new List<double>();
         for (int i = 0; i < 30; i++)
             cover.Add(RaindropSynth.Apply(Stripes(256, 256), SynthRng.ForItem(6, i)).Mask!.Average());

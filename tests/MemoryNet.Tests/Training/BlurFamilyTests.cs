@@ -109,4 +109,28 @@ public class BlurFamilyTests
         Assert.True(raisedWhite / (double)raised > 3 * (plainWhite / (double)plain + 1),
             $"white pixels per image: raised {raisedWhite / (double)raised:F1}, plain {plainWhite / (double)plain:F1}");
     }
+    [Fact]
+    public void The_camera_response_varies_so_that_blur_brightens_some_pictures_and_not_others()
+    {
+        // fine black-and-white stripes: averaged in linear light their blur is brighter than their mean, averaged in
+        // the encoded values (gamma 1) it keeps the mean; a family with one response teaches a fixed darkening
+        var scene = Flat(128, 0.05f);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 128; y++)
+                for (int x = 0; x < 128; x += 8)
+                    for (int k = 0; k < 4; k++) scene.Data[(c * 128 + y) * 128 + x + k] = 0.95f;
+        var pairs = Enumerable.Range(0, 160).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(9, i))).ToList();
+        var gammas = pairs.Select(p => (double)p.Params["gamma"]!).ToList();
+        Assert.InRange(gammas.Count(g => g == 2.2), 40, 120);
+        Assert.All(gammas, g => Assert.InRange(g, 1.0, 2.2));
+        var plain = pairs.Where(p => p.Params["highlight_gain"] is null)
+            .Select(p => (Gamma: (double)p.Params["gamma"]!, Brighter: p.Input.Data.Average() - p.Target.Data.Average()))
+            .ToList();
+        var encoded = plain.Where(p => p.Gamma < 1.3).ToList();
+        var linear = plain.Where(p => p.Gamma == 2.2).ToList();
+        Assert.True(encoded.Count >= 5, $"{encoded.Count} pairs near gamma 1");
+        double nearOne = encoded.Average(p => p.Brighter), inLinear = linear.Average(p => p.Brighter);
+        Assert.True(inLinear > 0.04 && nearOne < inLinear / 2,
+            $"mean brightening: gamma < 1.3 {nearOne:F3}, gamma 2.2 {inLinear:F3}");
+    }
 }

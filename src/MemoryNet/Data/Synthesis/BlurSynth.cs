@@ -76,7 +76,10 @@ public static class BlurSynth
 
     /// <summary>
     /// Blurs a crop that includes a <see cref="Margin"/> px border on each side; input and target are the centre.
-    /// A family drawn per sample, in linear light (gamma 2.2) as a sensor integrates: GoPro-like non-uniform warps
+    /// A family drawn per sample, in the light a sensor integrates: the camera's response is gamma 2.2 on half the
+    /// pictures and a gamma drawn from 1–2.2 on the others (tone curves differ; 1 averages the encoded values, as many
+    /// synthetic sets do), so that how much blur brightens a picture does not tell the network how much to darken it.
+    /// Then GoPro-like non-uniform warps
     /// (40 %), a random camera trajectory, or, when <paramref name="kernels"/> are given, a measured kernel turned and
     /// rescaled (30 % of samples). Before blurring, a third of the scenes get their highlights raised above white
     /// (lamps, sun glints), so that blurring spreads them into the clipped light streaks of long exposures; the target
@@ -88,14 +91,15 @@ public static class BlurSynth
         if (withBorder.Width <= 2 * Margin || withBorder.Height <= 2 * Margin)
             throw new ArgumentException($"blur needs a {Margin} px border around the crop");
         int w = withBorder.Width, h = withBorder.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
-        var p = new SynthParams().Set("kind", "blur");
+        double gamma = rng.Chance(0.5) ? Gamma : rng.Uniform(1, Gamma);
+        var p = new SynthParams().Set("kind", "blur").Set("gamma", gamma);
         var lin = new RgbImage(w, h);
         for (int i = 0; i < lin.Data.Length; i++)
-            lin.Data[i] = (float)DMath.Pow(Math.Max(withBorder.Data[i], 0f), Gamma);
+            lin.Data[i] = (float)DMath.Pow(Math.Max(withBorder.Data[i], 0f), gamma);
         if (rng.Chance(0.3))
         {
             double gain = rng.Uniform(2, 8), threshold = rng.Uniform(0.8, 0.95);
-            RaiseHighlights(lin, gain, threshold);
+            RaiseHighlights(lin, gain, threshold, gamma);
             p.Set("highlight_gain", gain).Set("highlight_threshold", threshold);
         }
         double u = rng.NextDouble();
@@ -104,7 +108,7 @@ public static class BlurSynth
             : TrajectoryBlur(lin, rng, p);
         var input = new RgbImage(ow, oh);
         for (int i = 0; i < input.Data.Length; i++)
-            input.Data[i] = (float)DMath.Pow(Math.Clamp(blurred.Data[i], 0f, 1f), 1 / Gamma);
+            input.Data[i] = (float)DMath.Pow(Math.Clamp(blurred.Data[i], 0f, 1f), 1 / gamma);
         // sensor noise, signal-dependent: σ² = read² + shot·x
         double read = rng.Uniform(0, 0.015), shot = rng.Uniform(0, 4e-4);
         for (int i = 0; i < input.Data.Length; i++)
@@ -127,10 +131,10 @@ public static class BlurSynth
 
     /// <summary>Linear values above the threshold's level rise smoothly towards gain × (a light source clipped at
     /// white).</summary>
-    static void RaiseHighlights(RgbImage lin, double gain, double threshold)
+    static void RaiseHighlights(RgbImage lin, double gain, double threshold, double gamma)
     {
         int n = lin.PlaneSize;
-        double t = DMath.Pow(threshold, Gamma);
+        double t = DMath.Pow(threshold, gamma);
         for (int i = 0; i < n; i++)
         {
             double lum = 0.2126 * lin.Data[i] + 0.7152 * lin.Data[n + i] + 0.0722 * lin.Data[2 * n + i];

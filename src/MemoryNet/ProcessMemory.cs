@@ -19,9 +19,17 @@ public static class ProcessMemory
         try
         {
             var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field));
-            if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+            if (line is not null) return ParseStatusKb(line) / 1024.0;
         }
         catch (IOException) { }
         return null;
+    }
+
+    /// <summary>The kB value of a /proc/self/status line ("VmRSS:\t  812345 kB"); null when it has none. The kernel
+    /// pads the number to 8 digits after a tab, so from 10,000,000 kB on no space separates the two.</summary>
+    public static long? ParseStatusKb(string line)
+    {
+        var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length >= 2 && long.TryParse(parts[1], out long kb) ? kb : null;
     }
 }

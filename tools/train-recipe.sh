@@ -9,8 +9,9 @@
 #    these alone: never on Rain100L, Rain12 or real/ (evaluation only).
 # 2. training: `train --config models/recipes/TASK.yml --clean DATA/clean/train` (degradations made on the fly), stopped
 #    cleanly after SECONDS (default 3600); running the script again resumes the run.
-# 3. scores of best.safetensors: the validation pairs and, for derain, Rain100L and Rain12 under `y` (reported, not
-#    used to choose).
+# 3. scores of best.safetensors: the validation pairs, the clean clean/val photos through it (input = target: a model
+#    that damages one of them is not shipped) and, for derain, Rain100L and Rain12 under `y` (reported, not used to
+#    choose).
 # Environment: DATA (default ../shared/data beside the repository), RUNS (/tmp/runs), INIT (weights to start from),
 #   EXTRA (more train flags).
 set -euo pipefail
@@ -43,6 +44,14 @@ else
 fi
 echo "== $task: best.safetensors on the validation pairs ($protocol)"
 "$mn" eval --model "$run/best.safetensors" --data "$val" --layout "$format" --protocol "$protocol" --json "$run/eval-val.json" | tail -4
+# a model must leave photos without the degradation alone: the clean clean/val photos as input and target
+clean="$runs/clean-val"
+if [ ! -d "$clean" ]; then
+  photos="$(cd "$data/clean/val" && pwd)"
+  mkdir -p "$clean" && ln -s "$photos" "$clean/input" && ln -s "$photos" "$clean/target"
+fi
+echo "== $task: the clean clean/val photos through best.safetensors ($protocol; the worst image matters)"
+"$mn" eval --model "$run/best.safetensors" --data "$clean" --layout paired --protocol "$protocol" --json "$run/eval-clean.json"
 if [ "$task" = derain ]; then
   for set in rain100l rain12; do
     echo "== derain: $set (y), reported only"

@@ -50,8 +50,10 @@ if [ ! -d "$clean" ]; then
   photos="$(cd "$data/clean/val" && pwd)"
   mkdir -p "$clean" && ln -s "$photos" "$clean/input" && ln -s "$photos" "$clean/target"
 fi
-echo "== $task: the clean clean/val photos through best.safetensors ($protocol; the worst image matters)"
-"$mn" eval --model "$run/best.safetensors" --data "$clean" --layout paired --protocol "$protocol" --json "$run/eval-clean.json"
+clean_protocol="$protocol"; case "$protocol" in istd*) clean_protocol=rgb ;; esac   # clean photos have no masks
+echo "== $task: the clean clean/val photos through best.safetensors ($clean_protocol; the worst image matters)"
+"$mn" eval --model "$run/best.safetensors" --data "$clean" --layout paired --protocol "$clean_protocol" \
+  --json "$run/eval-clean.json"
 if [ "$task" = derain ]; then
   for set in rain100l rain12; do
     echo "== derain: $set (y), reported only"

@@ -80,10 +80,10 @@ public static class BlurSynth
     /// pictures and a gamma drawn from 1–2.2 on the others (tone curves differ; 1 averages the encoded values, as many
     /// synthetic sets do), so that how much blur brightens a picture does not tell the network how much to darken it.
     /// Then GoPro-like non-uniform warps (40 %), a random camera trajectory, or, when <paramref name="kernels"/> are
-    /// given, a measured kernel turned and rescaled (30 % of samples). Before blurring, a third of the scenes get their highlights raised above white
-    /// (lamps, sun glints), so that blurring spreads them into the clipped light streaks of long exposures; the target
-    /// is the scene as the camera would have clipped it sharp. After: Poisson–Gaussian sensor noise and, on 40 %,
-    /// JPEG compression (quality 60–95).
+    /// given, a measured kernel turned and rescaled (30 % of samples). Before blurring, a third of the scenes get their
+    /// highlights raised above white (lamps, sun glints), so that blurring spreads them into the clipped light streaks
+    /// of long exposures; the target is the scene as the camera would have clipped it sharp. After: Poisson–Gaussian
+    /// sensor noise and, on 40 %, JPEG compression (quality 60–95).
     /// </summary>
     public static DegradedPair Apply(RgbImage withBorder, SynthRng rng, BlurKernelBank? kernels = null)
     {

@@ -110,6 +110,24 @@ public static class CliCommon
         _ => throw new UserInputException($"--precision must be fp32 or bf16 (got {value})"),
     };
 
+    /// <summary>The --self-ensemble option of restore and eval: bare means x8.</summary>
+    public static Option<string> SelfEnsembleOption() => new("--self-ensemble")
+    {
+        Arity = ArgumentArity.ZeroOrOne,
+        Description = "Average the outputs of flipped/rotated copies of each image: x8 (bare; 8 passes), flips " +
+            "(mirrors and half turn, 4 passes) or none; gains in docs/bundled-models.md"
+    };
+
+    /// <summary>The self-ensemble <paramref name="option"/> asks for (None when absent).</summary>
+    public static MemoryNet.Inference.SelfEnsemble ParseSelfEnsemble(ParseResult parse, Option<string> option)
+    {
+        var result = parse.GetResult(option);
+        if (result is null || result.Implicit) return MemoryNet.Inference.SelfEnsemble.None;
+        var value = result.Tokens.Count == 0 ? "x8" : result.Tokens[0].Value;
+        return MemoryNet.Inference.Restorer.ParseEnsemble(value) ?? throw new UserInputException(
+            $"--self-ensemble takes x8, flips or none (got '{value}'; give it after the input paths)");
+    }
+
     /// <summary>
     /// Runs <paramref name="work"/> (which calls its tick once per item, from any thread) with a progress bar on stderr
     /// when interactive and there is more than one item; plainly otherwise.

@@ -51,11 +51,7 @@ public static class EvalCommand
         {
             Description = "fp32 or bf16", DefaultValueFactory = _ => "fp32"
         };
-        public readonly Option<bool> SelfEnsemble = new("--self-ensemble")
-        {
-            Description = "With --model/--task: average the outputs of the 8 flips/rotations of " +
-                "each image (8x the time)"
-        };
+        public readonly Option<string> SelfEnsemble = CliCommon.SelfEnsembleOption();
         public readonly ModelOptions Model = new();
     }
 
@@ -89,7 +85,7 @@ public static class EvalCommand
         var protoName = parse.GetValue(o.Protocol)
             ?? throw new UserInputException($"--protocol is required ({string.Join(", ", EvalProtocols.Names)})");
         var protocol = EvalProtocols.Get(protoName);
-        if (parse.GetValue(o.SelfEnsemble))
+        if (parse.GetResult(o.SelfEnsemble) is { Implicit: false })
             throw new UserInputException("--self-ensemble restores with a model: give --model or --task with --data");
         var pred = parse.GetValue(o.Pred) ?? throw new UserInputException("--pred DIR is required");
         var gt = parse.GetValue(o.Gt) ?? throw new UserInputException("--gt DIR is required");
@@ -133,16 +129,18 @@ public static class EvalCommand
         using var model = o.Model.Load(parse, out var source);
         var restorer = new MemoryNet.Inference.Restorer(model, CliCommon.ParsePrecision(parse.GetValue(o.Precision)!))
         {
-            SelfEnsemble = parse.GetValue(o.SelfEnsemble)
+            Ensemble = CliCommon.ParseSelfEnsemble(parse, o.SelfEnsemble)
         };
+        var ensemble = restorer.Ensemble == MemoryNet.Inference.SelfEnsemble.None ? ""
+            : $"self-ensemble {restorer.Ensemble.ToString().ToLowerInvariant()}";
         Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}" +
-            $"{(restorer.SelfEnsemble ? ", self-ensemble x8" : "")}; {items.Count} images from {data}; " +
+            $"{(ensemble == "" ? "" : ", " + ensemble)}; {items.Count} images from {data}; " +
             $"protocol {protocol.Name}");
         var scores = CliCommon.WithProgress($"restore + eval ({protocol.Name})", items.Count,
             tick => PairEvaluation.RestoreAndScore(restorer, protocol, items, border, save, tick));
         return Report(parse, o, new EvalReport(protocol, scores)
         {
-            Border = border, Source = $"model={source} data={data}" + (restorer.SelfEnsemble ? " self-ensemble=x8" : "")
+            Border = border, Source = $"model={source} data={data}" + (ensemble == "" ? "" : " " + ensemble.Replace(' ', '='))
         });
     }
 

@@ -13,7 +13,7 @@ public static class RestoreCommand
 {
     sealed record Settings(
         string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
-        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, bool SelfEnsemble,
+        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, SelfEnsemble SelfEnsemble,
         int JpegQuality, string? Json, bool Quiet);
 
     public static Command Create()
@@ -85,11 +85,7 @@ public static class RestoreCommand
         {
             Description = "Print only problems (no model line, progress or summary)"
         };
-        var selfEnsemble = new Option<bool>("--self-ensemble")
-        {
-            Description = "Average the outputs of the 8 flips/rotations of each image (8x the time; gains in " +
-                "docs/bundled-models.md)"
-        };
+        var selfEnsemble = CliCommon.SelfEnsembleOption();
         var model = new ModelOptions();
         var cmd = new Command("restore", "Restore images with a MemoryNet/MPRNet model");
         cmd.Arguments.Add(inputs);
@@ -109,7 +105,7 @@ public static class RestoreCommand
             return Run(p,
                 new Settings(p.GetValue(inputs)!, p.GetValue(output)!, p.GetValue(bits), p.GetValue(maxPixels), tiling,
                 p.GetValue(skipExisting), p.GetValue(format), p.GetValue(sideBySide), p.GetValue(shard),
-                CliCommon.ParsePrecision(p.GetValue(precision)!), p.GetValue(selfEnsemble),
+                CliCommon.ParsePrecision(p.GetValue(precision)!), CliCommon.ParseSelfEnsemble(p, selfEnsemble),
                 p.GetValue(jpegQuality), p.GetValue(json), p.GetValue(quiet)), model);
         });
         return cmd;
@@ -143,7 +139,7 @@ public static class RestoreCommand
 
         modelOptions.ApplyThreads(p);
         using var model = modelOptions.Load(p, out var source);
-        var restorer = new Restorer(model, s.Precision) { SelfEnsemble = s.SelfEnsemble };
+        var restorer = new Restorer(model, s.Precision) { Ensemble = s.SelfEnsemble };
         if (!s.Quiet) Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}");
 
         int bad = 0, failed = 0, done = 0, skipped = 0, finished = 0;

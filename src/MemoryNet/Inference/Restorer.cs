@@ -7,6 +7,19 @@ namespace MemoryNet.Inference;
 
 public enum Precision { Fp32, Bf16 }
 
+/// <summary>Test-time self-ensemble: which flips/rotations of the input are restored, mapped back and averaged.
+/// </summary>
+public enum SelfEnsemble
+{
+    /// <summary>One pass.</summary>
+    None,
+    /// <summary>The identity, both mirrors and the half turn (4 passes): half the time of <see cref="X8"/>, and no
+    /// quarter turn, so what is vertical stays vertical (for a network trained without rotated crops).</summary>
+    Flips,
+    /// <summary>All 8 flips/rotations (EDSR's "+", BasicSR's x8 test).</summary>
+    X8,
+}
+
 /// <summary>
 /// Runs a network on images of any size: reflect-pads bottom/right to the multiple its architecture needs (as the
 /// MemoryNet demo does; replicate where the image is too small to reflect), runs in inference mode, keeps the first
@@ -17,9 +30,27 @@ public sealed class Restorer
     public RestorationNet Model { get; }
     public Precision Precision { get; }
 
-    /// <summary>Geometric self-ensemble (EDSR's "+", BasicSR's x8 test): run the 8 flips/rotations of the input and
-    /// average the outputs mapped back; 8× the time, for a small gain on most tasks.</summary>
-    public bool SelfEnsemble { get; init; }
+    /// <summary>Geometric self-ensemble: each pass costs one restoration (docs/bundled-models.md has the gains).
+    /// </summary>
+    public SelfEnsemble Ensemble { get; init; }
+
+    /// <summary>The <see cref="Dihedral"/> elements an ensemble runs: the half turn is 2, the left-right mirror 4,
+    /// the up-down mirror 6 (mirror, then half turn).</summary>
+    public static IReadOnlyList<int> Transforms(SelfEnsemble ensemble) => ensemble switch
+    {
+        SelfEnsemble.None => [0],
+        SelfEnsemble.Flips => [0, 2, 4, 6],
+        _ => [0, 1, 2, 3, 4, 5, 6, 7],
+    };
+
+    /// <summary>Parses none, flips or x8 (any case); null for anything else.</summary>
+    public static SelfEnsemble? ParseEnsemble(string value) => value.ToLowerInvariant() switch
+    {
+        "none" => SelfEnsemble.None,
+        "flips" => SelfEnsemble.Flips,
+        "x8" => SelfEnsemble.X8,
+        _ => null,
+    };
 
     /// <summary>Prepares <paramref name="model"/> for inference: eval mode and, in place, the precision asked for and
     /// channels-last weights. <paramref name="prepareWeights"/> false leaves the weights as they are (validation during
@@ -38,17 +69,18 @@ public sealed class Restorer
     /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
     public Tensor Restore(Tensor input)
     {
-        if (!SelfEnsemble) return RestoreOnce(input);
+        if (Ensemble == SelfEnsemble.None) return RestoreOnce(input);
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         Tensor? sum = null;
-        for (int k = 0; k < 8; k++)
+        var transforms = Transforms(Ensemble);
+        foreach (int k in transforms)
         {
             using var inner = NewDisposeScope();
             var y = Dihedral(RestoreOnce(Dihedral(input, k, inverse: false)), k, inverse: true);
             sum = sum is null ? y.contiguous().MoveToOuterDisposeScope() : sum.add_(y, ScalarOps.One);
         }
-        return sum!.div_(8).MoveToOuterDisposeScope();
+        return sum!.div_(transforms.Count).MoveToOuterDisposeScope();
     }
 
     /// <summary>Element k of the 8 flips/rotations of the image plane (k ≥ 4: mirrored, then k mod 4 quarter turns),

@@ -262,6 +262,15 @@ public class RestoreCommandTests
         var (code, err) = Run("eval", "--pred", root, "--gt", root, "--protocol", "rgb", "--self-ensemble");
         Assert.Equal(2, code);
         Assert.Contains(err, l => l.Contains("--self-ensemble restores with a model"));
+        var (badCode, badErr) =
+            Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "ax.png"), "--self-ensemble", "x4");
+        Assert.Equal(2, badCode);
+        Assert.Contains(badErr, l => l.Contains("--self-ensemble takes x8, flips or none (got 'x4'"));
+        Assert.Equal(0,
+            Restore(Path.Combine(root, "a.png"), "-o", Path.Combine(root, "af.png"), "--self-ensemble", "flips").Item1);
+        var flips = ImageCodec.Read(Path.Combine(root, "af.png"));
+        Assert.Contains(Enumerable.Range(0, flips.Pixels.Length),
+            i => Math.Abs(flips.Pixels[i] - ae.Pixels[i]) > 1.5 / 255); // four passes are not the eight
     }
 
     /// <summary>A fresh folder holding one 24×16 photo.png.</summary>

@@ -27,7 +27,7 @@ public class SelfEnsembleTests
         manual_seed(11);
         using var model = new MemoryNetModel(new ArchSpec("custom", 8, 4, 4, 1, 0));
         var single = new Restorer(model);
-        var ensemble = new Restorer(model) { SelfEnsemble = true };
+        var ensemble = new Restorer(model) { Ensemble = SelfEnsemble.X8 };
         using var x = rand(1, 3, 20, 36); // not a multiple of 8: each variant is padded on its own bottom/right
         using var e0 = ensemble.Restore(x);
         for (int k = 1; k < 8; k++)
@@ -44,4 +44,32 @@ public class SelfEnsembleTests
         Assert.Equal(x.shape, e0.shape);
         Assert.True(e0.min().item<float>() >= 0 && e0.max().item<float>() <= 1);
     }
+
+    [Fact]
+    public void TheFlipsEnsembleCommutesWithMirrorsAndTheHalfTurnInFourPasses()
+    {
+        manual_seed(12);
+        using var model = new MemoryNetModel(new ArchSpec("custom", 8, 4, 4, 1, 0));
+        var flips = new Restorer(model) { Ensemble = SelfEnsemble.Flips };
+        Assert.Equal(4, Restorer.Transforms(SelfEnsemble.Flips).Count);
+        using var x = rand(1, 3, 20, 36);
+        using var e0 = flips.Restore(x);
+        foreach (int k in Restorer.Transforms(SelfEnsemble.Flips))
+        {
+            using var tx = Restorer.Dihedral(x, k, inverse: false);
+            Assert.Equal(x.shape, tx.shape); // no quarter turn: the image keeps its orientation
+            using var a = Restorer.Dihedral(flips.Restore(tx), k, inverse: true);
+            Assert.True((a - e0).abs().max().item<float>() < 1e-5, $"transform {k}");
+        }
+        using var single = new Restorer(model).Restore(x);
+        Assert.True((single - e0).abs().max().item<float>() > 1e-4, "four passes average to something new");
+    }
+
+    [Theory]
+    [InlineData("none", SelfEnsemble.None)]
+    [InlineData("FLIPS", SelfEnsemble.Flips)]
+    [InlineData("x8", SelfEnsemble.X8)]
+    [InlineData("x4", null)]
+    public void EnsembleNamesParse(string name, SelfEnsemble? expected) =>
+        Assert.Equal(expected, Restorer.ParseEnsemble(name));
 }

@@ -10,8 +10,8 @@
 # 2. training: `train --config models/recipes/TASK.yml --clean DATA/clean/train` (degradations made on the fly), stopped
 #    cleanly after SECONDS (default 3600); running the script again resumes the run.
 # 3. scores of best.safetensors: the validation pairs, the clean clean/val photos through it (input = target: a model
-#    that damages one of them is not shipped) and, for derain, Rain100L and Rain12 under `y` (reported, not used to
-#    choose).
+#    whose worst clean photo scores below the task's floor, 35 dB for derain and 30 dB for the others, is not shipped)
+#    and, for derain, Rain100L and Rain12 under `y` (reported, not used to choose).
 # Environment: DATA (default ../shared/data beside the repository), RUNS (/tmp/runs), INIT (weights to start from),
 #   EXTRA (more train flags).
 set -euo pipefail
@@ -54,10 +54,15 @@ clean_protocol="$protocol"; case "$protocol" in istd*) clean_protocol=rgb ;; esa
 echo "== $task: the clean clean/val photos through best.safetensors ($clean_protocol; the worst image matters)"
 "$mn" eval --model "$run/best.safetensors" --data "$clean" --layout paired --protocol "$clean_protocol" \
   --json "$run/eval-clean.json"
+floor=30; [ "$task" = derain ] && floor=35
+worst=$(sed -n 's/.*"psnr": *\([0-9][0-9.]*\).*/\1/p' "$run/eval-clean.json" | sort -g | head -1)
+clean_ok=$(awk -v w="$worst" -v f="$floor" 'BEGIN { print (w >= f) ? "yes" : "no" }')
+echo "== $task: worst clean photo $worst dB, floor $floor dB: $([ "$clean_ok" = yes ] && echo passes || echo FAILS)"
 if [ "$task" = derain ]; then
   for set in rain100l rain12; do
     echo "== derain: $set (y), reported only"
     "$mn" eval --model "$run/best.safetensors" --data "$data/$set" --layout paired --protocol y --json "$run/eval-$set.json" | tail -4
   done
 fi
+[ "$clean_ok" = yes ] || { echo "not shippable: a clean photo is damaged (see $run/eval-clean.json)"; exit 1; }
 echo "ship it: $mn models import $run/best.safetensors --task $task -o $root/models/$task.safetensors (then update models/$task.md)"

@@ -131,16 +131,16 @@ public static class EvalCommand
         {
             Ensemble = CliCommon.ParseSelfEnsemble(parse, o.SelfEnsemble)
         };
-        var ensemble = restorer.Ensemble == MemoryNet.Inference.SelfEnsemble.None ? ""
-            : $"self-ensemble {restorer.Ensemble.ToString().ToLowerInvariant()}";
+        bool ensembled = restorer.Ensemble != MemoryNet.Inference.SelfEnsemble.None;
+        var ensemble = restorer.Ensemble.ToString().ToLowerInvariant();
         Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}" +
-            $"{(ensemble == "" ? "" : ", " + ensemble)}; {items.Count} images from {data}; " +
+            $"{(ensembled ? $", self-ensemble {ensemble}" : "")}; {items.Count} images from {data}; " +
             $"protocol {protocol.Name}");
         var scores = CliCommon.WithProgress($"restore + eval ({protocol.Name})", items.Count,
             tick => PairEvaluation.RestoreAndScore(restorer, protocol, items, border, save, tick));
         return Report(parse, o, new EvalReport(protocol, scores)
         {
-            Border = border, Source = $"model={source} data={data}" + (ensemble == "" ? "" : " " + ensemble.Replace(' ', '='))
+            Border = border, Source = $"model={source} data={data}" + (ensembled ? $" self-ensemble={ensemble}" : "")
         });
     }
 

@@ -133,6 +133,7 @@ public class BlurFamilyTests
         Assert.True(inLinear > 0.04 && nearOne < inLinear / 2,
             $"mean brightening: gamma < 1.3 {nearOne:F3}, gamma 2.2 {inLinear:F3}");
     }
+
     [Fact]
     public void Most_shake_is_mild_and_some_is_heavy()
     {

@@ -18,13 +18,17 @@ public sealed class Job
     int _done, _total;
     volatile JobState _state = JobState.Queued;
 
-    internal Job(string id, string model, string name, string extension, string contentType, DateTimeOffset created)
+    internal Job(string id, string model, string name, string extension, string contentType, DateTimeOffset created,
+        string ensemble = "none")
     {
         Id = id; Model = model; Name = name; Extension = extension; ContentType = contentType; Created = created;
+        Ensemble = ensemble;
     }
 
     public string Id { get; }
     public string Model { get; }
+    /// <summary>The self-ensemble asked for: none, flips or x8.</summary>
+    public string Ensemble { get; }
     /// <summary>The upload's file name (for the result's file name).</summary>
     public string Name { get; }
     /// <summary>The result's file extension and content type (the request's 'format').</summary>
@@ -64,6 +68,7 @@ public sealed class Job
             ["id"] = Id,
             ["state"] = _state.ToString().ToLowerInvariant(),
             ["model"] = Model,
+            ["ensemble"] = Ensemble,
             ["name"] = Name,
             ["progress"] = new JsonObject
             {
@@ -103,7 +108,8 @@ public sealed class JobStore : IDisposable
     public int Count => _jobs.Count;
 
     /// <summary>A new queued job, or null when the store holds <see cref="MaxJobs"/> unfinished jobs.</summary>
-    public Job? TryCreate(string model, string name, string extension = ".png", string contentType = "image/png")
+    public Job? TryCreate(string model, string name, string extension = ".png", string contentType = "image/png",
+        string ensemble = "none")
     {
         lock (_lock)
         {
@@ -115,7 +121,7 @@ public sealed class JobStore : IDisposable
                 Remove(oldest.Id);
             }
             var job = new Job(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), model, name, extension,
-                contentType, DateTimeOffset.UtcNow);
+                contentType, DateTimeOffset.UtcNow, ensemble);
             _jobs[job.Id] = job;
             return job;
         }

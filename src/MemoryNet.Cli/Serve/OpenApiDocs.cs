@@ -34,6 +34,9 @@ static class OpenApiDocs
                 ["model"] = Text("A model name from GET /v1/models (instead of task)"),
                 ["bits"] = Text("PNG depth of the answer (default: 16 for a 16-bit input, else 8)", "8", "16"),
                 ["format"] = Text("Format of the answer (default png)", "png", "jpg", "webp"),
+                ["ensemble"] = Text("Test-time self-ensemble (default none): flips averages 4 passes (identity, " +
+                    "both mirrors, half turn), x8 all 8 flips and rotations; 4 or 8 times the time", "none", "flips",
+                    "x8"),
                 ["quality"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "100",

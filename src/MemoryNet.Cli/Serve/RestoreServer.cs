@@ -28,7 +28,7 @@ namespace MemoryNet.Cli.Serve;
 /// </summary>
 public sealed class RestoreServer : IAsyncDisposable
 {
-    static readonly string[] FormFields = ["image", "task", "model", "bits", "format", "quality"];
+    static readonly string[] FormFields = ["image", "task", "model", "bits", "format", "quality", "ensemble"];
 
     /// <summary>Output formats: the form's 'format' value → (file extension, content type).</summary>
     static readonly Dictionary<string, (string Extension, string ContentType)> Formats =
@@ -150,7 +150,8 @@ public sealed class RestoreServer : IAsyncDisposable
                     "optional fields 'task' " +
                     "(" + RestorationTasks.List +
                     "), 'model' (a name from GET /v1/models), 'format' (png, jpg or webp; default png), " +
-                    "'quality' (1-100 for jpg and webp; default 95) and 'bits' (8 or 16, png only). The answer is " +
+                    "'quality' (1-100 for jpg and webp; default 95), 'bits' (8 or 16, png only) and 'ensemble' (none, " +
+                    "flips or x8: the test-time self-ensemble, 4 or 8 passes averaged; default none). The answer is " +
                     "the restored image. Large images are restored in tiles under the server's --max-memory. Errors " +
                     "are JSON {\"error\": \"...\"}: " +
                     "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the " +
@@ -288,8 +289,9 @@ public sealed class RestoreServer : IAsyncDisposable
     }
 
     /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a
-    /// display name and the bit depth asked for.</summary>
-    sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits, string Format, int Quality)
+    /// display name, the bit depth, format and self-ensemble asked for.</summary>
+    sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits, string Format, int Quality,
+        SelfEnsemble Ensemble)
     {
         public string Extension => Formats[Format].Extension;
         public string ContentType => Formats[Format].ContentType;
@@ -444,6 +446,16 @@ public sealed class RestoreServer : IAsyncDisposable
             await Error(ctx, 400, $"'quality' must be 1-100 (got '{q}')");
             return null;
         }
+        var ensemble = SelfEnsemble.None;
+        if (Field(form, "ensemble") is { } ensembleText)
+        {
+            if (Restorer.ParseEnsemble(ensembleText) is not { } parsed)
+            {
+                await Error(ctx, 400, $"'ensemble' must be none, flips or x8 (got '{ensembleText}')");
+                return null;
+            }
+            ensemble = parsed;
+        }
         CatalogEntry entry;
         try { entry = Models.Resolve(Field(form, "task"), Field(form, "model")); }
         catch (UserInputException e) { await Error(ctx, 400, e.Message); return null; }
@@ -467,7 +479,7 @@ public sealed class RestoreServer : IAsyncDisposable
         if (await RefuseImage(ctx, () => size = ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
         ctx.Items[RequestLog.Model] = entry.Name;
         ctx.Items[RequestLog.Megapixels] = Math.Round(size.Width * (double)size.Height / 1e6, 2);
-        return new Upload(entry, bytes, name, bits, format, quality);
+        return new Upload(entry, bytes, name, bits, format, quality, ensemble);
     }
 
     async Task RestoreAsync(HttpContext ctx)
@@ -526,7 +538,7 @@ public sealed class RestoreServer : IAsyncDisposable
             long pixels = (long)image.Width * image.Height;
             var watch = Stopwatch.StartNew();
             var tiling = new TileSettings(MaxMemoryBytes: _options.BytesPerRestore);
-            var restorer = upload.Entry.Restorer;
+            var restorer = upload.Entry.Restorer.WithEnsemble(upload.Ensemble);
             int tile = tiling.TileFor(restorer.Model.Spec, image.Width, image.Height);
             bool whole = tile <= 0 || (tile >= image.Width && tile >= image.Height);
             progress?.Invoke(0,
@@ -553,7 +565,8 @@ public sealed class RestoreServer : IAsyncDisposable
     async Task CreateJobAsync(HttpContext ctx)
     {
         if (await AdmitAsync(ctx) is not var (ticket, upload)) return;
-        var job = Jobs.TryCreate(upload.Entry.Name, upload.Name, upload.Extension, upload.ContentType);
+        var job = Jobs.TryCreate(upload.Entry.Name, upload.Name, upload.Extension, upload.ContentType,
+            upload.Ensemble.ToString().ToLowerInvariant());
         if (job is null)
         {
             ticket.Dispose();

@@ -66,6 +66,17 @@ public sealed class Restorer
             throw new ArgumentException("bf16 needs the weights prepared", nameof(prepareWeights));
     }
 
+    Restorer(Restorer other, SelfEnsemble ensemble)
+    {
+        Model = other.Model;
+        Precision = other.Precision;
+        Ensemble = ensemble;
+    }
+
+    /// <summary>This restorer's network and precision with another self-ensemble (the weights are shared, not
+    /// prepared again): a server holds one restorer per model and each request chooses its ensemble.</summary>
+    public Restorer WithEnsemble(SelfEnsemble ensemble) => ensemble == Ensemble ? this : new Restorer(this, ensemble);
+
     /// <summary>Restores a (B, 3, H, W) batch in [0, 1]; returns a new tensor the caller owns.</summary>
     public Tensor Restore(Tensor input)
     {

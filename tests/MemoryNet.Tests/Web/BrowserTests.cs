@@ -74,12 +74,14 @@ public sealed class BrowserTests(ITestOutputHelper output)
         bool deblurInstalled = File.Exists(Path.Combine(modelsFolder, "deblur.safetensors"));
         Assert.Equal(!deblurInstalled, await page.Locator("#model option[value='task:deblur']").IsDisabledAsync());
         await page.Locator("#model").SelectOptionAsync("task:derain");
+        await page.Locator("#ensemble").SelectOptionAsync("flips");
 
         await page.Locator("#file").SetInputFilesAsync(image); // choosing a file starts the restore
         await Assertions.Expect(page.Locator("#result")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("#slider")).ToBeVisibleAsync();
         // restored as a job, tile by tile
         await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync(" tiles");
+        await Assertions.Expect(page.Locator("#summary")).ToContainTextAsync("self-ensemble flips");
         var afterSize = await page.Locator("#after").EvaluateAsync<int[]>("i => [i.naturalWidth, i.naturalHeight]");
         Assert.Equal(new[] { 480, 320 }, afterSize);
         var download = page.Locator("#download");

@@ -57,6 +57,10 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         foreach (var code in new[] { "400", "413", "415", "503" })
             Assert.True(restore.GetProperty("responses").TryGetProperty(code, out _), code);
         Assert.Contains("'image'", restore.GetProperty("description").GetString());
+        var formFields = restore.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data")
+            .GetProperty("schema").GetProperty("properties");
+        Assert.Equal(["none", "flips", "x8"],
+            formFields.GetProperty("ensemble").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
         Assert.True(paths.GetProperty("/v1/health").TryGetProperty("get", out _));
     }
 
@@ -159,6 +163,35 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         Assert.Equal((40, 30), (image.Width, image.Height));
     }
 
+    [Theory]
+    [InlineData("x8")]
+    [InlineData("flips")]
+    public async Task The_self_ensemble_asked_for_is_the_library_s(string mode)
+    {
+        var image = WebTestData.Png(40, 32, seed: 5);
+        async Task<MemoryNet.Imaging.ImageData> Restored(params (string, string)[] fields)
+        {
+            var r = await Client.PostAsync("/v1/restore", Form(image, "a.png", [("bits", "16"), .. fields]));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            return MemoryNet.Imaging.ImageCodec.Decode(await r.Content.ReadAsByteArrayAsync(), "answer.png");
+        }
+        var single = await Restored();
+        var ensembled = await Restored(("ensemble", mode));
+        Assert.Equal(single.Pixels, (await Restored(("ensemble", "none"))).Pixels);
+
+        // the same image through the library's restorer with that ensemble, on the server's model file
+        using var model = MemoryNet.Weights.ModelFile.Load(WebTestData.ModelFilePath);
+        var restorer = new MemoryNet.Inference.Restorer(model)
+            { Ensemble = MemoryNet.Inference.Restorer.ParseEnsemble(mode)!.Value };
+        var expected = MemoryNet.Inference.ImageRestorer.Restore(restorer,
+            MemoryNet.Imaging.ImageCodec.Decode(image, "a.png"), 16);
+        double MaxDiff(MemoryNet.Imaging.ImageData a, MemoryNet.Imaging.ImageData b) =>
+            a.Pixels.Zip(b.Pixels, (x, y) => Math.Abs(x - y)).Max();
+        Assert.True(MaxDiff(ensembled, expected) <= 1.5 / 65535, $"{MaxDiff(ensembled, expected)}");
+        // an untrained network is not symmetric under flips: the ensemble changes the answer
+        Assert.True(MaxDiff(ensembled, single) > 10.0 / 65535, $"{MaxDiff(ensembled, single)}");
+    }
+
     [Fact]
     public async Task A_lower_quality_gives_a_smaller_jpeg()
     {
@@ -201,6 +234,7 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
     [InlineData("tile", "256", "unknown field 'tile'")]
     [InlineData("format", "gif", "'format' must be png, jpg or webp")]
     [InlineData("quality", "0", "'quality' must be 1-100")]
+    [InlineData("ensemble", "x4", "'ensemble' must be none, flips or x8 (got 'x4')")]
     public async Task Bad_fields_get_400_json(string key, string value, string expected)
     {
         var r = await Client.PostAsync("/v1/restore", Form(WebTestData.Png(16, 16), "a.png", (key, value)));

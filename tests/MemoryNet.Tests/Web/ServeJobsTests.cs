@@ -86,6 +86,20 @@ public sealed class ServeJobsTests
         while (webp.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline);
         Assert.Equal("image/webp", webp.Content.Headers.ContentType?.MediaType);
 
+        // so does the self-ensemble: the job says which, and its result is the direct restore's with it
+        var small = WebTestData.Png(48, 32, seed: 4);
+        var x8Job = await Json(await client.PostAsync("/v1/jobs", FormWith(small, ("ensemble", "x8"))));
+        Assert.Equal("x8", x8Job.GetProperty("ensemble").GetString());
+        string x8Id = x8Job.GetProperty("id").GetString()!;
+        HttpResponseMessage x8;
+        do { await Task.Delay(20); x8 = await client.GetAsync($"/v1/jobs/{x8Id}/result"); }
+        while (x8.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.OK, x8.StatusCode);
+        var x8Direct = await client.PostAsync("/v1/restore", FormWith(small, ("ensemble", "x8")));
+        Assert.Equal(await x8Direct.Content.ReadAsByteArrayAsync(), await x8.Content.ReadAsByteArrayAsync());
+        Assert.Equal("none", (await Json(await client.GetAsync($"/v1/jobs/{webpId}"))).GetProperty("ensemble")
+            .GetString());
+
         // a finished job is dropped by DELETE; then it is gone
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/jobs/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/jobs/{id}")).StatusCode);

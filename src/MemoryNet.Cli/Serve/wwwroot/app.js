@@ -2,7 +2,7 @@
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
-  const fileInput = $('file'), drop = $('drop'), modelSelect = $('model'), bitsSelect = $('bits'), restoreButton = $('restore');
+  const fileInput = $('file'), drop = $('drop'), modelSelect = $('model'), bitsSelect = $('bits'), ensembleSelect = $('ensemble'), restoreButton = $('restore');
   const statusRow = $('status-row'), progress = $('progress'), statusText = $('status'), errorBox = $('error');
   const result = $('result'), compare = $('compare'), before = $('before'), after = $('after'), slider = $('slider');
   const download = $('download'), summary = $('summary'), cancelButton = $('cancel');
@@ -72,6 +72,7 @@
     const [kind, name] = modelSelect.value.split(/:(.*)/s);
     form.append(kind, name);
     if (bitsSelect.value) form.append('bits', bitsSelect.value);
+    if (ensembleSelect.value !== 'none') form.append('ensemble', ensembleSelect.value);
 
     const xhr = new XMLHttpRequest();
     xhr.open('POST', 'v1/jobs');
@@ -113,7 +114,7 @@
         if (!res.ok) { finish(() => showError(`HTTP ${res.status}`)); return; }
         const blob = await res.blob();
         api(`v1/jobs/${id}`, { method: 'DELETE' }); // the server may drop the result now
-        finish(() => show(blob, (performance.now() - started) / 1000, total));
+        finish(() => show(blob, (performance.now() - started) / 1000, total, j.ensemble));
       } else if (j.state === 'failed' || j.state === 'cancelled') {
         finish(() => showError(j.error || `The restore was ${j.state}.`));
       } else {
@@ -138,7 +139,7 @@
     then();
   }
 
-  function show(blob, seconds, tiles) {
+  function show(blob, seconds, tiles, ensemble) {
     if (beforeUrl) URL.revokeObjectURL(beforeUrl);
     if (afterUrl) URL.revokeObjectURL(afterUrl);
     beforeUrl = URL.createObjectURL(file);
@@ -150,6 +151,7 @@
     download.href = afterUrl;
     download.download = `${stem}-restored.png`;
     summary.textContent = `${modelSelect.options[modelSelect.selectedIndex].text} · ${seconds.toFixed(1)} s` +
+      (ensemble && ensemble !== 'none' ? ` · self-ensemble ${ensemble}` : '') +
       (tiles > 1 ? ` · ${tiles} tiles` : '') + ` · ${(blob.size / 1048576).toFixed(2)} MB PNG`;
     slider.value = 50; move();
   }

@@ -17,7 +17,7 @@ public static class CliCommon
     {
         // bare `memorynet`: the help, as a successful answer
         if (args.Length == 0) args = ["--help"];
-        var parse = root.Parse(args);
+        var parse = root.Parse(BareSelfEnsemble(args));
         if (UnknownOption(parse) is { } unknown)
         {
             Console.Error.WriteLine($"error: {unknown}");
@@ -118,6 +118,19 @@ public static class CliCommon
             "(mirrors and half turn, 4 passes) or none; gains in docs/bundled-models.md"
     };
 
+    /// <summary>`--self-ensemble` takes an optional value, so the parser would read the input path in `restore
+    /// --self-ensemble photo.jpg` as the mode; a bare flag before something that looks like a path means x8.</summary>
+    static string[] BareSelfEnsemble(string[] args) =>
+        [.. args.Select((a, i) => a == "--self-ensemble" && i + 1 < args.Length
+            && MemoryNet.Inference.Restorer.ParseEnsemble(args[i + 1]) is null && LooksLikePath(args[i + 1])
+            ? "--self-ensemble=x8" : a)];
+
+    /// <summary>A token that names a file or folder rather than an option value: it exists, or has a folder
+    /// separator or an image extension.</summary>
+    static bool LooksLikePath(string token) =>
+        File.Exists(token) || Directory.Exists(token) || token.Contains('/') || token.Contains('\\')
+        || MemoryNet.Imaging.ImageCodec.IsImagePath(token);
+
     /// <summary>The self-ensemble <paramref name="option"/> asks for (None when absent).</summary>
     public static MemoryNet.Inference.SelfEnsemble ParseSelfEnsemble(ParseResult parse, Option<string> option)
     {
@@ -125,7 +138,7 @@ public static class CliCommon
         if (result is null || result.Implicit) return MemoryNet.Inference.SelfEnsemble.None;
         var value = result.Tokens.Count == 0 ? "x8" : result.Tokens[0].Value;
         return MemoryNet.Inference.Restorer.ParseEnsemble(value) ?? throw new UserInputException(
-            $"--self-ensemble takes x8, flips or none (got '{value}'; give it after the input paths)");
+            $"--self-ensemble takes x8, flips or none (got '{value}')");
     }
 
     /// <summary>

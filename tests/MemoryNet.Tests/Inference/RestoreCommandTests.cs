@@ -271,6 +271,10 @@ public class RestoreCommandTests
         var flips = ImageCodec.Read(Path.Combine(root, "af.png"));
         Assert.Contains(Enumerable.Range(0, flips.Pixels.Length),
             i => Math.Abs(flips.Pixels[i] - ae.Pixels[i]) > 1.5 / 255); // four passes are not the eight
+        // bare before the input path: x8, and the path stays an input
+        Assert.Equal(0,
+            Restore("--self-ensemble", Path.Combine(root, "a.png"), "-o", Path.Combine(root, "ab.png")).Item1);
+        Assert.Equal(ae.Pixels, ImageCodec.Read(Path.Combine(root, "ab.png")).Pixels);
     }
 
     /// <summary>A fresh folder holding one 24×16 photo.png.</summary>

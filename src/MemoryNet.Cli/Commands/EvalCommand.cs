@@ -132,7 +132,7 @@ public static class EvalCommand
             Ensemble = CliCommon.ParseSelfEnsemble(parse, o.SelfEnsemble)
         };
         bool ensembled = restorer.Ensemble != MemoryNet.Inference.SelfEnsemble.None;
-        var ensemble = restorer.Ensemble.ToString().ToLowerInvariant();
+        var ensemble = MemoryNet.Inference.Restorer.EnsembleName(restorer.Ensemble);
         Console.Error.WriteLine($"model: {source} — {model.Spec.Describe()}" +
             $"{(ensembled ? $", self-ensemble {ensemble}" : "")}; {items.Count} images from {data}; " +
             $"protocol {protocol.Name}");

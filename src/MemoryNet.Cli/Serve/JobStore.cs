@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using MemoryNet.Inference;
 
 namespace MemoryNet.Cli.Serve;
 
@@ -19,7 +20,7 @@ public sealed class Job
     volatile JobState _state = JobState.Queued;
 
     internal Job(string id, string model, string name, string extension, string contentType, DateTimeOffset created,
-        string ensemble = "none")
+        SelfEnsemble ensemble = SelfEnsemble.None)
     {
         Id = id; Model = model; Name = name; Extension = extension; ContentType = contentType; Created = created;
         Ensemble = ensemble;
@@ -27,8 +28,8 @@ public sealed class Job
 
     public string Id { get; }
     public string Model { get; }
-    /// <summary>The self-ensemble asked for: none, flips or x8.</summary>
-    public string Ensemble { get; }
+    /// <summary>The self-ensemble asked for.</summary>
+    public SelfEnsemble Ensemble { get; }
     /// <summary>The upload's file name (for the result's file name).</summary>
     public string Name { get; }
     /// <summary>The result's file extension and content type (the request's 'format').</summary>
@@ -68,7 +69,7 @@ public sealed class Job
             ["id"] = Id,
             ["state"] = _state.ToString().ToLowerInvariant(),
             ["model"] = Model,
-            ["ensemble"] = Ensemble,
+            ["ensemble"] = Restorer.EnsembleName(Ensemble),
             ["name"] = Name,
             ["progress"] = new JsonObject
             {
@@ -109,7 +110,7 @@ public sealed class JobStore : IDisposable
 
     /// <summary>A new queued job, or null when the store holds <see cref="MaxJobs"/> unfinished jobs.</summary>
     public Job? TryCreate(string model, string name, string extension = ".png", string contentType = "image/png",
-        string ensemble = "none")
+        SelfEnsemble ensemble = SelfEnsemble.None)
     {
         lock (_lock)
         {

@@ -566,7 +566,7 @@ public sealed class RestoreServer : IAsyncDisposable
     {
         if (await AdmitAsync(ctx) is not var (ticket, upload)) return;
         var job = Jobs.TryCreate(upload.Entry.Name, upload.Name, upload.Extension, upload.ContentType,
-            upload.Ensemble.ToString().ToLowerInvariant());
+            upload.Ensemble);
         if (job is null)
         {
             ticket.Dispose();

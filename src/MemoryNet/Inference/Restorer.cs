@@ -43,6 +43,14 @@ public sealed class Restorer
         _ => [0, 1, 2, 3, 4, 5, 6, 7],
     };
 
+    /// <summary>The name <see cref="ParseEnsemble"/> reads: none, flips or x8.</summary>
+    public static string EnsembleName(SelfEnsemble ensemble) => ensemble switch
+    {
+        SelfEnsemble.None => "none",
+        SelfEnsemble.Flips => "flips",
+        _ => "x8",
+    };
+
     /// <summary>Parses none, flips or x8 (any case); null for anything else.</summary>
     public static SelfEnsemble? ParseEnsemble(string value) => value.ToLowerInvariant() switch
     {

@@ -72,4 +72,12 @@ public class SelfEnsembleTests
     [InlineData("x4", null)]
     public void EnsembleNamesParse(string name, SelfEnsemble? expected) =>
         Assert.Equal(expected, Restorer.ParseEnsemble(name));
+
+    [Fact]
+    public void Every_ensemble_s_name_parses_back_to_it()
+    {
+        foreach (var e in Enum.GetValues<SelfEnsemble>())
+            Assert.Equal(e, Restorer.ParseEnsemble(Restorer.EnsembleName(e)));
+        Assert.Equal("flips", Restorer.EnsembleName(SelfEnsemble.Flips));
+    }
 }

@@ -33,6 +33,8 @@ Outputs (tests/MemoryNet.Tests/Fixtures/Parity/):
   nafnet_{a,b,c}_io.safetensors   `input` and `output` (float32 NCHW; output = model(input), already cropped
                                   to the input size by the official forward), written by
                                   tools/parity_common.write_safetensors
+  nafnet_{b,c}_tlc{32,16}_io.safetensors  the same weights in the official NAFNetLocal (TLC, train_size 32 / 16) on
+                                  a larger input (TLC above)
   nafnet_manifest.json            configs, seeds, files (bytes, sha256), state_dict key names/shapes, io shapes,
                                   provenance (official commit + sha256 of the official files), torch version
 """
@@ -70,6 +72,13 @@ CONFIGS = OrderedDict([
     ("nafnet_c", dict(cfg=dict(img_channel=3, width=4, middle_blk_num=1, enc_blk_nums=[1, 1, 1, 1],
                                dec_blk_nums=[1, 1, 1, 1]),
                       input_shape=[1, 3, 40, 56], seeds=dict(model=3103, perturb=3203, input=3303))),
+])
+
+# the test-time local converter (NAFNetLocal, local_arch.py): the same weights, channel-attention means over windows
+# of 1.5x a training patch, on an input larger than the window
+TLC = OrderedDict([
+    ("nafnet_b", dict(train_size=32, input_shape=[1, 3, 70, 90], input_seed=3402)),
+    ("nafnet_c", dict(train_size=16, input_shape=[1, 3, 75, 101], input_seed=3403)),
 ])
 
 PERTURB = dict(beta_gamma_std=0.5, norm_bias_std=0.5, norm_weight_std=0.2)
@@ -215,6 +224,22 @@ def main():
         io_name = f"{name}_io.safetensors"
         pc.write_safetensors(out(io_name), OrderedDict(input=np32(x), output=np32(y)), metadata=meta)
         files.append(io_name)
+
+        if name in TLC:
+            t = TLC[name]
+            local = off.arch_mod.NAFNetLocal(**cfg, train_size=(1, 3, t["train_size"], t["train_size"]))
+            local.load_state_dict(sd, strict=True)
+            local.eval()
+            xt = torch.rand(*t["input_shape"], generator=torch.Generator().manual_seed(t["input_seed"]),
+                            dtype=torch.float32)
+            with torch.no_grad():
+                yt = local(xt)
+            kernels = [list(m.kernel_size) for m in local.modules() if type(m).__name__ == "AvgPool2d"]
+            tlc_name = f"{name}_tlc{t['train_size']}_io.safetensors"
+            pc.write_safetensors(out(tlc_name), OrderedDict(input=np32(xt), output=np32(yt)),
+                                 metadata=OrderedDict(meta, tlc_train_size=str(t["train_size"])))
+            files.append(tlc_name)
+            manifest.setdefault("tlc", OrderedDict())[name] = OrderedDict(t, kernel_sizes=kernels)
 
         manifest["configs"][name] = OrderedDict(
             config=cfg,

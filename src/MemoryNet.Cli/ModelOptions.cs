@@ -26,9 +26,17 @@ public sealed class ModelOptions
         Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount
     };
 
+    public readonly Option<int?> Tlc = new("--tlc")
+    {
+        Description = "Test-time local statistics (NAFNet's TLC): give the patch size the model was trained on, and " +
+            "each channel-attention mean is taken over a window of 1.5x that patch instead of the whole image " +
+            "(bundled models: derain and deraindrop 128, deblur 192, deshadow 256)",
+        HelpName = "PATCH"
+    };
+
     public void AddTo(Command c)
     {
-        c.Options.Add(Model); c.Options.Add(Arch); c.Options.Add(Task); c.Options.Add(Threads);
+        c.Options.Add(Model); c.Options.Add(Arch); c.Options.Add(Task); c.Options.Add(Threads); c.Options.Add(Tlc);
     }
 
     public void ApplyThreads(ParseResult p)
@@ -53,6 +61,8 @@ public sealed class ModelOptions
             throw new UserInputException(
                 "no network chosen: give --model FILE (with --arch for a .pth when needed) or --task NAME");
         source = model;
-        return ModelFile.Load(model, spec);
+        var net = ModelFile.Load(model, spec);
+        if (p.GetValue(Tlc) is int patch) net.UseLocalStatistics(patch);
+        return net;
     }
 }

@@ -30,6 +30,27 @@ public abstract class RestorationNet : nn.Module
         return outputs;
     }
 
+    /// <summary>
+    /// The test-time local converter (<see cref="Modules.ChannelMean"/>): with <paramref name="trainingPatch"/>, every
+    /// channel-attention mean is taken over the window that 1.5× that patch covers at its layer (found by one forward
+    /// pass at the patch size); null restores the global means of training and of the reference code.
+    /// </summary>
+    public void UseLocalStatistics(int? trainingPatch)
+    {
+        var means = modules().OfType<Modules.ChannelMean>().ToList();
+        if (trainingPatch is not int patch)
+        {
+            foreach (var m in means) m.UseGlobal();
+            return;
+        }
+        if (patch < 2) throw new UserInputException($"the training patch must be at least 2 pixels (got {patch})");
+        foreach (var m in means) m.Calibrate(patch * 3 / 2, patch);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var p = parameters().First();
+        forward(zeros(1, 3, patch, patch, dtype: p.dtype));
+    }
+
     /// <summary>The input-level memory that two-phase training fits first, when the network has one.</summary>
     public virtual MemModule? Memory => null;
 

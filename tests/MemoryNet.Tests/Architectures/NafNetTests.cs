@@ -49,6 +49,26 @@ public class NafNetTests
         Assert.True(diff <= Tolerance, $"{file}: max |difference| {diff:E2}");
     }
 
+    [Theory]
+    [InlineData("nafnet_b", 32)]
+    [InlineData("nafnet_c", 16)]
+    public void LocalStatisticsMatchTheOfficialTestTimeLocalConverter(string file, int trainSize)
+    {
+        using var model = ModelFile.Load(Fixture(file + ".pth"));
+        var io = Safetensors.Read(Fixture($"{file}_tlc{trainSize}_io.safetensors"))
+            .Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        using var mode = inference_mode();
+        var global = model.forward(io["input"])[0];
+        model.UseLocalStatistics(trainSize);
+        var local = model.forward(io["input"])[0];
+        double diff = MaxDiff(io["output"], local);
+        Assert.True(diff <= Tolerance, $"{file}: max |difference| from NAFNetLocal {diff:E2}");
+        // the windows are smaller than the input, so the statistics, and the image, change
+        Assert.True(MaxDiff(global, local) > 1e-3);
+        model.UseLocalStatistics(null);
+        Assert.True(MaxDiff(global, model.forward(io["input"])[0]) == 0);
+    }
+
     [Fact]
     public void SavedWeightsCarryTheSpecAndRestoreTheSameImage()
     {

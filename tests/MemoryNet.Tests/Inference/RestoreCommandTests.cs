@@ -230,6 +230,26 @@ public class RestoreCommandTests
             MemoryNet.Inference.OutputPlan.SidePath(Path.Combine("o", "x.png")));
 
     [Fact]
+    public void Tlc_takes_local_means_only_where_the_image_is_larger_than_its_window()
+    {
+        var root = TestPaths.TempDir();
+        var a = Path.Combine(root, "a.png");
+        ImageCodec.Write(Pattern(64, 40, 3, bits: 16), a); // 16-bit: the tiny random model changes little
+        string Out(string name) => Path.Combine(root, name);
+        Assert.Equal(0, Restore(a, "-o", Out("plain.png")).Item1);
+        Assert.Equal(0, Restore(a, "-o", Out("wide.png"), "--tlc", "64").Item1);   // windows of 96 px: global
+        Assert.Equal(0, Restore(a, "-o", Out("local.png"), "--tlc", "8").Item1);   // windows of 12 px
+        var (plain, wide, local) = (ImageCodec.Read(Out("plain.png")), ImageCodec.Read(Out("wide.png")),
+            ImageCodec.Read(Out("local.png")));
+        Assert.Equal(plain.Pixels, wide.Pixels);
+        Assert.Contains(Enumerable.Range(0, plain.Pixels.Length),
+            i => Math.Abs(plain.Pixels[i] - local.Pixels[i]) > 1.5 / 65535);
+        var (code, err) = Restore(a, "-o", Out("bad.png"), "--tlc", "1");
+        Assert.Equal(2, code);
+        Assert.Contains(err, l => l.Contains("training patch must be at least 2 pixels (got 1)"));
+    }
+
+    [Fact]
     public void Self_ensemble_output_mirrors_with_its_input()
     {
         var root = TestPaths.TempDir();

@@ -11,6 +11,8 @@ namespace MemoryNet.Architectures.Mpr;
 public sealed class CALayer : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential conv_du;
+    // the reference's AdaptiveAvgPool2d(1) (no parameters), or local means under TLC
+    private readonly ChannelMean avg_pool = new();
     // the two convolutions of conv_du, kept aside (assigned after registration so the state_dict lists them once)
     private readonly Conv2d? squeeze, excite;
 
@@ -23,28 +25,16 @@ public sealed class CALayer : nn.Module<Tensor, Tensor>
         (squeeze, excite) = (sq, ex);
     }
 
-    /// <summary>The per-channel weights (N, C, 1, 1). A 1×1 convolution of a 1×1 map is a matrix product, so the two
-    /// convolutions run as <c>linear</c> on the pooled (N, C) vector: same parameters, no convolution
-    /// primitives.</summary>
+    /// <summary>The per-channel weights: (N, C, 1, 1), or (N, C, H, W) under TLC. A 1×1 convolution is a matrix
+    /// product over the channels, so the two convolutions run as <c>linear</c> on the pooled map's (N, h, w, C) rows:
+    /// same parameters, no convolution primitives.</summary>
     public Tensor Weights(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var pooled = Pool(x);
+        var pooled = avg_pool.forward(x).permute(0, 2, 3, 1);
         var hidden = nn.functional.relu(nn.functional.linear(pooled, squeeze!.weight!.flatten(1), squeeze!.bias));
         var w = nn.functional.linear(hidden, excite!.weight!.flatten(1), excite!.bias).sigmoid_();
-        return w.unsqueeze(-1).unsqueeze(-1).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The mean over the pixels, (N, C). For a bf16 channels-last map it is a matrix product with a row of
-    /// ones (oneDNN accumulates the bf16 products in fp32), ~5× faster here than libtorch's bf16 mean.</summary>
-    static Tensor Pool(Tensor x)
-    {
-        if (x.dtype != ScalarType.BFloat16 || !ChannelsLast.Is(x)) return x.mean([2, 3]);
-        long n = x.shape[0], c = x.shape[1], pixels = x.shape[2] * x.shape[3];
-        using var rows = x.permute(0, 2, 3, 1).reshape(n, pixels, c);
-        using var ones = torch.ones(n, 1, pixels, dtype: ScalarType.BFloat16);
-        using var sum = ones.bmm(rows);
-        return sum.view(n, c).div_(pixels);
+        return w.permute(0, 3, 1, 2).MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(Tensor x)

@@ -82,7 +82,7 @@ public sealed class NafNetModel : RestorationNet
 /// The NAF block: x + β·conv3(SCA(SimpleGate(dwconv3×3(conv1(LN(x)))))), then y +
 /// γ·conv5(SimpleGate(conv4(LN(y)))). SimpleGate halves the channels by multiplying the two halves (in place of an
 /// activation function); the simplified channel attention (SCA) scales each channel by a 1×1 convolution of its global
-/// mean. β and γ start at zero (the block starts as the identity).
+/// mean (a local one under TLC, <see cref="ChannelMean"/>). β and γ start at zero (the block starts as the identity).
 /// </summary>
 public sealed class NafBlock : nn.Module<Tensor, Tensor>
 {
@@ -101,7 +101,7 @@ public sealed class NafBlock : nn.Module<Tensor, Tensor>
         conv1 = new Pointwise(c, 2 * c, bias: true);
         conv2 = new Conv(2 * c, 2 * c, 3, bias: true, groups: 2 * c);
         conv3 = new Pointwise(c, c, bias: true);
-        sca = nn.Sequential(("0", nn.AdaptiveAvgPool2d(1)), ("1", new Pointwise(c, c, bias: true)));
+        sca = nn.Sequential(("0", new ChannelMean()), ("1", new Pointwise(c, c, bias: true)));
         conv4 = new Pointwise(c, 2 * c, bias: true);
         conv5 = new Pointwise(c, c, bias: true);
         norm1 = new LayerNorm2d(c);

@@ -1,0 +1,46 @@
+using MemoryNet.Architectures.Mpr;
+using MemoryNet.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MemoryNet.Tests.Modules;
+
+/// <summary>The channel-attention means: the summed-area box filter of TLC against a direct average, and TLC on the
+/// MPRNet family, whose windows are found the same way.</summary>
+public class ChannelMeanTests
+{
+    [Theory]
+    [InlineData(20, 27, 5, 7)]
+    [InlineData(9, 31, 12, 4)]   // the window is taller than the map: it is clipped to the map's height
+    public void LocalMeansAreTheAverageOfEachBoxReplicatedToTheBorders(int h, int w, int kh, int kw)
+    {
+        var x = rand(2, 3, h, w, generator: new Generator(11));
+        using var local = ChannelMean.Local(x, kh, kw);
+        int k1 = Math.Min(h, kh), k2 = Math.Min(w, kw);
+        var direct = nn.functional.avg_pool2d(x, [k1, k2], stride: [1, 1]);
+        long rows = h - k1 + 1, cols = w - k2 + 1;
+        Assert.Equal(new long[] { 2, 3, h, w }, local.shape);
+        // the valid boxes sit centred; each border row/column repeats its nearest box
+        long top = (h - rows) / 2, left = (w - cols) / 2;
+        var inner = local[.., .., (int)top..(int)(top + rows), (int)left..(int)(left + cols)];
+        Assert.True((inner - direct).abs().max().item<float>() < 1e-5);
+        Assert.True((local[.., .., 0, (int)left] - direct[.., .., 0, 0]).abs().max().item<float>() < 1e-5);
+        Assert.True((local[.., .., ^1, ^1] - direct[.., .., ^1, ^1]).abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
+    public void MprNetWithLocalStatisticsKeepsAnImageNoLargerThanItsWindowsAndChangesALargerOne()
+    {
+        using var model = new MemoryNetModel(new ArchSpec("custom", 8, 4, 4, 1, 0));
+        model.eval();
+        using var mode = inference_mode();
+        var small = rand(1, 3, 32, 32, generator: new Generator(3));
+        var large = rand(1, 3, 96, 64, generator: new Generator(4));
+        var smallGlobal = model.forward(small)[0];
+        var largeGlobal = model.forward(large)[0];
+        model.UseLocalStatistics(32); // windows of 48 pixels at full resolution
+        Assert.Equal(0, (model.forward(small)[0] - smallGlobal).abs().max().item<float>());
+        Assert.True((model.forward(large)[0] - largeGlobal).abs().max().item<float>() > 1e-4);
+        Assert.Throws<UserInputException>(() => model.UseLocalStatistics(1));
+    }
+}

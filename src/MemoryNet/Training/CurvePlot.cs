@@ -25,6 +25,7 @@ public static class CurvePlot
     {
         var plot = new ScottPlot.Plot();
         string? protocol = null;
+        var inputLevels = new HashSet<double>(); // runs on the same validation pairs share one input line
         foreach (var (label, logPath) in runs)
         {
             if (!File.Exists(logPath)) throw new UserInputException($"{logPath}: no training log");
@@ -47,6 +48,15 @@ public static class CurvePlot
                     val.Select(r => r["psnr"]!.GetValue<double>()).ToArray());
                 v.LegendText = $"{prefix}validation PSNR ({protocol})";
                 v.Axes.YAxis = plot.Axes.Right;
+                // the degraded input's score on the same crops: the level the curve has to clear
+                if (val[^1]["input_psnr"]?.GetValue<double>() is double input && inputLevels.Add(input))
+                {
+                    var level = plot.Add.HorizontalLine(input);
+                    level.Axes.YAxis = plot.Axes.Right;
+                    level.LinePattern = ScottPlot.LinePattern.Dashed;
+                    level.Color = v.Color;
+                    level.LegendText = runs.Count > 1 ? $"validation input {input:0.00} dB" : "validation input";
+                }
             }
         }
         if (protocol is not null) plot.Axes.Right.Label.Text = "PSNR (dB)";

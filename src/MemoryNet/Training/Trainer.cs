@@ -183,12 +183,14 @@ public sealed class Trainer
             if (val.Count > 0 && (step % o.Logging.ValEvery == 0 || step == total))
             {
                 var scored = val.Score(ema ?? model);
+                double input = val.InputScore();
                 log.Write(new JsonObject
                 {
                     ["event"] = "val", ["step"] = step, ["protocol"] = val.Protocol, ["psnr"] = Math.Round(scored, 4),
-                    ["count"] = val.Count
+                    ["input_psnr"] = Math.Round(input, 4), ["count"] = val.Count
                 });
-                say($"step {step}: validation PSNR {scored:0.00} dB ({val.Protocol}, {val.Count} images)");
+                say($"step {step}: validation PSNR {scored:0.00} dB (input {input:0.00}; {val.Protocol}, " +
+                    $"{val.Count} images)");
                 if (state.BestPsnr is null || scored > state.BestPsnr)
                 {
                     state = state with { BestPsnr = scored, BestStep = step };

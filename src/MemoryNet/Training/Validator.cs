@@ -7,18 +7,30 @@ namespace MemoryNet.Training;
 
 /// <summary>
 /// The validation of a run: mean PSNR under the named protocol (identical crops count as 100 dB) of the restored image
-/// on centre crops of at most <c>max</c> validation pairs; the model is left in eval mode.
+/// on centre crops of at most <c>max</c> validation pairs; the model is left in eval mode. The degraded crops' own score
+/// is the bar: a run whose validation stays below it has not learnt to restore.
 /// </summary>
 public sealed class Validator(IReadOnlyList<PairedItem> pairs, string protocolName, int cropSize, int max)
 {
     public int Count => Math.Min(pairs.Count, max);
     public string Protocol => protocolName;
 
+    private double? inputScore;
+
+    /// <summary>The mean PSNR of the restored crops.</summary>
     public double Score(RestorationNet model)
     {
-        var protocol = Metrics.EvalProtocols.Get(protocolName);
         model.eval();
         var restorer = new Inference.Restorer(model, Inference.Precision.Fp32, prepareWeights: false);
+        return Mean(restorer.Restore);
+    }
+
+    /// <summary>The same score of the degraded crops themselves: the level a model must beat (computed once).</summary>
+    public double InputScore() => inputScore ??= Mean(x => x.alias());
+
+    double Mean(Func<Tensor, Tensor> restore)
+    {
+        var protocol = Metrics.EvalProtocols.Get(protocolName);
         double sum = 0;
         int n = 0;
         foreach (var item in pairs.Take(max))
@@ -30,7 +42,7 @@ public sealed class Validator(IReadOnlyList<PairedItem> pairs, string protocolNa
             int top = (input.Height - size) / 2, left = (input.Width - size) / 2;
             var x = tensor(PatchSampler.Cut(input, top, left, size, 0), [1, 3, size, size]);
             var y = tensor(PatchSampler.Cut(target, top, left, size, 0), [1, 3, size, size]);
-            var restored = restorer.Restore(x);
+            var restored = restore(x);
             // protocols scored per region (istd-*) take the shadow mask of the same crop
             var m = protocol.ShadowLab && item.Mask is not null
                 ? tensor(PatchSampler.Cut(ImageCodec.Read(item.Mask), top, left, size, 0), [1, 3, size, size]) : null;

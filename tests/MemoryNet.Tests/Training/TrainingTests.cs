@@ -249,6 +249,27 @@ public class TrainerTests
         var val = RunLog.Read(Path.Combine(outDir, "log.jsonl")).Single(r => r["event"]?.GetValue<string>() == "val");
         Assert.Equal("istd-full", val["protocol"]!.GetValue<string>());
         Assert.InRange(val["psnr"]!.GetValue<double>(), 1, 99);
+        // the bar beside it: the degraded crops scored as they are
+        var bar = new Validator(PairedFolders.Read(istd, DatasetLayout.Istd), "istd-full", o.Data.ValPatch,
+            o.Data.ValMax).InputScore();
+        Assert.Equal(Math.Round(bar, 4), val["input_psnr"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void TheValidationInputScoreIsWhatANetworkThatChangesNothingScores()
+    {
+        var root = TestPaths.TempDir();
+        var data = MakePairs(Path.Combine(root, "data"), 4);
+        var validator = new Validator(PairedFolders.Read(data, DatasetLayout.Paired), "rgb", 16, 50);
+        using var net = MemoryNet.Architectures.NafNet.NafNetArchitecture.Small.Build();
+        double trained = validator.Score(net);
+        using (no_grad())
+            foreach (var (name, p) in net.named_parameters())
+                if (name.StartsWith("ending.")) p.zero_(); // output = ending(features) + input = the input
+        double input = validator.InputScore();
+        Assert.Equal(input, validator.Score(net), 6);
+        Assert.NotEqual(input, trained, 3); // a random ending changes the crops: the bar is not any score
+        Assert.InRange(input, 5, 60);
     }
 
     [Fact]

@@ -62,7 +62,12 @@ public sealed class ModelOptions
                 "no network chosen: give --model FILE (with --arch for a .pth when needed) or --task NAME");
         source = model;
         var net = ModelFile.Load(model, spec);
-        if (p.GetValue(Tlc) is int patch) net.UseLocalStatistics(patch);
+        if (p.GetValue(Tlc) is int patch)
+        {
+            try { net.UseLocalStatistics(patch); }
+            catch { net.Dispose(); throw; }
+            source += $" (tlc {patch})";
+        }
         return net;
     }
 }

@@ -87,6 +87,8 @@ public static class EvalCommand
         var protocol = EvalProtocols.Get(protoName);
         if (parse.GetResult(o.SelfEnsemble) is { Implicit: false })
             throw new UserInputException("--self-ensemble restores with a model: give --model or --task with --data");
+        if (parse.GetValue(o.Model.Tlc) is not null)
+            throw new UserInputException("--tlc restores with a model: give --model or --task with --data");
         var pred = parse.GetValue(o.Pred) ?? throw new UserInputException("--pred DIR is required");
         var gt = parse.GetValue(o.Gt) ?? throw new UserInputException("--gt DIR is required");
         var mask = parse.GetValue(o.Mask);

@@ -33,8 +33,13 @@ public abstract class RestorationNet : nn.Module
     /// <summary>
     /// The test-time local converter (<see cref="Modules.ChannelMean"/>): with <paramref name="trainingPatch"/>, every
     /// channel-attention mean is taken over the window that 1.5× that patch covers at its layer (found by one forward
-    /// pass at the patch size); null restores the global means of training and of the reference code.
+    /// pass at the patch size); null restores the global means of training and of the reference code. The windows are
+    /// state of the network's modules: every restorer sharing this network uses them.
     /// </summary>
+    /// <summary>The largest training patch <see cref="UseLocalStatistics"/> takes: the windows are found by a forward
+    /// pass at that size, whose memory grows with it.</summary>
+    public const int MaxTrainingPatch = 1024;
+
     public void UseLocalStatistics(int? trainingPatch)
     {
         var means = modules().OfType<Modules.ChannelMean>().ToList();
@@ -43,12 +48,22 @@ public abstract class RestorationNet : nn.Module
             foreach (var m in means) m.UseGlobal();
             return;
         }
-        if (patch < 2) throw new UserInputException($"the training patch must be at least 2 pixels (got {patch})");
+        if (patch < 2 || patch > MaxTrainingPatch || patch % Spec.SizeMultiple != 0)
+            throw new UserInputException($"the training patch must be a multiple of {Spec.SizeMultiple} for " +
+                $"{Spec.Name}, from {Spec.SizeMultiple} to {MaxTrainingPatch} pixels (got {patch})");
         foreach (var m in means) m.Calibrate(patch * 3 / 2, patch);
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var p = parameters().First();
-        forward(zeros(1, 3, patch, patch, dtype: p.dtype));
+        try
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var p = parameters().First();
+            forward(zeros(1, 3, patch, patch, dtype: p.dtype));
+        }
+        catch
+        {
+            foreach (var m in means) m.UseGlobal(); // no module may stay waiting to calibrate on a real image
+            throw;
+        }
     }
 
     /// <summary>The input-level memory that two-phase training fits first, when the network has one.</summary>

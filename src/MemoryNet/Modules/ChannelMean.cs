@@ -32,8 +32,8 @@ public sealed class ChannelMean : nn.Module<Tensor, Tensor>
 
     public void UseGlobal() { calibrating = null; Window = null; }
 
-    /// <summary>(N, C, 1, 1) global means, or (N, C, H, W) window means in <paramref name="x"/>'s type and
-    /// layout.</summary>
+    /// <summary>(N, C, 1, 1) global means, or (N, C, H, W) window means (channels-last), in <paramref name="x"/>'s
+    /// type.</summary>
     public override Tensor forward(Tensor x)
     {
         long h = x.shape[2], w = x.shape[3];
@@ -57,21 +57,31 @@ public sealed class ChannelMean : nn.Module<Tensor, Tensor>
         return sum.view(n, c, 1, 1).div_(pixels);
     }
 
-    /// <summary>The mean of each kh × kw box (clipped to the map), summed in fp32 (a bf16 running sum would lose
-    /// the box's low bits).</summary>
+    /// <summary>The mean of each kh × kw box (clipped to the map), channels-last. Summed in fp32 about the global
+    /// mean (a bf16 running sum would lose the box's low bits, and a large photo's raw running sum the fp32 ones);
+    /// each full-size temporary is freed as soon as the next exists, so the peak is about three fp32 copies of
+    /// <paramref name="x"/>.</summary>
     public static Tensor Local(Tensor x, int kh, int kw)
     {
         using var scope = NewDisposeScope();
         long h = x.shape[2], w = x.shape[3];
         long k1 = Math.Min(h, kh), k2 = Math.Min(w, kw);
-        var s = x.to(ScalarType.Float32).cumsum(3).cumsum(2);
-        s = nn.functional.pad(s, [1, 0, 1, 0]); // a zero first row and column: every box is four corners
         long rows = h + 1 - k1, cols = w + 1 - k2;
-        var box = s[.., .., (int)k1.., (int)k2..] + s[.., .., ..(int)rows, ..(int)cols]
-            - s[.., .., ..(int)rows, (int)k2..] - s[.., .., (int)k1.., ..(int)cols];
-        box = box.div_(k1 * k2);
+        var x32 = x.to(ScalarType.Float32); // the scope frees it (for an fp32 map it is x itself)
+        var global = x32.mean([2, 3], keepdim: true);
+        Tensor box;
+        using (var centred = x32.sub(global))
+        using (var across = centred.cumsum(3))
+        using (var down = across.cumsum(2))
+        using (var s = nn.functional.pad(down, [1, 0, 1, 0])) // a zero first row and column: a box is four corners
+        {
+            box = s[.., .., (int)k1.., (int)k2..].sub(s[.., .., ..(int)rows, (int)k2..]);
+            box.sub_(s[.., .., (int)k1.., ..(int)cols]).add_(s[.., .., ..(int)rows, ..(int)cols]);
+        }
+        box.div_(k1 * k2).add_(global);
         var mean = nn.functional.pad(box,
             [(w - cols) / 2, (w - cols + 1) / 2, (h - rows) / 2, (h - rows + 1) / 2], PaddingModes.Replicate);
+        box.Dispose();
         return ChannelsLast.Of(mean.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

@@ -60,6 +60,12 @@ public class NafNetTests
         using var mode = inference_mode();
         var global = model.forward(io["input"])[0];
         model.UseLocalStatistics(trainSize);
+        // each window is the official AvgPool2d's kernel, module for module (the manifest lists them in order)
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Fixture("nafnet_manifest.json")))!;
+        var kernels = manifest["tlc"]![file]!["kernel_sizes"]!.AsArray()
+            .Select(k => (k![0]!.GetValue<int>(), k[1]!.GetValue<int>())).ToList();
+        var windows = model.modules().OfType<MemoryNet.Modules.ChannelMean>().Select(m => m.Window!.Value).ToList();
+        Assert.Equal(kernels, windows);
         var local = model.forward(io["input"])[0];
         double diff = MaxDiff(io["output"], local);
         Assert.True(diff <= Tolerance, $"{file}: max |difference| from NAFNetLocal {diff:E2}");

@@ -29,6 +29,20 @@ public class ChannelMeanTests
     }
 
     [Fact]
+    public void Bf16ChannelsLastMapsGetTheSameLocalMeansInBf16()
+    {
+        var x = rand(1, 8, 40, 52, generator: new Generator(5)).mul(4).add(100); // far from zero: fp32 sums matter
+        using var reference = ChannelMean.Local(x, 9, 13);
+        var bf = ChannelsLast.Of(x.to(ScalarType.BFloat16));
+        using var local = ChannelMean.Local(bf, 9, 13);
+        Assert.Equal(ScalarType.BFloat16, local.dtype);
+        Assert.True(ChannelsLast.Is(local));
+        // bf16 keeps 8 significant bits: values near 102 are within 0.5 of themselves
+        Assert.True((local.to(ScalarType.Float32) - reference).abs().max().item<float>() < 0.6);
+        Assert.True((reference - 102).abs().max().item<float>() < 1.0); // box means of U(100, 104) values
+    }
+
+    [Fact]
     public void MprNetWithLocalStatisticsKeepsAnImageNoLargerThanItsWindowsAndChangesALargerOne()
     {
         using var model = new MemoryNetModel(new ArchSpec("custom", 8, 4, 4, 1, 0));
@@ -42,5 +56,8 @@ public class ChannelMeanTests
         Assert.Equal(0, (model.forward(small)[0] - smallGlobal).abs().max().item<float>());
         Assert.True((model.forward(large)[0] - largeGlobal).abs().max().item<float>() > 1e-4);
         Assert.Throws<UserInputException>(() => model.UseLocalStatistics(1));
+        // MPRNet takes multiples of 8: a patch it cannot run is refused, and the model keeps its windows
+        Assert.Contains("multiple of 8", Assert.Throws<UserInputException>(() => model.UseLocalStatistics(100)).Message);
+        Assert.Equal(0, (model.forward(small)[0] - smallGlobal).abs().max().item<float>());
     }
 }

@@ -96,16 +96,36 @@ public sealed class TrainStep : IDisposable
             return RunSplit(x, y, lr);
         using var scope = NewDisposeScope();
         if (work is not null) SyncWeights();
-        Tensor total;
-        LossParts parts;
+        Tensor total, pixel, edge;
+        Tensor? contrastive = null, recon = null;
         if (memoryPhase)
         {
-            total = CharbonnierLoss.Compute(Net.Memory!.ReadMean(y), y);
-            double v = total.item<float>();
-            parts = new LossParts(v, v, 0, 0, 0);
+            pixel = CharbonnierLoss.Compute(Net.Memory!.ReadMean(y), y);
+            edge = zeros(1);
+            total = pixel;
         }
-        else (total, parts) = Objective(Net, x, y);
-        if (!double.IsFinite(parts.Total)) return parts;
+        else
+        {
+            var (stages, r) = Net.ForwardWithAux(x);
+            if (work is not null)
+            {
+                stages = stages.Select(s => s.to(ScalarType.Float32)).ToArray();
+                r = r?.to(ScalarType.Float32);
+            }
+            recon = r;
+            (pixel, edge) = objective.Loss.Compute(stages, y);
+            total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
+            if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
+            if (objective.Contrastive is not null)
+            {
+                contrastive = objective.Contrastive.Compute(stages[0], y, x);
+                total = total.Plus(contrastive.MulK(objective.ContrastiveWeight));
+            }
+        }
+        double value = total.item<float>();
+        var parts = new LossParts(value, pixel.item<float>(), edge.item<float>(), contrastive?.item<float>() ?? 0,
+            recon?.item<float>() ?? 0);
+        if (!double.IsFinite(value)) return parts;
 
         Optimizer.ZeroGrad();
         if (work is not null) work.zero_grad();
@@ -114,29 +134,6 @@ public sealed class TrainStep : IDisposable
         if (objective.GradClip > 0) Optimizer.ClipGradNorm(objective.GradClip);
         Optimizer.Step(lr, memoryPhase ? memoryParams : null);
         return parts;
-    }
-
-    /// <summary>The objective of <paramref name="net"/> on (x, y): Σ_stages (pixel + λ·edge) [+ α·recon]
-    /// [+ β·contrastive], computed in fp32 whatever the network runs in, and its logged parts.</summary>
-    (Tensor Total, LossParts Parts) Objective(RestorationNet net, Tensor x, Tensor y)
-    {
-        var (stages, recon) = net.ForwardWithAux(x);
-        if (Precision == Precision.Bf16)
-        {
-            stages = stages.Select(s => s.to(ScalarType.Float32)).ToArray();
-            recon = recon?.to(ScalarType.Float32);
-        }
-        var (pixel, edge) = objective.Loss.Compute(stages, y);
-        var total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
-        if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
-        Tensor? contrastive = null;
-        if (objective.Contrastive is not null)
-        {
-            contrastive = objective.Contrastive.Compute(stages[0], y, x);
-            total = total.Plus(contrastive.MulK(objective.ContrastiveWeight));
-        }
-        return (total, new LossParts(total.item<float>(), pixel.item<float>(), edge.item<float>(),
-            contrastive?.item<float>() ?? 0, recon?.item<float>() ?? 0));
     }
 
     /// <summary>
@@ -163,10 +160,21 @@ public sealed class TrainStep : IDisposable
             halves[k] = workers![k].Run(() =>
             {
                 using var inner = NewDisposeScope();
-                replicas![half].zero_grad();
-                var (total, p) = Objective(replicas[half], xs, ys);
-                parts[half] = new LossParts(p.Total * share, p.Pixel * share, p.Edge * share, 0, p.Recon * share);
-                if (double.IsFinite(p.Total)) total.MulK(share).backward();
+                var net = replicas![half];
+                net.zero_grad();
+                var (stages, recon) = net.ForwardWithAux(xs);
+                if (Precision == Precision.Bf16)
+                {
+                    stages = stages.Select(t => t.to(ScalarType.Float32)).ToArray();
+                    recon = recon?.to(ScalarType.Float32);
+                }
+                var (pixel, edge) = objective.Loss.Compute(stages, ys);
+                var total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
+                if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
+                double value = total.item<float>();
+                parts[half] = new LossParts(value * share, pixel.item<float>() * share,
+                    edge.item<float>() * share, 0, (recon?.item<float>() ?? 0) * share);
+                if (double.IsFinite(value)) total.MulK(share).backward();
             });
         }
         try { Task.WaitAll(halves); }

@@ -32,7 +32,6 @@ public sealed class TrainStep : IDisposable
     // data parallel: two replicas of the network, each running half the batch on one thread of its own
     private readonly RestorationNet[]? replicas;
     private readonly List<Parameter>[]? replicaParams;
-    private readonly HalfWorker[]? workers;
     // indices of the input memory's parameters: the only ones the memory phase updates
     private readonly int[] memoryParams;
 
@@ -78,7 +77,6 @@ public sealed class TrainStep : IDisposable
                 replicas[i].train();
                 replicaParams[i] = StateDict.UniqueParameters(replicas[i]);
             }
-            workers = [new HalfWorker(), new HalfWorker()];
         }
     }
 
@@ -150,39 +148,43 @@ public sealed class TrainStep : IDisposable
                 for (int i = 0; i < masterParams.Count; i++) r[i].copy_(masterParams[i]);
         long batch = x.shape[0], first = batch / 2;
         var parts = new LossParts[2];
-        var halves = new Task[2];
+        var errors = new Exception?[2];
+        var workers = new Thread[2];
         for (int k = 0; k < 2; k++)
         {
             int half = k;
             var xs = half == 0 ? x[..(int)first] : x[(int)first..];
             var ys = half == 0 ? y[..(int)first] : y[(int)first..];
             double share = (half == 0 ? first : batch - first) / (double)batch;
-            halves[k] = workers![k].Run(() =>
+            workers[k] = new Thread(() =>
             {
-                using var inner = NewDisposeScope();
-                var net = replicas![half];
-                net.zero_grad();
-                var (stages, recon) = net.ForwardWithAux(xs);
-                if (Precision == Precision.Bf16)
+                try
                 {
-                    stages = stages.Select(t => t.to(ScalarType.Float32)).ToArray();
-                    recon = recon?.to(ScalarType.Float32);
+                    set_num_threads(1);
+                    using var inner = NewDisposeScope();
+                    var net = replicas![half];
+                    net.zero_grad();
+                    var (stages, recon) = net.ForwardWithAux(xs);
+                    if (Precision == Precision.Bf16)
+                    {
+                        stages = stages.Select(t => t.to(ScalarType.Float32)).ToArray();
+                        recon = recon?.to(ScalarType.Float32);
+                    }
+                    var (pixel, edge) = objective.Loss.Compute(stages, ys);
+                    var total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
+                    if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
+                    double value = total.item<float>();
+                    parts[half] = new LossParts(value * share, pixel.item<float>() * share,
+                        edge.item<float>() * share, 0, (recon?.item<float>() ?? 0) * share);
+                    if (double.IsFinite(value)) total.MulK(share).backward();
                 }
-                var (pixel, edge) = objective.Loss.Compute(stages, ys);
-                var total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
-                if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
-                double value = total.item<float>();
-                parts[half] = new LossParts(value * share, pixel.item<float>() * share,
-                    edge.item<float>() * share, 0, (recon?.item<float>() ?? 0) * share);
-                if (double.IsFinite(value)) total.MulK(share).backward();
-            });
+                catch (Exception e) { errors[half] = e; }
+            }, 16 << 20);
+            workers[k].Start();
         }
-        try { Task.WaitAll(halves); }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            throw new InvalidOperationException("a data-parallel half step failed: " + e.InnerExceptions[0].Message,
-                e.InnerExceptions[0]);
-        }
+        foreach (var t in workers) t.Join();
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+            throw new InvalidOperationException("a data-parallel half step failed: " + error.Message, error);
         var sum = new LossParts(parts[0].Total + parts[1].Total, parts[0].Pixel + parts[1].Pixel,
             parts[0].Edge + parts[1].Edge, 0, parts[0].Recon + parts[1].Recon);
         if (!double.IsFinite(sum.Total)) return sum;
@@ -229,44 +231,6 @@ public sealed class TrainStep : IDisposable
     {
         Optimizer.Dispose();
         work?.Dispose();
-        foreach (var w in workers ?? []) w.Dispose();
         foreach (var r in replicas ?? []) r.Dispose();
-    }
-}
-
-/// <summary>One long-lived thread that runs libtorch single-threaded (its OpenMP thread count is per thread) and
-/// executes the half steps posted to it, in order: the same thread every step, so its allocator caches and libtorch's
-/// per-thread state are made once.</summary>
-sealed class HalfWorker : IDisposable
-{
-    private readonly System.Collections.Concurrent.BlockingCollection<Action> queue = new();
-    private readonly Thread thread;
-
-    public HalfWorker()
-    {
-        thread = new Thread(() =>
-        {
-            set_num_threads(1);
-            foreach (var work in queue.GetConsumingEnumerable()) work();
-        }, 16 << 20) { IsBackground = true, Name = "train half-step" };
-        thread.Start();
-    }
-
-    public Task Run(Action work)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        queue.Add(() =>
-        {
-            try { work(); done.SetResult(); }
-            catch (Exception e) { done.SetException(e); }
-        });
-        return done.Task;
-    }
-
-    public void Dispose()
-    {
-        queue.CompleteAdding();
-        thread.Join();
-        queue.Dispose();
     }
 }

@@ -30,16 +30,16 @@ public abstract class RestorationNet : nn.Module
         return outputs;
     }
 
+    /// <summary>The largest training patch <see cref="UseLocalStatistics"/> takes: the windows are found by a forward
+    /// pass at that size, whose memory grows with it.</summary>
+    public const int MaxTrainingPatch = 1024;
+
     /// <summary>
     /// The test-time local converter (<see cref="Modules.ChannelMean"/>): with <paramref name="trainingPatch"/>, every
     /// channel-attention mean is taken over the window that 1.5× that patch covers at its layer (found by one forward
     /// pass at the patch size); null restores the global means of training and of the reference code. The windows are
     /// state of the network's modules: every restorer sharing this network uses them.
     /// </summary>
-    /// <summary>The largest training patch <see cref="UseLocalStatistics"/> takes: the windows are found by a forward
-    /// pass at that size, whose memory grows with it.</summary>
-    public const int MaxTrainingPatch = 1024;
-
     public void UseLocalStatistics(int? trainingPatch)
     {
         var means = modules().OfType<Modules.ChannelMean>().ToList();

@@ -3,13 +3,16 @@
 # Usage: bench/compare.sh [ARCH] [SIZE] [ROUNDS]     (defaults: memorynet 256 3)
 # Needs Debian's python3-torch (/usr/bin/python3) and the fetched official code (see tools/parity_common.py);
 # without them it times ours only. Prints medians and ratios; writes bench/results-<arch>-<size>.json.
-# TRAIN=1 [BATCH=B]: one optimiser step of a batch instead (ours in fp32 and bf16 mixed precision; writes bench/results-train-<arch>-<size>.json).
+# TRAIN=1 [BATCH=B]: one optimiser step of a batch instead (ours in fp32 and bf16 mixed precision, each also with
+# --data-parallel (fp32-dp, bf16-dp); writes bench/results-train-<arch>-<size>.json).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 arch="${1:-memorynet}"; size="${2:-256}"; rounds="${3:-3}"; iters="${ITERS:-5}"
 threads="${THREADS:-$(nproc)}"; train="${TRAIN:-0}"; batch="${BATCH:-1}"
 precs=(fp32 bf16); mode=(); key=seconds_per_image; tag=""
-if [ "$train" = 1 ]; then precs=(fp32 bf16); mode=(--train --batch "$batch"); key=seconds_per_step; tag="train-"; fi
+if [ "$train" = 1 ]; then
+  precs=(fp32 bf16 fp32-dp bf16-dp); mode=(--train --batch "$batch"); key=seconds_per_step; tag="train-"
+fi
 py=/usr/bin/python3
 have_ref=1
 "$py" -c "import torch" 2>/dev/null || { echo "python3-torch missing: timing ours only" >&2; have_ref=0; }
@@ -17,7 +20,8 @@ have_ref=1
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 for r in $(seq 1 "$rounds"); do
   for prec in "${precs[@]}"; do
-    "$root/memorynet" bench --arch "$arch" --size "$size" --iters "$iters" --threads "$threads" --precision "$prec" "${mode[@]}" --json "$tmp/ours-$prec-$r.json" >/dev/null
+    dp=(); [ "${prec%-dp}" != "$prec" ] && dp=(--data-parallel)
+    "$root/memorynet" bench --arch "$arch" --size "$size" --iters "$iters" --threads "$threads" --precision "${prec%-dp}" "${mode[@]}" "${dp[@]}" --json "$tmp/ours-$prec-r$r.json" >/dev/null
   done
   if [ $have_ref = 1 ]; then
     "$py" "$root/bench/official_bench.py" --arch "$arch" --size "$size" --iters "$iters" --threads "$threads" "${mode[@]}" > "$tmp/official-$r.json" || have_ref=0
@@ -32,8 +36,8 @@ def med(pattern):
     return statistics.median(vals), vals
 res = {"arch": arch, "size": size, "rounds": rounds, "cpu": platform.processor() or platform.machine()}
 for prec in precs:
-    m, v = med(f"ours-{prec}-*.json"); res[f"ours_{prec}"] = {"median_s": m, "rounds": v}
-    res[f"ours_{prec}_peak_rss_mb"] = max(json.load(open(f))["peak_rss_mb"] for f in glob.glob(os.path.join(tmp, f"ours-{prec}-*.json")))
+    m, v = med(f"ours-{prec}-r*.json"); res[f"ours_{prec}"] = {"median_s": m, "rounds": v}
+    res[f"ours_{prec}_peak_rss_mb"] = max(json.load(open(f))["peak_rss_mb"] for f in glob.glob(os.path.join(tmp, f"ours-{prec}-r*.json")))
 if have_ref:
     vals = [json.loads(open(f).read().strip().splitlines()[-1])[key] for f in sorted(glob.glob(os.path.join(tmp, "official-*.json")))]
     res["official"] = {"median_s": statistics.median(vals), "rounds": vals}

@@ -46,20 +46,24 @@ public static class BenchCommand
             Description = "Time one optimiser step (forward, Charbonnier + edge over the outputs (MPRNet: its 3 " +
                 "stages), backward, Adam; --precision bf16: mixed precision) of the batch instead of inference"
         };
+        var dataParallel = new Option<bool>("--data-parallel")
+        {
+            Description = "With --train: the step as two half-batches on two threads (train --data-parallel)"
+        };
         var roofline = new Option<bool>("--roofline")
         {
             Description = "Time single 3x3 convolutions (channels-last, fp32 and bf16) and a large matrix product: " +
                 "the machine's reachable GFLOP/s"
         };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
-        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, train, roofline })
+        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, train, dataParallel, roofline })
             cmd.Options.Add(o);
         cmd.SetAction(p => p.GetValue(roofline)
             ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json))
             : p.GetValue(train)
                 ? RunTrain(ArchRegistry.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch),
                     p.GetValue(iters), p.GetValue(threads), CliCommon.ParsePrecision(p.GetValue(precision)!),
-                    p.GetValue(json))
+                    p.GetValue(json), p.GetValue(dataParallel))
                 : Run(ArchRegistry.FromName(p.GetValue(arch)!), p.GetValue(size), p.GetValue(batch),
                     p.GetValue(iters), p.GetValue(threads), p.GetValue(json),
                     CliCommon.ParsePrecision(p.GetValue(precision)!)));
@@ -120,7 +124,7 @@ public static class BenchCommand
     /// <summary>Seconds per optimiser step: forward, the paper's loss, backward, Adam (the trainer's
     /// <see cref="TrainStep"/>).</summary>
     static int RunTrain(NetSpec spec, int size, int batch, int iters, int threads, Precision precision,
-        string? jsonPath)
+        string? jsonPath, bool dataParallel)
     {
         if (size < 8 || size % 8 != 0 || batch < 1 || iters < 1 || threads < 1)
             throw new UserInputException("--size must be a multiple of 8; --batch, --iters, --threads ≥ 1");
@@ -129,7 +133,8 @@ public static class BenchCommand
         using var model = spec.Build();
         model.train();
         using var loss = new MemoryNet.Losses.RestorationLoss();
-        using var stepper = new TrainStep(model, precision, new StepObjective(loss));
+        using var stepper = new TrainStep(model, precision, new StepObjective(loss),
+            dataParallel: dataParallel);
         using var x = rand(batch, 3, size, size);
         using var y = rand(batch, 3, size, size);
         var times = new List<double>();
@@ -147,8 +152,10 @@ public static class BenchCommand
             ["precision"] = precision == Precision.Bf16 ? "bf16" : "fp32", ["threads"] = threads,
             ["seconds_per_step"] = Math.Round(median, 4), ["steps_per_second"] = Math.Round(1 / median, 4),
             ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1), ["iters"] = iters,
+            ["data_parallel"] = stepper.DataParallel,
         };
-        AnsiConsole.WriteLine($"{spec.Name} {(precision == Precision.Bf16 ? "bf16" : "fp32")} train step, " +
+        AnsiConsole.WriteLine($"{spec.Name} {(precision == Precision.Bf16 ? "bf16" : "fp32")}" +
+            $"{(stepper.DataParallel ? " data-parallel" : "")} train step, " +
             $"batch {batch} of {size}²: {median:0.000} s/step ({1 / median:0.00} steps/s), peak " +
             $"RSS {ProcessMemory.PeakRssMb():0} MB");
         if (jsonPath is not null)

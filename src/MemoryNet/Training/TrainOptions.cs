@@ -231,6 +231,9 @@ public sealed class RunOptions
     /// <summary>fp32, or bf16 mixed precision (<see cref="TrainStep"/>): fp32 master weights and Adam, bf16
     /// network.</summary>
     public string Precision { get; set; } = "fp32";
+    /// <summary>Each step as two half-batches on two threads, one replica of the network each
+    /// (<see cref="TrainStep"/>): faster for narrow networks in bf16 (docs/performance.md).</summary>
+    public bool DataParallel { get; set; }
 }
 
 /// <summary>One setting of <see cref="TrainOptions"/>: its name (YAML key and command-line flag), its group and

@@ -29,13 +29,22 @@ public sealed class TrainStep : IDisposable
     private readonly List<Parameter> masterParams;
     private readonly List<Parameter>? workParams;
     private readonly StepObjective objective;
+    // data parallel: two replicas of the network, each running half the batch on one thread of its own
+    private readonly RestorationNet[]? replicas;
+    private readonly List<Parameter>[]? replicaParams;
+    private readonly HalfWorker[]? workers;
+    private readonly HashSet<string> seenShapes = [];
     // indices of the input memory's parameters: the only ones the memory phase updates
     private readonly int[] memoryParams;
 
     public Precision Precision { get; }
     public FlatAdam Optimizer { get; }
 
-    public TrainStep(RestorationNet model, Precision precision, StepObjective objective, double weightDecay = 0)
+    /// <summary>Whether each step runs as two half-batches on two threads (<c>dataParallel</c>).</summary>
+    public bool DataParallel => replicas is not null;
+
+    public TrainStep(RestorationNet model, Precision precision, StepObjective objective, double weightDecay = 0,
+        bool dataParallel = false)
     {
         if (precision == Precision.Bf16 && !Kernels.CpuFeatures.HasBf16)
             throw new UserInputException(
@@ -58,6 +67,20 @@ public sealed class TrainStep : IDisposable
             work.train();
             workParams = StateDict.UniqueParameters(work);
         }
+        if (dataParallel)
+        {
+            replicas = new RestorationNet[2];
+            replicaParams = new List<Parameter>[2];
+            for (int i = 0; i < 2; i++)
+            {
+                replicas[i] = model.Spec.Build();
+                StateDict.CopyParameters(model, replicas[i]);
+                if (precision == Precision.Bf16) ModelLayout.Apply(replicas[i], ScalarType.BFloat16);
+                replicas[i].train();
+                replicaParams[i] = StateDict.UniqueParameters(replicas[i]);
+            }
+            workers = [new HalfWorker(), new HalfWorker()];
+        }
     }
 
     /// <summary>The network that runs forward: the master in fp32, its bf16 copy otherwise.</summary>
@@ -70,38 +93,20 @@ public sealed class TrainStep : IDisposable
     /// </summary>
     public LossParts Run(Tensor x, Tensor y, double lr, bool memoryPhase = false)
     {
+        if (replicas is not null && !memoryPhase && objective.Contrastive is null && x.shape[0] >= 2)
+            return RunSplit(x, y, lr);
         using var scope = NewDisposeScope();
         if (work is not null) SyncWeights();
-        Tensor total, pixel, edge;
-        Tensor? contrastive = null, recon = null;
+        Tensor total;
+        LossParts parts;
         if (memoryPhase)
         {
-            pixel = CharbonnierLoss.Compute(Net.Memory!.ReadMean(y), y);
-            edge = zeros(1);
-            total = pixel;
+            total = CharbonnierLoss.Compute(Net.Memory!.ReadMean(y), y);
+            double v = total.item<float>();
+            parts = new LossParts(v, v, 0, 0, 0);
         }
-        else
-        {
-            var (stages, r) = Net.ForwardWithAux(x);
-            if (work is not null)
-            {
-                stages = stages.Select(s => s.to(ScalarType.Float32)).ToArray();
-                r = r?.to(ScalarType.Float32);
-            }
-            recon = r;
-            (pixel, edge) = objective.Loss.Compute(stages, y);
-            total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
-            if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
-            if (objective.Contrastive is not null)
-            {
-                contrastive = objective.Contrastive.Compute(stages[0], y, x);
-                total = total.Plus(contrastive.MulK(objective.ContrastiveWeight));
-            }
-        }
-        double value = total.item<float>();
-        var parts = new LossParts(value, pixel.item<float>(), edge.item<float>(), contrastive?.item<float>() ?? 0,
-            recon?.item<float>() ?? 0);
-        if (!double.IsFinite(value)) return parts;
+        else (total, parts) = Objective(Net, x, y);
+        if (!double.IsFinite(parts.Total)) return parts;
 
         Optimizer.ZeroGrad();
         if (work is not null) work.zero_grad();
@@ -110,6 +115,89 @@ public sealed class TrainStep : IDisposable
         if (objective.GradClip > 0) Optimizer.ClipGradNorm(objective.GradClip);
         Optimizer.Step(lr, memoryPhase ? memoryParams : null);
         return parts;
+    }
+
+    /// <summary>The objective of <paramref name="net"/> on (x, y): Σ_stages (pixel + λ·edge) [+ α·recon]
+    /// [+ β·contrastive], computed in fp32 whatever the network runs in, and its logged parts.</summary>
+    (Tensor Total, LossParts Parts) Objective(RestorationNet net, Tensor x, Tensor y)
+    {
+        var (stages, recon) = net.ForwardWithAux(x);
+        if (Precision == Precision.Bf16)
+        {
+            stages = stages.Select(s => s.to(ScalarType.Float32)).ToArray();
+            recon = recon?.to(ScalarType.Float32);
+        }
+        var (pixel, edge) = objective.Loss.Compute(stages, y);
+        var total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
+        if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
+        Tensor? contrastive = null;
+        if (objective.Contrastive is not null)
+        {
+            contrastive = objective.Contrastive.Compute(stages[0], y, x);
+            total = total.Plus(contrastive.MulK(objective.ContrastiveWeight));
+        }
+        return (total, new LossParts(total.item<float>(), pixel.item<float>(), edge.item<float>(),
+            contrastive?.item<float>() ?? 0, recon?.item<float>() ?? 0));
+    }
+
+    /// <summary>
+    /// The step as two half-batches, each on its own thread running libtorch single-threaded, on its own replica of
+    /// the network: at 16 channels most of a step is thousands of small operations, whose cost in two-thread OpenMP
+    /// regions (fork, barrier) is larger than their arithmetic. Each half's loss is weighted by its share of the batch,
+    /// so the summed gradients are the whole batch's.
+    /// </summary>
+    LossParts RunSplit(Tensor x, Tensor y, double lr)
+    {
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var r in replicaParams!)
+                for (int i = 0; i < masterParams.Count; i++) r[i].copy_(masterParams[i]);
+        long batch = x.shape[0], first = batch / 2;
+        // The first step of each batch shape runs its halves one after the other. oneDNN makes its convolution
+        // primitives for a shape on first use, and two threads making the same ones at once crash it (SIGSEGV in
+        // brgemm_convolution_fwd_t::pd_t::init_batch under the backward); once made, they run concurrently.
+        bool together = !seenShapes.Add(string.Join("x", x.shape));
+        var parts = new LossParts[2];
+        var halves = new Task[2];
+        for (int k = 0; k < 2; k++)
+        {
+            int half = k;
+            var xs = half == 0 ? x[..(int)first] : x[(int)first..];
+            var ys = half == 0 ? y[..(int)first] : y[(int)first..];
+            double share = (half == 0 ? first : batch - first) / (double)batch;
+            halves[k] = workers![k].Run(() =>
+            {
+                using var inner = NewDisposeScope();
+                replicas![half].zero_grad();
+                var (total, p) = Objective(replicas[half], xs, ys);
+                parts[half] = new LossParts(p.Total * share, p.Pixel * share, p.Edge * share, 0, p.Recon * share);
+                if (double.IsFinite(p.Total)) total.MulK(share).backward();
+            });
+            if (!together) ((IAsyncResult)halves[k]).AsyncWaitHandle.WaitOne(); // failures surface below
+        }
+        try { Task.WaitAll(halves); }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            throw new InvalidOperationException("a data-parallel half step failed: " + e.InnerExceptions[0].Message,
+                e.InnerExceptions[0]);
+        }
+        var sum = new LossParts(parts[0].Total + parts[1].Total, parts[0].Pixel + parts[1].Pixel,
+            parts[0].Edge + parts[1].Edge, 0, parts[0].Recon + parts[1].Recon);
+        if (!double.IsFinite(sum.Total)) return sum;
+        Optimizer.ZeroGrad();
+        using (no_grad())
+            for (int i = 0; i < masterParams.Count; i++)
+            {
+                using var target = masterParams[i].grad!;
+                foreach (var r in replicaParams!)
+                {
+                    using var g = r[i].grad;
+                    if (g is not null) target.add_(g);
+                }
+            }
+        if (objective.GradClip > 0) Optimizer.ClipGradNorm(objective.GradClip);
+        Optimizer.Step(lr);
+        return sum;
     }
 
     void SyncWeights()
@@ -139,5 +227,44 @@ public sealed class TrainStep : IDisposable
     {
         Optimizer.Dispose();
         work?.Dispose();
+        foreach (var w in workers ?? []) w.Dispose();
+        foreach (var r in replicas ?? []) r.Dispose();
+    }
+}
+
+/// <summary>One long-lived thread that runs libtorch single-threaded (its OpenMP thread count is per thread) and
+/// executes the half steps posted to it, in order: the same thread every step, so its allocator caches and libtorch's
+/// per-thread state are made once.</summary>
+sealed class HalfWorker : IDisposable
+{
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> queue = new();
+    private readonly Thread thread;
+
+    public HalfWorker()
+    {
+        thread = new Thread(() =>
+        {
+            set_num_threads(1);
+            foreach (var work in queue.GetConsumingEnumerable()) work();
+        }, 16 << 20) { IsBackground = true, Name = "train half-step" };
+        thread.Start();
+    }
+
+    public Task Run(Action work)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        queue.Add(() =>
+        {
+            try { work(); done.SetResult(); }
+            catch (Exception e) { done.SetException(e); }
+        });
+        return done.Task;
+    }
+
+    public void Dispose()
+    {
+        queue.CompleteAdding();
+        thread.Join();
+        queue.Dispose();
     }
 }

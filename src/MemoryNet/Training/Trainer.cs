@@ -83,7 +83,7 @@ public sealed class Trainer
             opt.GradClip);
         using var stepper = new TrainStep(model,
             o.Run.Precision == "bf16" ? Inference.Precision.Bf16 : Inference.Precision.Fp32, objective,
-            opt.WeightDecay);
+            opt.WeightDecay, o.Run.DataParallel);
         if (resume && File.Exists(run.Adam)) stepper.Optimizer.Load(run.Adam);
         else if (resume && File.Exists(run.Optimizer))
             stepper.Optimizer.LoadTorchSharpState(run.Optimizer); // a run from before FlatAdam

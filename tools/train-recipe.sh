@@ -2,7 +2,7 @@
 # Trains a bundled model from its recipe (models/recipes/TASK.yml) on the clean photo corpus, resumably.
 #
 #   tools/train-recipe.sh RECIPE [SECONDS]     RECIPE: derain | deraindrop | deshadow | deblur, or a later phase of one
-#                                              (derain-2: its task is the name before "-N")
+#                                              (derain-2, deshadow-nafnet: the task is the name before the first "-")
 #
 # 1. validation pairs: `synth` of the recipe's kind from DATA/clean/val (photos never trained on), seed 7, 48 pairs of
 #    256 px; the run keeps best.safetensors by their PSNR under the recipe's val-protocol. Checkpoints are chosen on
@@ -17,7 +17,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 name="${1:?usage: $0 derain|deraindrop|deshadow|deblur[-PHASE] [SECONDS]}"
-task="${name%-[0-9]*}"
+task="${name%%-*}"   # the task is the name before its first "-": derain-2, deshadow-nafnet
 seconds="${2:-3600}"
 data="${DATA:-$root/../shared/data}"; runs="${RUNS:-/tmp/runs}"
 recipe="$root/models/recipes/$name.yml"

@@ -5,7 +5,10 @@ using MemoryNet.Cli.Serve;
 
 namespace MemoryNet.Tests.Web;
 
-/// <summary>The jobs API of `memorynet serve` against a real server: progress, result, cancellation, bounds.</summary>
+/// <summary>The jobs API of `memorynet serve` against a real server: progress, result, cancellation, bounds. Alone
+/// (the Console collection): a job's result is compared byte for byte with a direct restore, and tests running beside
+/// it change libtorch's thread count (OpenMP's is process-wide), which changes a convolution's summation order.</summary>
+[Collection("Console")]
 public sealed class ServeJobsTests
 {
     // a memory budget small enough that the tiny test model restores the test images in tiles

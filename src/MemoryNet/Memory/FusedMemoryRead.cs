@@ -42,6 +42,169 @@ public static class FusedMemoryRead
         return (FromArray(sem, n, c), FromArray(ins, n, c), FromArray(part, n, c));
     }
 
+    /// <summary>One read, address(q, M)·M, of rows q (N, C) from items M (K, C): the training path's forward
+    /// (<see cref="FusedMemoryReadFunction"/>).</summary>
+    public static Tensor ReadOne(Tensor rows, Tensor items, int threads)
+    {
+        int n = checked((int)rows.shape[0]), c = (int)rows.shape[1];
+        var q = ToArray(rows);
+        var m = ToArray(items);
+        var result = new float[q.Length];
+        int tasks = (n + RowsPerTask - 1) / RowsPerTask;
+        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
+        {
+            Span<Vector512<float>> a = stackalloc Vector512<float>[MaxChannels];
+            Span<Vector512<float>> b = stackalloc Vector512<float>[MaxChannels];
+            Span<float> lane = stackalloc float[Lanes];
+            for (int r = t * RowsPerTask, end = Math.Min(n, (t + 1) * RowsPerTask); r < end; r += Lanes)
+            {
+                int count = Math.Min(Lanes, end - r);
+                Load(q, r, count, c, a, lane);
+                ReadOnce(a[..c], m, c, b[..c]);
+                Store(b[..c], result, r, count, c, lane);
+            }
+        });
+        return FromArray(result, n, c);
+    }
+
+    /// <summary>The gradients (dq (N, C), dM (K, C)) of <see cref="ReadOne"/> given the gradient of its output, the
+    /// addressing recomputed row by row.</summary>
+    public static (Tensor Dq, Tensor DItems) ReadOneBackward(Tensor rows, Tensor items, Tensor gradOutput, int threads)
+    {
+        int n = checked((int)rows.shape[0]), c = (int)rows.shape[1];
+        var q = ToArray(rows);
+        var m = ToArray(items);
+        var g = ToArray(gradOutput);
+        int k = m.Length / c;
+        var dq = new float[q.Length];
+        int tasks = (n + RowsPerTask - 1) / RowsPerTask;
+        var partial = new float[tasks][];
+        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, t =>
+            partial[t] = BackwardRows(q, m, g, dq, t * RowsPerTask, Math.Min(n, (t + 1) * RowsPerTask), c, k));
+        var dm = new float[m.Length];
+        foreach (var p in partial)
+            for (int i = 0; i < dm.Length; i++) dm[i] += p[i];
+        return (FromArray(dq, n, c), FromArray(dm, k, c));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float[] BackwardRows(float[] q, float[] m, float[] g, float[] dq, int start, int end, int c, int k)
+    {
+        // dM summed in lanes over the rows, across the lanes at the end
+        var dmLanes = new Vector512<float>[k * c];
+        Span<Vector512<float>> query = stackalloc Vector512<float>[MaxChannels];
+        Span<Vector512<float>> grad = stackalloc Vector512<float>[MaxChannels];
+        Span<Vector512<float>> dquery = stackalloc Vector512<float>[MaxChannels];
+        Span<float> lane = stackalloc float[Lanes];
+        Span<Vector512<float>> addr = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        Span<Vector512<float>> kept = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        for (int r = start; r < end; r += Lanes)
+        {
+            int count = Math.Min(Lanes, end - r);
+            Load(q, r, count, c, query, lane);
+            Load(g, r, count, c, grad, lane); // padding lanes get a zero gradient: they add nothing to dM
+            BackwardOnce(query[..c], m, grad[..c], c, k, addr, kept, dmLanes, dquery[..c]);
+            Store(dquery[..c], dq, r, count, c, lane);
+        }
+        var dm = new float[k * c];
+        for (int i = 0; i < dm.Length; i++) dm[i] = Vector512.Sum(dmLanes[i]);
+        return dm;
+    }
+
+    /// <summary>
+    /// The backward of one read for 16 queries. Forward: L = qMᵀ, a = softmax(L), s = a − λ,
+    /// h = relu(s)·a / (|s| + ε), n = h / max(Σh, ε), out = nM. Backward: dn = dout·Mᵀ, dM += nᵀ·dout;
+    /// dh = (dn − Σ dn·n) / max(Σh, ε) (the Σ term only above the floor); da = dh·h′(a) with
+    /// h′ = (a + s)/(s + ε) − s·a/(s + ε)² where s &gt; 0, else 0; dL = a·(da − Σ da·a); dq = dL·M, dM += dLᵀ·q.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void BackwardOnce(ReadOnlySpan<Vector512<float>> query, float[] items, ReadOnlySpan<Vector512<float>> grad,
+        int c, int k, Span<Vector512<float>> addr, Span<Vector512<float>> kept, Vector512<float>[] dmLanes,
+        Span<Vector512<float>> dquery)
+    {
+        var max = Vector512.Create(float.NegativeInfinity);
+        for (int j = 0; j < k; j++)
+        {
+            var s = Vector512<float>.Zero;
+            for (int ch = 0; ch < c; ch++)
+                s = Vector512.FusedMultiplyAdd(query[ch], Vector512.Create(items[j * c + ch]), s);
+            addr[j] = s;
+            max = Vector512.Max(max, s);
+        }
+        var sum = Vector512<float>.Zero;
+        for (int j = 0; j < k; j++)
+        {
+            var e = ExpNonPositive(addr[j] - max);
+            addr[j] = e;
+            sum += e;
+        }
+        var lambda = Vector512.Create((float)MemoryUnit.ShrinkThreshold);
+        var tiny = Vector512.Create(1e-12f);
+        var total = Vector512<float>.Zero;
+        for (int j = 0; j < k; j++)
+        {
+            var a = addr[j] / sum;
+            addr[j] = a;
+            var shifted = a - lambda;
+            var h = Vector512.Max(shifted, Vector512<float>.Zero) * a / (Vector512.Abs(shifted) + tiny);
+            kept[j] = h;
+            total += h;
+        }
+        var norm = Vector512.Max(total, tiny);
+        var aboveFloor = Vector512.GreaterThan(total, tiny);
+        // dn_j = Σ_c dout_c M_jc; dM += n_j dout_c; the Σ dn·n of the normalisation's backward
+        var dot = Vector512<float>.Zero;
+        Span<Vector512<float>> dn = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        for (int j = 0; j < k; j++)
+        {
+            var nj = kept[j] / norm;
+            var d = Vector512<float>.Zero;
+            for (int ch = 0; ch < c; ch++)
+            {
+                d = Vector512.FusedMultiplyAdd(grad[ch], Vector512.Create(items[j * c + ch]), d);
+                dmLanes[j * c + ch] = Vector512.FusedMultiplyAdd(nj, grad[ch], dmLanes[j * c + ch]);
+            }
+            dn[j] = d;
+            dot = Vector512.FusedMultiplyAdd(d, nj, dot);
+        }
+        dot = Vector512.ConditionalSelect(aboveFloor, dot, Vector512<float>.Zero);
+        // da_j = dh_j h′(a_j), and the softmax's Σ da·a
+        var adot = Vector512<float>.Zero;
+        for (int j = 0; j < k; j++)
+        {
+            var a = addr[j];
+            var s = a - lambda;
+            var den = s + tiny;
+            var slope = (a + s) / den - s * a / (den * den);
+            slope = Vector512.ConditionalSelect(Vector512.GreaterThan(s, Vector512<float>.Zero), slope,
+                Vector512<float>.Zero);
+            var da = (dn[j] - dot) / norm * slope;
+            dn[j] = da;
+            adot = Vector512.FusedMultiplyAdd(da, a, adot);
+        }
+        for (int ch = 0; ch < c; ch++) dquery[ch] = Vector512<float>.Zero;
+        for (int j = 0; j < k; j++)
+        {
+            var dl = addr[j] * (dn[j] - adot);
+            for (int ch = 0; ch < c; ch++)
+            {
+                dquery[ch] = Vector512.FusedMultiplyAdd(dl, Vector512.Create(items[j * c + ch]), dquery[ch]);
+                dmLanes[j * c + ch] = Vector512.FusedMultiplyAdd(dl, query[ch], dmLanes[j * c + ch]);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Load(float[] src, int r, int count, int c, Span<Vector512<float>> dst, Span<float> lane)
+    {
+        for (int ch = 0; ch < c; ch++)
+        {
+            lane.Clear();
+            for (int i = 0; i < count; i++) lane[i] = src[(r + i) * c + ch];
+            dst[ch] = Vector512.Create<float>(lane);
+        }
+    }
+
     static float[] ToArray(Tensor t)
     {
         using var contiguous = t.detach().contiguous();
@@ -68,12 +231,7 @@ public static class FusedMemoryRead
         Span<Vector512<float>> a = stackalloc Vector512<float>[MaxChannels];
         Span<Vector512<float>> b = stackalloc Vector512<float>[MaxChannels];
         Span<float> lane = stackalloc float[Lanes];
-        for (int ch = 0; ch < c; ch++)
-        {
-            lane.Clear();
-            for (int i = 0; i < count; i++) lane[i] = q[(r + i) * c + ch];
-            a[ch] = Vector512.Create<float>(lane);
-        }
+        Load(q, r, count, c, a, lane);
         var query = a[..c];
         var read = b[..c];
         ReadOnce(query, pm, c, read);       // part read of the input

@@ -32,6 +32,15 @@ public sealed class MemoryUnit : nn.Module
     /// <summary>address(q, M) · M with address = L1-normalise(shrink(softmax(q Mᵀ))).</summary>
     public static Tensor Read(Tensor query, Tensor memory)
     {
+        // training: the fused read with its own backward (same values and gradients, a fraction of the passes)
+        if (is_grad_enabled() && FusedMemoryRead.Applies(query) && memory.dtype == ScalarType.Float32)
+            return FusedMemoryReadFunction.Read(query, memory);
+        return ReadUnfused(query, memory);
+    }
+
+    /// <summary><see cref="Read"/> in tensor operations (any width, dtype and device; autograd's backward).</summary>
+    public static Tensor ReadUnfused(Tensor query, Tensor memory)
+    {
         using var scope = NewDisposeScope();
         var att = query.matmul(memory.t()).softmax(1);
         // shrink(a) = relu(a − λ)·a / (|a − λ| + 1e-12): zeroes weak addresses, keeps strong ones unchanged

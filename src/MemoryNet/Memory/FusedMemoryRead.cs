@@ -122,34 +122,9 @@ public static class FusedMemoryRead
         int c, int k, Span<Vector512<float>> addr, Span<Vector512<float>> kept, Vector512<float>[] dmLanes,
         Span<Vector512<float>> dquery)
     {
-        var max = Vector512.Create(float.NegativeInfinity);
-        for (int j = 0; j < k; j++)
-        {
-            var s = Vector512<float>.Zero;
-            for (int ch = 0; ch < c; ch++)
-                s = Vector512.FusedMultiplyAdd(query[ch], Vector512.Create(items[j * c + ch]), s);
-            addr[j] = s;
-            max = Vector512.Max(max, s);
-        }
-        var sum = Vector512<float>.Zero;
-        for (int j = 0; j < k; j++)
-        {
-            var e = ExpNonPositive(addr[j] - max);
-            addr[j] = e;
-            sum += e;
-        }
+        var total = Address(query, items, c, k, addr, kept);
         var lambda = Vector512.Create((float)MemoryUnit.ShrinkThreshold);
         var tiny = Vector512.Create(1e-12f);
-        var total = Vector512<float>.Zero;
-        for (int j = 0; j < k; j++)
-        {
-            var a = addr[j] / sum;
-            addr[j] = a;
-            var shifted = a - lambda;
-            var h = Vector512.Max(shifted, Vector512<float>.Zero) * a / (Vector512.Abs(shifted) + tiny);
-            kept[j] = h;
-            total += h;
-        }
         var norm = Vector512.Max(total, tiny);
         var aboveFloor = Vector512.GreaterThan(total, tiny);
         // dn_j = Σ_c dout_c M_jc; dM += n_j dout_c; the Σ dn·n of the normalisation's backward
@@ -275,40 +250,53 @@ public static class FusedMemoryRead
         return e * scale;
     }
 
-    /// <summary>address(q, M)·M for 16 queries: softmax over the K items, shrink, L1-normalise, weighted
-    /// sum.</summary>
+    /// <summary>The addressing of 16 queries over the K items: <paramref name="softmax"/> = softmax(qMᵀ) and
+    /// <paramref name="kept"/> = its shrink relu(a − λ)·a / (|a − λ| + 1e-12); returns Σ kept.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void ReadOnce(ReadOnlySpan<Vector512<float>> query, float[] items, int c, Span<Vector512<float>> result)
+    static Vector512<float> Address(ReadOnlySpan<Vector512<float>> query, float[] items, int c, int k,
+        Span<Vector512<float>> softmax, Span<Vector512<float>> kept)
     {
-        int k = items.Length / c;
-        Span<Vector512<float>> score = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
         var max = Vector512.Create(float.NegativeInfinity);
         for (int j = 0; j < k; j++)
         {
             var s = Vector512<float>.Zero;
             for (int ch = 0; ch < c; ch++)
                 s = Vector512.FusedMultiplyAdd(query[ch], Vector512.Create(items[j * c + ch]), s);
-            score[j] = s;
+            softmax[j] = s;
             max = Vector512.Max(max, s);
         }
         var sum = Vector512<float>.Zero;
         for (int j = 0; j < k; j++)
         {
-            var e = ExpNonPositive(score[j] - max);
-            score[j] = e;
+            var e = ExpNonPositive(softmax[j] - max);
+            softmax[j] = e;
             sum += e;
         }
         var lambda = Vector512.Create((float)MemoryUnit.ShrinkThreshold);
         var tiny = Vector512.Create(1e-12f);
-        var kept = Vector512<float>.Zero;
+        var total = Vector512<float>.Zero;
         for (int j = 0; j < k; j++)
         {
-            var p = score[j] / sum;
-            var shifted = p - lambda;
-            var s = Vector512.Max(shifted, Vector512<float>.Zero) * p / (Vector512.Abs(shifted) + tiny);
-            score[j] = s;
-            kept += s;
+            var a = softmax[j] / sum;
+            softmax[j] = a;
+            var shifted = a - lambda;
+            var h = Vector512.Max(shifted, Vector512<float>.Zero) * a / (Vector512.Abs(shifted) + tiny);
+            kept[j] = h;
+            total += h;
         }
+        return total;
+    }
+
+    /// <summary>address(q, M)·M for 16 queries: softmax over the K items, shrink, L1-normalise, weighted
+    /// sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void ReadOnce(ReadOnlySpan<Vector512<float>> query, float[] items, int c, Span<Vector512<float>> result)
+    {
+        int k = items.Length / c;
+        Span<Vector512<float>> addr = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        Span<Vector512<float>> score = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        var kept = Address(query, items, c, k, addr, score);
+        var tiny = Vector512.Create(1e-12f);
         var norm = Vector512.Max(kept, tiny);
         for (int ch = 0; ch < c; ch++) result[ch] = Vector512<float>.Zero;
         for (int j = 0; j < k; j++)

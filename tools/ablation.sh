@@ -78,7 +78,7 @@ for seed in "${seeds[@]}"; do
     name="${r%%|*}"; read -r -a extra <<<"${r#*|}"
     run="$runs/$name.seed$seed"
     cmd=("$mn" train --synth "$task" --clean "$data/clean/train" --arch memorynet-s "${extra[@]}" --patch "$patch"
-      --batch "$batch" --steps "$steps" --seed "$seed" --precision "$PRECISION"
+      --batch "$batch" --steps "$steps" --seed "$seed" --precision "$PRECISION" --data-parallel
       --val "$val" --val-layout "$layout" --val-protocol "$protocol" --val-every 500 --log-every 50
       --save-every 500 --out "$run")
     cmds+=("$name|$seed|${cmd[*]}")

@@ -98,12 +98,13 @@ public static class FusedMemoryRead
         Span<float> lane = stackalloc float[Lanes];
         Span<Vector512<float>> addr = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
         Span<Vector512<float>> kept = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        Span<Vector512<float>> dn = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
         for (int r = start; r < end; r += Lanes)
         {
             int count = Math.Min(Lanes, end - r);
             Load(q, r, count, c, query, lane);
             Load(g, r, count, c, grad, lane); // padding lanes get a zero gradient: they add nothing to dM
-            BackwardOnce(query[..c], m, grad[..c], c, k, addr, kept, dmLanes, dquery[..c]);
+            BackwardOnce(query[..c], m, grad[..c], c, k, addr, kept, dn, dmLanes, dquery[..c]);
             Store(dquery[..c], dq, r, count, c, lane);
         }
         var dm = new float[k * c];
@@ -119,8 +120,8 @@ public static class FusedMemoryRead
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void BackwardOnce(ReadOnlySpan<Vector512<float>> query, float[] items, ReadOnlySpan<Vector512<float>> grad,
-        int c, int k, Span<Vector512<float>> addr, Span<Vector512<float>> kept, Vector512<float>[] dmLanes,
-        Span<Vector512<float>> dquery)
+        int c, int k, Span<Vector512<float>> addr, Span<Vector512<float>> kept, Span<Vector512<float>> dn,
+        Vector512<float>[] dmLanes, Span<Vector512<float>> dquery)
     {
         var total = Address(query, items, c, k, addr, kept);
         var lambda = Vector512.Create((float)MemoryUnit.ShrinkThreshold);
@@ -129,7 +130,6 @@ public static class FusedMemoryRead
         var aboveFloor = Vector512.GreaterThan(total, tiny);
         // dn_j = Σ_c dout_c M_jc; dM += n_j dout_c; the Σ dn·n of the normalisation's backward
         var dot = Vector512<float>.Zero;
-        Span<Vector512<float>> dn = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
         for (int j = 0; j < k; j++)
         {
             var nj = kept[j] / norm;

@@ -24,6 +24,8 @@ public static class TrainCommand
         ["feature-memory"] = "Feature-level memories in the stage-2 U-Net: none, encoder, decoder, both",
         ["recon-weight"] = "Weight of the feature-memory reconstruction loss",
         ["memory-pretrain-steps"] = "Two-phase training: first steps fit the input memory to clean images only",
+        ["memory-init-scale"] = "Draw the input memory's items in ±scale/√3 (1 = the reference): larger items make " +
+            "the memory reads depend on the pixel from the first step (docs/ablation.md)",
         ["patch"] = "Training patch size", ["val-patch"] = "Validation centre-crop size", ["batch"] = "Batch size",
         ["epochs"] = "Epochs to train", ["steps"] = "Optimiser steps to train (instead of --epochs)",
         ["lr"] = "Initial learning rate", ["lr-min"] = "Final learning rate of the cosine schedule",

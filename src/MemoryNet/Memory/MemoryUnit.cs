@@ -91,4 +91,18 @@ public sealed class MemoryUnit : nn.Module
         var sem = Read(ins, semProto);
         return (sem.MoveToOuterDisposeScope(), ins.MoveToOuterDisposeScope(), part.MoveToOuterDisposeScope());
     }
+
+    /// <summary>How much each read follows its input: over the rows of q (N, C), the standard deviation of the part,
+    /// instance and semantic read divided by q's, averaged over channels. A read near 0 is nearly constant: the stage
+    /// that takes it sees almost nothing of the image, and a network must amplify it many times before it can
+    /// restore anything (why the memory rows of the ablation start behind, docs/ablation.md).</summary>
+    public (double Part, double Ins, double Sem) InputSensitivity(Tensor q)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (sem, ins, part) = forward(q.to(ScalarType.Float32));
+        var spread = q.to(ScalarType.Float64).std(0);
+        double Ratio(Tensor read) => (read.to(ScalarType.Float64).std(0) / spread).mean().item<double>();
+        return (Ratio(part), Ratio(ins), Ratio(sem));
+    }
 }

@@ -128,6 +128,10 @@ public sealed class TrainOptions
         if (Run.Precision is not ("fp32" or "bf16"))
             throw new UserInputException($"precision must be fp32 or bf16 (got {Run.Precision})");
         if (opt.MemoryPretrainSteps < 0) throw new UserInputException("memory-pretrain-steps must be ≥ 0");
+        if (n.MemoryInitScale is <= 0 or > 100)
+            throw new UserInputException($"memory-init-scale must be in (0, 100] (got {n.MemoryInitScale})");
+        if (n.MemoryInitScale != 1 && n.Init is not null)
+            throw new UserInputException("memory-init-scale draws a new network's memory; init loads one: give one");
     }
 }
 
@@ -174,6 +178,11 @@ public sealed class NetworkOptions
     /// <summary>What the last convolution predicts: residual (the reference) or affine (per-pixel gain and
     /// offset).</summary>
     public string? Head { get; set; }
+    /// <summary>The input memory's items are drawn uniform in ±scale/√C instead of the reference's ±1/√C (1). The
+    /// reads are softmax-weighted mixes of the items, so small items make nearly uniform addresses: at the reference's
+    /// scale the instance and semantic reads, the only image that stages 2 and 3 see, hardly depend on the pixel
+    /// (<see cref="Memory.MemoryUnit.InputSensitivity"/>). An initialisation only: the architecture is unchanged.</summary>
+    public double MemoryInitScale { get; set; } = 1;
     /// <summary>Weights to start from (any loadable checkpoint).</summary>
     public string? Init { get; set; }
 }

@@ -47,9 +47,9 @@ public sealed class Trainer
         {
             var n = o.Network;
             if (n.MemoryBranches is not null || n.FeatureMemory is not null || n.Head is not null
-                || o.Optimiser.MemoryPretrainSteps > 0)
-                throw new UserInputException("memory-branches, feature-memory, head and memory-pretrain-steps belong " +
-                    $"to the MPRNet family; {preset.Name} has none");
+                || o.Optimiser.MemoryPretrainSteps > 0 || n.MemoryInitScale != 1)
+                throw new UserInputException("memory-branches, feature-memory, head, memory-pretrain-steps and " +
+                    $"memory-init-scale belong to the MPRNet family; {preset.Name} has none");
             return preset;
         }
         if (o.Network.MemoryBranches is int b && b != spec.MemoryBranches)
@@ -60,6 +60,9 @@ public sealed class Trainer
         if (o.Optimiser.MemoryPretrainSteps > 0 && !spec.HasMemory)
             throw new UserInputException(
                 "memory-pretrain-steps needs a network with the input memory (memory branches ≥ 1)");
+        if (o.Network.MemoryInitScale != 1 && !spec.HasMemory)
+            throw new UserInputException(
+                "memory-init-scale needs a network with the input memory (memory branches ≥ 1)");
         return spec;
     }
 
@@ -237,6 +240,8 @@ public sealed class Trainer
             return LoadInto(spec.Build(), run.Latest);
         }
         var model = spec.Build();
+        if (o.Network.MemoryInitScale != 1 && model.Memory is { } memory)
+            using (torch.no_grad()) memory.Unit.Items.mul_(o.Network.MemoryInitScale);
         if (o.Network.Init is not null)
         {
             using var ckpt = ModelFile.Read(o.Network.Init);

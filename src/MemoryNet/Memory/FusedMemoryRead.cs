@@ -293,15 +293,14 @@ public static class FusedMemoryRead
     static void ReadOnce(ReadOnlySpan<Vector512<float>> query, float[] items, int c, Span<Vector512<float>> result)
     {
         int k = items.Length / c;
-        Span<Vector512<float>> addr = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
-        Span<Vector512<float>> score = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
-        var kept = Address(query, items, c, k, addr, score);
-        var tiny = Vector512.Create(1e-12f);
-        var norm = Vector512.Max(kept, tiny);
+        Span<Vector512<float>> softmax = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        Span<Vector512<float>> kept = k <= 256 ? stackalloc Vector512<float>[k] : new Vector512<float>[k];
+        var total = Address(query, items, c, k, softmax, kept);
+        var norm = Vector512.Max(total, Vector512.Create(1e-12f));
         for (int ch = 0; ch < c; ch++) result[ch] = Vector512<float>.Zero;
         for (int j = 0; j < k; j++)
         {
-            var w = score[j] / norm;
+            var w = kept[j] / norm;
             for (int ch = 0; ch < c; ch++)
                 result[ch] = Vector512.FusedMultiplyAdd(w, Vector512.Create(items[j * c + ch]), result[ch]);
         }

@@ -131,7 +131,7 @@ public sealed class TrainOptions
         if (n.MemoryInitScale is <= 0 or > 100)
             throw new UserInputException($"memory-init-scale must be in (0, 100] (got {n.MemoryInitScale})");
         if (n.MemoryInitScale != 1 && n.Init is not null)
-            throw new UserInputException("memory-init-scale draws a new network's memory; init loads one: give one");
+            throw new UserInputException("memory-init-scale draws a new network's memory and init loads trained weights: give only one of them");
     }
 }
 

@@ -12,12 +12,18 @@
 #
 # SECONDS bounds this invocation (default: until every run is done); running the script again resumes where it
 # stopped: runs are resumable, finished runs and scores are kept. Seed-major order: every row gets its first seed
-# before any gets its second. Writes OUT (a Markdown table, mean ± half the range over the seeds, and the commands)
-# and RUNS/TASK-curves.png (validation PSNR against steps for every run).
-# Environment: DATA (../shared/data), RUNS (/tmp/ablation), STEPS (12000), PATCH (64), BATCH (4), SEEDS ("1 2"),
-#   PRECISION (bf16 where the CPU has AVX512-BF16 or AMX, else fp32), ROWS (a space-separated subset of the row
-#   names), OUT (RUNS/TASK.md), EXTRA (more train flags for every row, e.g. "--val-patch 256 --synth-zoom 3" for
-#   shadows seen as whole scenes)
+# before any gets its second.
+# A finished run is recorded in RESULTS (its scores, its validation curve, its command; no weights), a folder meant
+# to be committed: the full table takes more 2-core hours than one machine keeps its RUNS, so a run recorded there is
+# never trained again, and the table and curves are always made from RESULTS. Each budget (task, steps, batch,
+# patch, precision, EXTRA) has its own folder, so rows trained differently never share a table.
+# Writes RESULTS/table.md (mean ± half the range over the seeds, and the commands) and RESULTS/curves.png
+# (validation PSNR against steps for every recorded run).
+# Environment: DATA (../shared/data), RUNS (/tmp/ablation: data, checkpoints), STEPS (12000), PATCH (64), BATCH (4),
+#   SEEDS ("1 2"), PRECISION (fp32; bf16 is faster where the CPU has AVX512-BF16 or AMX, and its rows go to their own
+#   RESULTS), ROWS (a space-separated subset of the row names), EXTRA (more train flags for every row, e.g.
+#   "--val-patch 256 --synth-zoom 3" for shadows seen as whole scenes), RESULTS (docs/ablation/TASK-STEPSxBATCHxPATCH-
+#   PRECISION[-EXTRA])
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 task="${1:?usage: $0 shadow|rain [SECONDS]}"
@@ -25,10 +31,12 @@ seconds="${2:-}"
 data="${DATA:-$root/../shared/data}"; base="${RUNS:-/tmp/ablation}"; runs="$base/$task"
 steps="${STEPS:-12000}"; patch="${PATCH:-64}"; batch="${BATCH:-4}"; read -r -a seeds <<<"${SEEDS:-1 2}"
 read -r -a every <<<"${EXTRA:-}"
-out="${OUT:-$base/$task.md}"
-if [ -z "${PRECISION:-}" ]; then
-  if grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null; then PRECISION=bf16; else PRECISION=fp32; fi
-fi
+# fp32 unless asked: rows run on different machines across sessions must share their arithmetic
+PRECISION="${PRECISION:-fp32}"
+tag="$task-${steps}x${batch}x${patch}-$PRECISION"
+[ -n "${EXTRA:-}" ] && tag="$tag-$(printf '%s' "$EXTRA" | tr -cs 'A-Za-z0-9.' '_' | sed 's/^_//; s/_$//')"
+results="${RESULTS:-$root/docs/ablation/$tag}"
+out="$results/table.md"
 case "$task" in
   shadow) layout=istd; protocol=istd-full ;;
   rain) layout=paired; protocol=y ;;
@@ -70,7 +78,21 @@ score() {   # score MODEL|input NAME: the held-out pairs (and Rain100L for rain)
     mv "$tlc.tmp" "$tlc"
   fi
 }
-score input input
+record() {   # record NAME RUN: copy a scored run's results into $results/NAME (RUN empty for the input)
+  local name="$1" run="$2" dest="$results/$1"
+  mkdir -p "$dest.tmp"
+  for set in test test-tlc rain100l; do
+    [ -f "$runs/$name.$set.json" ] && cp "$runs/$name.$set.json" "$dest.tmp/$set.json"
+  done
+  if [ -n "$run" ]; then
+    # the validation curve and the loss every 500 steps: what the curves and a reader need, not every logged step
+    grep -E '"event":"val"|"step":[0-9]*[05]00,' "$run/log.jsonl" > "$dest.tmp/log.jsonl" || true
+    printf '%s\n' "$3" > "$dest.tmp/command.txt"
+  fi
+  rm -rf "$dest"; mv "$dest.tmp" "$dest"
+}
+mkdir -p "$results"
+if [ ! -f "$results/input/test.json" ]; then score input input; record input ""; fi
 
 pre=$((steps / 5))   # two-phase: the first fifth of the same budget fits the memory to clean images
 rows=("mprnet|--memory-branches 0"
@@ -81,11 +103,12 @@ rows=("mprnet|--memory-branches 0"
       "memory-3+two-phase+contrastive|--memory-branches 3 --memory-pretrain-steps $pre --contrastive-weight 0.1"
       "memory-3+feature-memory|--memory-branches 3 --feature-memory both --recon-weight 0.1"
       "memory-3+init-3|--memory-branches 3 --memory-init-scale 3")
+allrows=(); for r in "${rows[@]}"; do allrows+=("${r%%|*}"); done
 if [ -n "${ROWS:-}" ]; then
   kept=(); for r in "${rows[@]}"; do [[ " $ROWS " == *" ${r%%|*} "* ]] && kept+=("$r"); done; rows=("${kept[@]}")
 fi
 
-cmds=(); done_all=1
+done_all=1
 for seed in "${seeds[@]}"; do
   for r in "${rows[@]}"; do
     name="${r%%|*}"; read -r -a extra <<<"${r#*|}"
@@ -94,7 +117,7 @@ for seed in "${seeds[@]}"; do
       --batch "$batch" --steps "$steps" --seed "$seed" --precision "$PRECISION" --data-parallel
       --val "$val" --val-layout "$layout" --val-protocol "$protocol" --val-every 500 --log-every 50
       --save-every 500 "${every[@]}" --out "$run")
-    cmds+=("$name|$seed|${cmd[*]}")
+    [ -f "$results/$name.seed$seed/test.json" ] && continue   # recorded: scored, on this or another machine
     if ! grep -qs "\"step\":$steps," "$run/state.json"; then
       left=$(( deadline - $(date +%s) ))
       if [ "$left" -le 60 ]; then done_all=0; break 2; fi
@@ -102,20 +125,25 @@ for seed in "${seeds[@]}"; do
       grep -qs "\"step\":$steps," "$run/state.json" || { done_all=0; break 2; }
     fi
     score "$run/latest.safetensors" "$name.seed$seed"
+    record "$name.seed$seed" "$run" "${cmd[*]}"
   done
 done
 
-curves=(); for r in "${rows[@]}"; do for seed in "${seeds[@]}"; do
-  [ -f "$runs/${r%%|*}.seed$seed/log.jsonl" ] && curves+=("${r%%|*}/$seed=$runs/${r%%|*}.seed$seed"); done; done
-[ "${#curves[@]}" -gt 0 ] && "$mn" curves "${curves[@]}" -o "$base/$task-curves.png" >/dev/null
+# the table and the curves: every recorded run of this budget, whichever invocation or machine trained it
+curves=(); for name in "${allrows[@]}"; do for d in "$results/$name".seed*; do
+  [ -f "$d/log.jsonl" ] && curves+=("$name/${d##*.seed}=$d"); done; done
+[ "${#curves[@]}" -gt 0 ] && "$mn" curves "${curves[@]}" -o "$results/curves.png" >/dev/null
 
-/usr/bin/env python3 - "$runs" "$out" "$task" "$steps" "$patch" "$batch" "$PRECISION" "$root" "${seeds[*]}" \
-  "${cmds[@]}" <<'PY'
-import json, os, sys
-runs, out, task, steps, patch, batch, precision, root, seeds, *cmds = sys.argv[1:]
-seeds = seeds.split()
+/usr/bin/env python3 - "$results" "$out" "$task" "$steps" "$patch" "$batch" "$PRECISION" "$root" \
+  "${allrows[@]}" <<'PY'
+import json, os, re, sys
+runs, out, task, steps, patch, batch, precision, root, *allrows = sys.argv[1:]
+recorded = {name: sorted((int(m.group(1)) for d in os.listdir(runs) if (m := re.fullmatch(re.escape(name) + r"\.seed(\d+)", d))
+                          and os.path.exists(f"{runs}/{d}/test.json"))) for name in allrows}
+names = [n for n in allrows if recorded[n]]
+seeds = sorted({s for n in names for s in recorded[n]})
 def load(name, s):
-    p = f"{runs}/{name}.{s}.json"
+    p = f"{runs}/{name}/{s}.json"
     return json.load(open(p)) if os.path.exists(p) else None
 def stat(values):
     v = [x for x in values if x is not None]
@@ -133,9 +161,8 @@ else:
     cols = [("test", "PSNR", lambda r: r["psnr"]), ("test", "SSIM", lambda r: r["ssim"]),
             ("test-tlc", "PSNR, `--tlc`", lambda r: r["psnr"]),
             ("rain100l", "Rain100L PSNR", lambda r: r["psnr"]), ("rain100l", "Rain100L SSIM", lambda r: r["ssim"])]
-names = list(dict.fromkeys(c.split("|")[0] for c in cmds))
 lines = [f"# Ablation on {task}: memory branches, two-phase training, contrastive and feature memory", "",
-         f"`memorynet-s`, {steps} steps of {batch} × {patch}², the paper's schedule (lr 2e-4, warm-up, cosine), {precision}, seeds {', '.join(seeds)} "
+         f"`memorynet-s`, {steps} steps of {batch} × {patch}², the paper's schedule (lr 2e-4, warm-up, cosine), {precision}, seeds {', '.join(map(str, seeds))} "
          f"(mean ± half the range over the seeds done; n = seeds). Held-out: 60 pairs from clean/val (seed 99); "
          "the last weights of each run, no checkpoint chosen.", "",
          "| configuration | n | " + " | ".join(c[1] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
@@ -143,11 +170,15 @@ inp = {s: load("input", s) for s in ("test", "rain100l")}
 inp["test-tlc"] = inp["test"]   # the input does not go through a network
 lines.append("| degraded input | – | " + " | ".join(stat([f(inp[s])] if inp[s] else []) for s, _, f in cols) + " |")
 for name in names:
-    per = [{s: load(f"{name}.seed{seed}", s) for s in ("test", "rain100l", "test-tlc")} for seed in seeds]
+    per = [{s: load(f"{name}.seed{seed}", s) for s in ("test", "rain100l", "test-tlc")} for seed in recorded[name]]
     n = sum(1 for p in per if p["test"])
     lines.append(f"| {name} | {n} | " + " | ".join(stat([f(p[s]) for p in per if p[s]]) for s, _, f in cols) + " |")
-lines += ["", f"Curves: {task}-curves.png. Commands (`tools/ablation.sh {task}` runs them, resumably):", "", "```"]
-lines += [c.split("|", 2)[2].replace(root + "/memorynet", "./memorynet") for c in cmds] + ["```", ""]
+lines += ["", "Curves: curves.png. Commands (`tools/ablation.sh` ran them, resumably; the paths are that machine's):", "", "```"]
+for name in names:
+    for seed in recorded[name]:
+        cmd = open(f"{runs}/{name}.seed{seed}/command.txt").read().strip()
+        lines.append(cmd.replace(root + "/memorynet", "./memorynet").replace(root + "/../shared/data", "../shared/data"))
+lines += ["```", ""]
 tmp = out + ".tmp"
 open(tmp, "w").write("\n".join(lines))
 os.replace(tmp, out)

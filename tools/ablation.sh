@@ -28,13 +28,14 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 task="${1:?usage: $0 shadow|rain [SECONDS]}"
 seconds="${2:-}"
-data="${DATA:-$root/../shared/data}"; base="${RUNS:-/tmp/ablation}"; runs="$base/$task"
+data="${DATA:-$root/../shared/data}"; base="${RUNS:-/tmp/ablation}"
 steps="${STEPS:-12000}"; patch="${PATCH:-64}"; batch="${BATCH:-4}"; read -r -a seeds <<<"${SEEDS:-1 2}"
 read -r -a every <<<"${EXTRA:-}"
 # fp32 unless asked: rows run on different machines across sessions must share their arithmetic
 PRECISION="${PRECISION:-fp32}"
 tag="$task-${steps}x${batch}x${patch}-$PRECISION"
-[ -n "${EXTRA:-}" ] && tag="$tag-$(printf '%s' "$EXTRA" | tr -cs 'A-Za-z0-9.' '_' | sed 's/^_//; s/_$//')"
+[ "${#every[@]}" -gt 0 ] && tag="$tag-$(printf '%s' "${every[*]}" | tr -cs 'A-Za-z0-9.' '_' | sed 's/^_//; s/_$//')"
+runs="$base/$tag"   # checkpoints and scores per budget: a finished run of one budget is never taken for another's
 results="${RESULTS:-$root/docs/ablation/$tag}"
 out="$results/table.md"
 case "$task" in
@@ -80,19 +81,22 @@ score() {   # score MODEL|input NAME: the held-out pairs (and Rain100L for rain)
 }
 record() {   # record NAME RUN: copy a scored run's results into $results/NAME (RUN empty for the input)
   local name="$1" run="$2" dest="$results/$1"
-  mkdir -p "$dest.tmp"
+  rm -rf "$dest.tmp"; mkdir -p "$dest.tmp"
   for set in test test-tlc rain100l; do
     [ -f "$runs/$name.$set.json" ] && cp "$runs/$name.$set.json" "$dest.tmp/$set.json"
   done
   if [ -n "$run" ]; then
-    # the validation curve and the loss every 500 steps: what the curves and a reader need, not every logged step
-    grep -E '"event":"val"|"step":[0-9]*[05]00,' "$run/log.jsonl" > "$dest.tmp/log.jsonl" || true
-    printf '%s\n' "$3" > "$dest.tmp/command.txt"
+    cp "$run/log.jsonl" "$dest.tmp/log.jsonl"   # the loss and validation curves (about 50 KB a run)
+    local cmd="${3//$root\/memorynet/./memorynet}"
+    printf '%s\n' "${cmd//$root\/..\/shared\/data/../shared/data}" > "$dest.tmp/command.txt"
   fi
   rm -rf "$dest"; mv "$dest.tmp" "$dest"
 }
 mkdir -p "$results"
-if [ ! -f "$results/input/test.json" ]; then score input input; record input ""; fi
+if [ ! -f "$results/input/test.json" ] || { [ "$task" = rain ] && [ -d "$data/rain100l" ] &&
+    [ ! -f "$results/input/rain100l.json" ]; }; then
+  score input input; record input ""
+fi
 
 pre=$((steps / 5))   # two-phase: the first fifth of the same budget fits the memory to clean images
 rows=("mprnet|--memory-branches 0"
@@ -131,7 +135,7 @@ done
 
 # the table and the curves: every recorded run of this budget, whichever invocation or machine trained it
 curves=(); for name in "${allrows[@]}"; do for d in "$results/$name".seed*; do
-  [ -f "$d/log.jsonl" ] && curves+=("$name/${d##*.seed}=$d"); done; done
+  [[ ${d##*.seed} =~ ^[0-9]+$ ]] && [ -f "$d/log.jsonl" ] && curves+=("$name/${d##*.seed}=$d"); done; done
 [ "${#curves[@]}" -gt 0 ] && "$mn" curves "${curves[@]}" -o "$results/curves.png" >/dev/null
 
 /usr/bin/env python3 - "$results" "$out" "$task" "$steps" "$patch" "$batch" "$PRECISION" "$root" \
@@ -162,7 +166,7 @@ else:
             ("test-tlc", "PSNR, `--tlc`", lambda r: r["psnr"]),
             ("rain100l", "Rain100L PSNR", lambda r: r["psnr"]), ("rain100l", "Rain100L SSIM", lambda r: r["ssim"])]
 lines = [f"# Ablation on {task}: memory branches, two-phase training, contrastive and feature memory", "",
-         f"`memorynet-s`, {steps} steps of {batch} × {patch}², the paper's schedule (lr 2e-4, warm-up, cosine), {precision}, seeds {', '.join(map(str, seeds))} "
+         f"`memorynet-s`, {steps} steps of {batch} × {patch}², the paper's schedule (lr 2e-4, warm-up, cosine), {precision}, seeds {', '.join(map(str, seeds)) or 'none yet'} "
          f"(mean ± half the range over the seeds done; n = seeds). Held-out: 60 pairs from clean/val (seed 99); "
          "the last weights of each run, no checkpoint chosen.", "",
          "| configuration | n | " + " | ".join(c[1] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
@@ -177,7 +181,7 @@ lines += ["", "Curves: curves.png. Commands (`tools/ablation.sh` ran them, resum
 for name in names:
     for seed in recorded[name]:
         cmd = open(f"{runs}/{name}.seed{seed}/command.txt").read().strip()
-        lines.append(cmd.replace(root + "/memorynet", "./memorynet").replace(root + "/../shared/data", "../shared/data"))
+        lines.append(cmd)
 lines += ["```", ""]
 tmp = out + ".tmp"
 open(tmp, "w").write("\n".join(lines))

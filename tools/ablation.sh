@@ -138,16 +138,16 @@ curves=(); for name in "${allrows[@]}"; do for d in "$results/$name".seed*; do
   [[ ${d##*.seed} =~ ^[0-9]+$ ]] && [ -f "$d/log.jsonl" ] && curves+=("$name/${d##*.seed}=$d"); done; done
 [ "${#curves[@]}" -gt 0 ] && "$mn" curves "${curves[@]}" -o "$results/curves.png" >/dev/null
 
-/usr/bin/env python3 - "$results" "$out" "$task" "$steps" "$patch" "$batch" "$PRECISION" "$root" \
+/usr/bin/env python3 - "$results" "$out" "$task" "$steps" "$patch" "$batch" "$PRECISION" \
   "${allrows[@]}" <<'PY'
 import json, os, re, sys
-runs, out, task, steps, patch, batch, precision, root, *allrows = sys.argv[1:]
-recorded = {name: sorted((int(m.group(1)) for d in os.listdir(runs) if (m := re.fullmatch(re.escape(name) + r"\.seed(\d+)", d))
-                          and os.path.exists(f"{runs}/{d}/test.json"))) for name in allrows}
+results, out, task, steps, patch, batch, precision, *allrows = sys.argv[1:]
+recorded = {name: sorted((int(m.group(1)) for d in os.listdir(results) if (m := re.fullmatch(re.escape(name) + r"\.seed(\d+)", d))
+                          and os.path.exists(f"{results}/{d}/test.json"))) for name in allrows}
 names = [n for n in allrows if recorded[n]]
 seeds = sorted({s for n in names for s in recorded[n]})
 def load(name, s):
-    p = f"{runs}/{name}/{s}.json"
+    p = f"{results}/{name}/{s}.json"
     return json.load(open(p)) if os.path.exists(p) else None
 def stat(values):
     v = [x for x in values if x is not None]
@@ -180,8 +180,7 @@ for name in names:
 lines += ["", "Curves: curves.png. Commands (`tools/ablation.sh` ran them, resumably; the paths are that machine's):", "", "```"]
 for name in names:
     for seed in recorded[name]:
-        cmd = open(f"{runs}/{name}.seed{seed}/command.txt").read().strip()
-        lines.append(cmd)
+        lines.append(open(f"{results}/{name}.seed{seed}/command.txt").read().strip())
 lines += ["```", ""]
 tmp = out + ".tmp"
 open(tmp, "w").write("\n".join(lines))

@@ -42,7 +42,8 @@ public sealed class RestoreServer : IAsyncDisposable
 
     readonly WebApplication _app;
     readonly ServeOptions _options;
-    double _secondsPerRestore = 1; // running average, for Retry-After
+    // running averages for Retry-After: seconds per unit of work (model passes × megapixels) and work per request
+    double _secondsPerWork = 2, _workPerRequest = 1;
     /// <summary>Jobs whose restore is under way: shutting down waits for them before the models are freed.</summary>
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _runningJobs = new();
 
@@ -292,8 +293,11 @@ public sealed class RestoreServer : IAsyncDisposable
     /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a
     /// display name, the bit depth, format and self-ensemble asked for.</summary>
     sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits, string Format, int Quality,
-        SelfEnsemble Ensemble)
+        SelfEnsemble Ensemble, double Megapixels)
     {
+        /// <summary>What the restore costs, for Retry-After: model passes × megapixels (at least a twentieth of one:
+        /// a small image still pays the network's fixed costs).</summary>
+        public double Work => Restorer.Transforms(Ensemble).Count * Math.Max(Megapixels, 0.05);
         public string Extension => Formats[Format].Extension;
         public string ContentType => Formats[Format].ContentType;
     }
@@ -334,9 +338,7 @@ public sealed class RestoreServer : IAsyncDisposable
         var ticket = Queue.TryEnter();
         if (ticket is null)
         {
-            int seconds = (int)Math.Clamp(Math.Ceiling(
-                Volatile.Read(ref _secondsPerRestore) * (_options.Queue + _options.Concurrency) / _options.Concurrency),
-                1, 120);
+            int seconds = Queue.RetryAfterSeconds(Volatile.Read(ref _secondsPerWork), Volatile.Read(ref _workPerRequest));
             ctx.Response.Headers.RetryAfter = seconds.ToString();
             await Error(ctx, 503,
                 $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");
@@ -345,7 +347,11 @@ public sealed class RestoreServer : IAsyncDisposable
 
         try
         {
-            if (await ReadUploadAsync(ctx, body) is { } upload) return (ticket, upload);
+            if (await ReadUploadAsync(ctx, body) is { } upload)
+            {
+                ticket.Work = upload.Work;
+                return (ticket, upload);
+            }
             ticket.Dispose();
             return null;
         }
@@ -480,7 +486,7 @@ public sealed class RestoreServer : IAsyncDisposable
         if (await RefuseImage(ctx, () => size = ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
         ctx.Items[RequestLog.Model] = entry.Name;
         ctx.Items[RequestLog.Megapixels] = Math.Round(size.Width * (double)size.Height / 1e6, 2);
-        return new Upload(entry, bytes, name, bits, format, quality, ensemble);
+        return new Upload(entry, bytes, name, bits, format, quality, ensemble, size.Width * (double)size.Height / 1e6);
     }
 
     async Task RestoreAsync(HttpContext ctx)
@@ -554,8 +560,9 @@ public sealed class RestoreServer : IAsyncDisposable
             image = null!;
             var png = ImageCodec.Encode(restored, upload.Extension, upload.Quality, outBits, upload.Name);
             restored = null!;
-            double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
-            Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
+            double perWork = watch.Elapsed.TotalSeconds / upload.Work;
+            Volatile.Write(ref _secondsPerWork, 0.7 * Volatile.Read(ref _secondsPerWork) + 0.3 * perWork);
+            Volatile.Write(ref _workPerRequest, 0.7 * Volatile.Read(ref _workPerRequest) + 0.3 * upload.Work);
             if (pixels >= LargeImagePixels) ReleaseMemory();
             return png;
         }
@@ -571,8 +578,9 @@ public sealed class RestoreServer : IAsyncDisposable
         if (job is null)
         {
             ticket.Dispose();
-            ctx.Response.Headers.RetryAfter =
-                Math.Clamp((int)Math.Ceiling(Volatile.Read(ref _secondsPerRestore)), 1, 120).ToString();
+            // a finished job frees a place as soon as the oldest running one ends: about one request's time
+            ctx.Response.Headers.RetryAfter = Math.Clamp((int)Math.Ceiling(
+                Volatile.Read(ref _secondsPerWork) * Volatile.Read(ref _workPerRequest)), 1, 120).ToString();
             await Error(ctx, 503, $"the server keeps {Jobs.MaxJobs} jobs and none of them has finished; retry later");
             return;
         }

@@ -6,7 +6,8 @@
 # 3 see hardly follow the image; docs/ablation.md). Every row: the same steps, patch, batch and data
 # order for a seed, and every row for each of SEEDS. Trained on the fly from DATA/clean/train; validation curves on
 # pairs made from DATA/clean/val (seed 7); scored at the end (the last weights: no checkpoint is chosen) on 60
-# other pairs from DATA/clean/val (seed 99) and, for rain, on Rain100L (`y`, reported only).
+# other pairs from DATA/clean/val (seed 99), on the whole validation pairs and, for rain, on Rain100L (`y`, reported
+# only).
 #
 #   tools/ablation.sh TASK [SECONDS]    TASK: shadow (protocol istd-full) | rain (protocol y)
 #
@@ -52,8 +53,10 @@ val="$runs/val"; test_set="$runs/test"
 [ -d "$val" ] || "$mn" synth --kind "$task" --clean "$data/clean/val" --out "$val" --count 24 --size 256 --seed 7
 [ -d "$test_set" ] || "$mn" synth --kind "$task" --clean "$data/clean/val" --out "$test_set" --count 60 --size 256 \
   --seed 99
-score() {   # score MODEL|input NAME: the held-out pairs (and Rain100L for rain) into $runs/NAME.*.json
-  local model="$1" name="$2" sets=("test|$test_set|$layout|$protocol")
+score() {   # score MODEL|input NAME: the held-out pairs, the whole validation pairs (and Rain100L for rain) into
+  # $runs/NAME.*.json. The validation curve is taken on 128² centre crops; the whole 256² validation pairs tell
+  # whether a row's ranking on crops holds on whole scenes (it did not in the first shadow rows: docs/ablation.md)
+  local model="$1" name="$2" sets=("test|$test_set|$layout|$protocol" "val|$val|$layout|$protocol")
   [ "$task" = rain ] && [ -d "$data/rain100l" ] && sets+=("rain100l|$data/rain100l|paired|y")
   for s in "${sets[@]}"; do
     IFS='|' read -r set dir lay prot <<<"$s"
@@ -82,7 +85,7 @@ score() {   # score MODEL|input NAME: the held-out pairs (and Rain100L for rain)
 record() {   # record NAME RUN: copy a scored run's results into $results/NAME (RUN empty for the input)
   local name="$1" run="$2" dest="$results/$1"
   rm -rf "$dest.tmp"; mkdir -p "$dest.tmp"
-  for set in test test-tlc rain100l; do
+  for set in test test-tlc val rain100l; do
     [ -f "$runs/$name.$set.json" ] && cp "$runs/$name.$set.json" "$dest.tmp/$set.json"
   done
   if [ -n "$run" ]; then
@@ -93,7 +96,7 @@ record() {   # record NAME RUN: copy a scored run's results into $results/NAME (
   rm -rf "$dest"; mv "$dest.tmp" "$dest"
 }
 mkdir -p "$results"
-if [ ! -f "$results/input/test.json" ] || { [ "$task" = rain ] && [ -d "$data/rain100l" ] &&
+if [ ! -f "$results/input/test.json" ] || [ ! -f "$results/input/val.json" ] || { [ "$task" = rain ] && [ -d "$data/rain100l" ] &&
     [ ! -f "$results/input/rain100l.json" ]; }; then
   score input input; record input ""
 fi

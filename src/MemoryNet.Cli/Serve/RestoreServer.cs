@@ -42,7 +42,8 @@ public sealed class RestoreServer : IAsyncDisposable
 
     readonly WebApplication _app;
     readonly ServeOptions _options;
-    double _secondsPerRestore = 1; // running average, for Retry-After
+    // running averages for Retry-After: seconds per unit of work (model passes × megapixels) and work per request
+    double _secondsPerWork = 2, _workPerRequest = 1;
     /// <summary>Jobs whose restore is under way: shutting down waits for them before the models are freed.</summary>
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _runningJobs = new();
 
@@ -129,21 +130,22 @@ public sealed class RestoreServer : IAsyncDisposable
                 }
             });
             if (options.CorsOrigins.Count > 0) app.UseCors(); // browser pages of those origins may call the API
-            // Delegate handlers (not RequestDelegate) so that the OpenAPI document gets their descriptions
+            // Delegate handlers (not RequestDelegate) so that the OpenAPI document gets their descriptions; passed
+            // through Handler because the SDK's route-handler analyzer throws on a lambda cast to Delegate (AD0001)
             app.MapGet("/v1/health",
-                (Delegate)((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
+                Handler((HttpContext ctx) => WriteJson(ctx, 200, new JsonObject { ["status"] = "ok" })))
                 .WithName("health").WithSummary("Liveness: {\"status\": \"ok\"} while the server runs")
                 .Produces(200, contentType: "application/json");
-            app.MapGet("/v1/ready", (Delegate)((HttpContext ctx) => server!.ReadyJson(ctx)))
+            app.MapGet("/v1/ready", Handler((HttpContext ctx) => server!.ReadyJson(ctx)))
                 .WithName("ready")
                 .WithSummary("Readiness: 200 when the server has a model to restore with (and which are loaded in " +
                     "memory), 503 when it has none")
                 .Produces(200, contentType: "application/json").Produces(503, contentType: "application/json");
-            app.MapGet("/v1/models", (Delegate)((HttpContext ctx) => server!.ModelsJson(ctx)))
+            app.MapGet("/v1/models", Handler((HttpContext ctx) => server!.ModelsJson(ctx)))
                 .WithName("models")
                 .WithSummary("The models this server restores with: name, task, architecture, source, whether loaded")
                 .Produces(200, contentType: "application/json");
-            app.MapPost("/v1/restore", (Delegate)((HttpContext ctx) => server!.RestoreAsync(ctx)))
+            app.MapPost("/v1/restore", Handler((HttpContext ctx) => server!.RestoreAsync(ctx)))
                 .WithName("restore")
                 .WithSummary("Restore one image")
                 .WithDescription("multipart/form-data with the file field 'image' (PNG, JPEG, BMP, WebP) and " +
@@ -160,7 +162,7 @@ public sealed class RestoreServer : IAsyncDisposable
                     (op, _, _) => { OpenApiDocs.DescribeRestore(op); return Task.CompletedTask; })
                 .Produces(400, contentType: "application/json").Produces(413, contentType: "application/json")
                 .Produces(415, contentType: "application/json").Produces(503, contentType: "application/json");
-            app.MapPost("/v1/jobs", (Delegate)((HttpContext ctx) => server!.CreateJobAsync(ctx)))
+            app.MapPost("/v1/jobs", Handler((HttpContext ctx) => server!.CreateJobAsync(ctx)))
                 .WithName("createJob")
                 .WithSummary("Start restoring one image in the background")
                 .WithDescription("The same form as POST /v1/restore. The answer is 202 with the job (as GET " +
@@ -172,19 +174,19 @@ public sealed class RestoreServer : IAsyncDisposable
                 .Produces(202, contentType: "application/json").Produces(400, contentType: "application/json")
                 .Produces(413, contentType: "application/json").Produces(415, contentType: "application/json")
                 .Produces(503, contentType: "application/json");
-            app.MapGet("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.JobStatus(ctx, id)))
+            app.MapGet("/v1/jobs/{id}", Handler((HttpContext ctx, string id) => server!.JobStatus(ctx, id)))
                 .WithName("job")
                 .WithSummary("A job's state (queued, running, done, failed, cancelled), progress (tiles done of the " +
                     "total), timings, and when done the result's path")
                 .Produces(200, contentType: "application/json").Produces(404, contentType: "application/json");
             app.MapGet("/v1/jobs/{id}/result",
-                (Delegate)((HttpContext ctx, string id) => server!.JobResultAsync(ctx, id)))
+                Handler((HttpContext ctx, string id) => server!.JobResultAsync(ctx, id)))
                 .WithName("jobResult")
                 .WithSummary(
                     "The restored image of a finished job; 409 while it runs or when it failed or was cancelled")
                 .Produces(200, contentType: "image/png").Produces(404, contentType: "application/json")
                 .Produces(409, contentType: "application/json");
-            app.MapDelete("/v1/jobs/{id}", (Delegate)((HttpContext ctx, string id) => server!.DeleteJob(ctx, id)))
+            app.MapDelete("/v1/jobs/{id}", Handler((HttpContext ctx, string id) => server!.DeleteJob(ctx, id)))
                 .WithName("deleteJob")
                 .WithSummary("Cancels a job that has not finished (202: it stops after the tile it is on and frees " +
                     "its memory), or drops a finished one and its result (204)")
@@ -291,8 +293,11 @@ public sealed class RestoreServer : IAsyncDisposable
     /// <summary>A restore request that passed the checks: its model, the upload (header checked, not decoded), a
     /// display name, the bit depth, format and self-ensemble asked for.</summary>
     sealed record Upload(CatalogEntry Entry, byte[] Bytes, string Name, int? Bits, string Format, int Quality,
-        SelfEnsemble Ensemble)
+        SelfEnsemble Ensemble, double Megapixels)
     {
+        /// <summary>What the restore costs, for Retry-After: model passes × megapixels (at least a twentieth of one:
+        /// a small image still pays the network's fixed costs).</summary>
+        public double Work => Restorer.Transforms(Ensemble).Count * Math.Max(Megapixels, 0.05);
         public string Extension => Formats[Format].Extension;
         public string ContentType => Formats[Format].ContentType;
     }
@@ -333,9 +338,7 @@ public sealed class RestoreServer : IAsyncDisposable
         var ticket = Queue.TryEnter();
         if (ticket is null)
         {
-            int seconds = (int)Math.Clamp(Math.Ceiling(
-                Volatile.Read(ref _secondsPerRestore) * (_options.Queue + _options.Concurrency) / _options.Concurrency),
-                1, 120);
+            int seconds = Queue.RetryAfterSeconds(Volatile.Read(ref _secondsPerWork), Volatile.Read(ref _workPerRequest));
             ctx.Response.Headers.RetryAfter = seconds.ToString();
             await Error(ctx, 503,
                 $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");
@@ -344,7 +347,11 @@ public sealed class RestoreServer : IAsyncDisposable
 
         try
         {
-            if (await ReadUploadAsync(ctx, body) is { } upload) return (ticket, upload);
+            if (await ReadUploadAsync(ctx, body) is { } upload)
+            {
+                ticket.Work = upload.Work;
+                return (ticket, upload);
+            }
             ticket.Dispose();
             return null;
         }
@@ -479,7 +486,7 @@ public sealed class RestoreServer : IAsyncDisposable
         if (await RefuseImage(ctx, () => size = ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
         ctx.Items[RequestLog.Model] = entry.Name;
         ctx.Items[RequestLog.Megapixels] = Math.Round(size.Width * (double)size.Height / 1e6, 2);
-        return new Upload(entry, bytes, name, bits, format, quality, ensemble);
+        return new Upload(entry, bytes, name, bits, format, quality, ensemble, size.Width * (double)size.Height / 1e6);
     }
 
     async Task RestoreAsync(HttpContext ctx)
@@ -553,8 +560,9 @@ public sealed class RestoreServer : IAsyncDisposable
             image = null!;
             var png = ImageCodec.Encode(restored, upload.Extension, upload.Quality, outBits, upload.Name);
             restored = null!;
-            double s = watch.Elapsed.TotalSeconds, old = Volatile.Read(ref _secondsPerRestore);
-            Volatile.Write(ref _secondsPerRestore, 0.7 * old + 0.3 * s);
+            double perWork = watch.Elapsed.TotalSeconds / upload.Work;
+            Volatile.Write(ref _secondsPerWork, 0.7 * Volatile.Read(ref _secondsPerWork) + 0.3 * perWork);
+            Volatile.Write(ref _workPerRequest, 0.7 * Volatile.Read(ref _workPerRequest) + 0.3 * upload.Work);
             if (pixels >= LargeImagePixels) ReleaseMemory();
             return png;
         }
@@ -570,8 +578,9 @@ public sealed class RestoreServer : IAsyncDisposable
         if (job is null)
         {
             ticket.Dispose();
-            ctx.Response.Headers.RetryAfter =
-                Math.Clamp((int)Math.Ceiling(Volatile.Read(ref _secondsPerRestore)), 1, 120).ToString();
+            // a finished job frees a place as soon as the oldest running one ends: about one request's time
+            ctx.Response.Headers.RetryAfter = Math.Clamp((int)Math.Ceiling(
+                Volatile.Read(ref _secondsPerWork) * Volatile.Read(ref _workPerRequest)), 1, 120).ToString();
             await Error(ctx, 503, $"the server keeps {Jobs.MaxJobs} jobs and none of them has finished; retry later");
             return;
         }
@@ -750,6 +759,9 @@ public sealed class RestoreServer : IAsyncDisposable
 
     static Task Error(HttpContext ctx, int status, string message) =>
         WriteJson(ctx, status, new JsonObject { ["error"] = message });
+
+    static Delegate Handler(Func<HttpContext, Task> handler) => handler;
+    static Delegate Handler(Func<HttpContext, string, Task> handler) => handler;
 
     static Task WriteJson(HttpContext ctx, int status, JsonNode body)
     {

@@ -535,6 +535,28 @@ public sealed class AdmissionQueueTests
         Assert.Equal(0, q.Running);
         Assert.NotNull(q.TryEnter());
     }
+
+    [Fact]
+    public void Retry_after_follows_the_work_queued_not_the_number_of_requests()
+    {
+        using var q = new AdmissionQueue(concurrency: 2, queue: 2);
+        var x8 = q.TryEnter()!; var small = q.TryEnter()!; var uploading = q.TryEnter()!;
+        x8.Work = 8 * 24.0;   // an 8-pass self-ensemble of a 24-megapixel photo
+        small.Work = 1;
+        small.Work = 50;      // set once: a second value is ignored
+        Assert.Equal(1, small.Work);
+        Assert.Equal(192 + 1 + 0.5, q.WorkAhead(unknown: 0.5), 9);
+        // 193.5 units at 0.5 s each, shared by two run slots: 48.4 s
+        Assert.Equal(49, q.RetryAfterSeconds(secondsPerWork: 0.5, unknownWork: 0.5));
+        Assert.Equal(120, q.RetryAfterSeconds(secondsPerWork: 5, unknownWork: 0.5));   // capped at two minutes
+        x8.Dispose(); x8.Dispose();
+        Assert.Equal(1.5, q.WorkAhead(unknown: 0.5), 9);
+        Assert.Equal(1, q.RetryAfterSeconds(secondsPerWork: 0.5, unknownWork: 0.5));   // at least one second
+        small.Dispose(); uploading.Dispose();
+        Assert.Equal(0, q.WorkAhead(unknown: 0.5));
+        uploading.Work = 7;   // after its end a request adds nothing
+        Assert.Equal(0, q.WorkAhead(unknown: 0.5));
+    }
 }
 
 /// <summary>A stream of zeros of a given length, so that large uploads need no large buffers.</summary>

@@ -96,8 +96,8 @@ record() {   # record NAME RUN: copy a scored run's results into $results/NAME (
   rm -rf "$dest"; mv "$dest.tmp" "$dest"
 }
 mkdir -p "$results"
-if [ ! -f "$results/input/test.json" ] || [ ! -f "$results/input/val.json" ] || { [ "$task" = rain ] && [ -d "$data/rain100l" ] &&
-    [ ! -f "$results/input/rain100l.json" ]; }; then
+if [ ! -f "$results/input/test.json" ] || [ ! -f "$results/input/val.json" ] ||
+    { [ "$task" = rain ] && [ -d "$data/rain100l" ] && [ ! -f "$results/input/rain100l.json" ]; }; then
   score input input; record input ""
 fi
 

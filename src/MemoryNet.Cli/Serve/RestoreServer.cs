@@ -485,8 +485,9 @@ public sealed class RestoreServer : IAsyncDisposable
         (int Width, int Height) size = default;
         if (await RefuseImage(ctx, () => size = ImageCodec.CheckHeader(bytes, name, _options.MaxPixels))) return null;
         ctx.Items[RequestLog.Model] = entry.Name;
-        ctx.Items[RequestLog.Megapixels] = Math.Round(size.Width * (double)size.Height / 1e6, 2);
-        return new Upload(entry, bytes, name, bits, format, quality, ensemble, size.Width * (double)size.Height / 1e6);
+        double megapixels = size.Width * (double)size.Height / 1e6;
+        ctx.Items[RequestLog.Megapixels] = Math.Round(megapixels, 2);
+        return new Upload(entry, bytes, name, bits, format, quality, ensemble, megapixels);
     }
 
     async Task RestoreAsync(HttpContext ctx)

@@ -53,10 +53,21 @@ val="$runs/val"; test_set="$runs/test"
 [ -d "$val" ] || "$mn" synth --kind "$task" --clean "$data/clean/val" --out "$val" --count 24 --size 256 --seed 7
 [ -d "$test_set" ] || "$mn" synth --kind "$task" --clean "$data/clean/val" --out "$test_set" --count 60 --size 256 \
   --seed 99
-score() {   # score MODEL|input NAME: the held-out pairs, the whole validation pairs (and Rain100L for rain) into
-  # $runs/NAME.*.json. The validation curve is taken on 128² centre crops; the whole 256² validation pairs tell
-  # whether a row's ranking on crops holds on whole scenes (it did not in the first shadow rows: docs/ablation.md)
+# clean pairs: the validation pairs' clean targets as both input and target. What a row does to a photo without the
+# degradation: the first shadow rows changed shadow-free content by up to 29 dB, enough to flip a mean over crops
+# (docs/ablation.md)
+clean="$runs/clean"
+if [ ! -d "$clean" ]; then
+  case "$layout" in istd) targets="$val/train_C" ;; *) targets="$val/target" ;; esac
+  mkdir -p "$clean.tmp/input" "$clean.tmp/target"
+  cp "$targets"/* "$clean.tmp/input/"; cp "$targets"/* "$clean.tmp/target/"
+  mv "$clean.tmp" "$clean"
+fi
+score() {   # score MODEL|input NAME: the held-out pairs, the whole validation pairs, the clean pairs (and Rain100L
+  # for rain) into $runs/NAME.*.json. The validation curve is taken on 128² centre crops; the whole 256² validation
+  # pairs tell whether a row's ranking on crops holds on whole scenes (it did not in the first shadow rows)
   local model="$1" name="$2" sets=("test|$test_set|$layout|$protocol" "val|$val|$layout|$protocol")
+  [ "$model" != input ] && sets+=("clean|$clean|paired|rgb")   # the input is its own target there
   [ "$task" = rain ] && [ -d "$data/rain100l" ] && sets+=("rain100l|$data/rain100l|paired|y")
   for s in "${sets[@]}"; do
     IFS='|' read -r set dir lay prot <<<"$s"
@@ -85,7 +96,8 @@ score() {   # score MODEL|input NAME: the held-out pairs, the whole validation p
 record() {   # record NAME RUN: copy a scored run's results into $results/NAME (RUN empty for the input)
   local name="$1" run="$2" dest="$results/$1"
   rm -rf "$dest.tmp"; mkdir -p "$dest.tmp"
-  for set in test test-tlc val rain100l; do
+  [ -d "$dest" ] && cp -r "$dest/." "$dest.tmp/"   # keep what another machine recorded; add and refresh the rest
+  for set in test test-tlc val clean rain100l; do
     [ -f "$runs/$name.$set.json" ] && cp "$runs/$name.$set.json" "$dest.tmp/$set.json"
   done
   if [ -n "$run" ]; then
@@ -124,7 +136,14 @@ for seed in "${seeds[@]}"; do
       --batch "$batch" --steps "$steps" --seed "$seed" --precision "$PRECISION" --data-parallel
       --val "$val" --val-layout "$layout" --val-protocol "$protocol" --val-every 500 --log-every 50
       --save-every 500 "${every[@]}" --out "$run")
-    [ -f "$results/$name.seed$seed/test.json" ] && continue   # recorded: scored, on this or another machine
+    if [ -f "$results/$name.seed$seed/test.json" ]; then   # recorded: scored, on this or another machine
+      # a score the script has gained since is added where this machine still has the finished run's weights
+      if grep -qs "\"step\":$steps," "$run/state.json" && [ -f "$run/latest.safetensors" ]; then
+        missing=0; for set in val clean; do [ -f "$results/$name.seed$seed/$set.json" ] || missing=1; done
+        [ "$missing" = 1 ] && score "$run/latest.safetensors" "$name.seed$seed" && record "$name.seed$seed" "$run" "$(cat "$results/$name.seed$seed/command.txt")"
+      fi
+      continue
+    fi
     if ! grep -qs "\"step\":$steps," "$run/state.json"; then
       left=$(( deadline - $(date +%s) ))
       if [ "$left" -le 60 ]; then done_all=0; break 2; fi
@@ -170,7 +189,8 @@ if task == "shadow":
              ("test", "non-shadow", lambda r: lab(r, "non_shadow"))]
 else:
     cols += [("rain100l", "Rain100L PSNR", lambda r: r["psnr"]), ("rain100l", "Rain100L SSIM", lambda r: r["ssim"])]
-cols += [("val", "validation, whole pairs", lambda r: r["psnr"]), ("crops", "validation crops, last", last_val)]
+cols += [("val", "validation, whole pairs", lambda r: r["psnr"]), ("crops", "validation crops, last", last_val),
+         ("clean", "clean pairs", lambda r: r["psnr"])]
 sets = sorted({c[0] for c in cols})
 def load_run(name):
     run = {k: load(name, k) for k in sets if k != "crops"}
@@ -186,7 +206,8 @@ lines = [f"# Ablation on {task}: memory branches, two-phase training, contrastiv
          f"(mean ± half the range over the seeds done; n = seeds). Held-out: 60 pairs from clean/val (seed 99); "
          "the last weights of each run, no checkpoint chosen.", "",
          "Pairs above MPRNet: the held-out pairs on which a run's PSNR beats MPRNet's of the same seed, per seed. "
-         "Validation crops: the 128² centre crops the training validated on, at the last step.", "",
+         "Validation crops: the 128² centre crops the training validated on, at the last step. Clean pairs: the 24 "
+         "validation targets through the network (`rgb`): what a row does to a photo without the degradation.", "",
          "| configuration | n | " + " | ".join(c[1] for c in cols) + " | pairs above MPRNet |",
          "|---|---|" + "---|" * (len(cols) + 1)]
 inp = load_run("input")

@@ -178,7 +178,7 @@ def stat(values):
     return f"{mean:.3f}" if len(v) == 1 else f"{mean:.3f} ± {(max(v) - min(v)) / 2:.3f}"
 def lab(r, region):
     return ((r.get("regions") or {}).get(region) or {}).get("rmse_lab")
-def last_val(r):   # the validation score (128² centre crops) at the last step, and the input's on those crops
+def last_val(r):   # the validation score (128² centre crops) at the last step
     return r[-1]["psnr"] if r else None
 # "crops" is the training's validation curve (log.jsonl), "val" the same 24 pairs scored whole: the two ranked the
 # first shadow rows oppositely (docs/ablation.md), so both are shown
@@ -192,8 +192,10 @@ else:
 cols += [("val", "validation, whole pairs", lambda r: r["psnr"]), ("crops", "validation crops, last", last_val),
          ("clean", "clean pairs", lambda r: r["psnr"])]
 sets = sorted({c[0] for c in cols})
-def load_run(name):
-    run = {k: load(name, k) for k in sets if k != "crops"}
+runs_read = {}
+def load_run(name):   # every score and the validation curve of a recorded run, read once
+    if name in runs_read: return runs_read[name]
+    run = runs_read[name] = {k: load(name, k) for k in sets if k != "crops"}
     log = f"{results}/{name}/log.jsonl"
     run["crops"] = [e for e in map(json.loads, open(log)) if e.get("event") == "val"] if os.path.exists(log) else None
     return run

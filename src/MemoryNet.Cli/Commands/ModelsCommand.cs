@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace MemoryNet.Cli.Commands;
 
 /// <summary>memorynet models [list | info NAME | import FILE --arch PRESET -o OUT.safetensors | average FILE... -o
-/// OUT.safetensors | export MODEL -o OUT.pth]</summary>
+/// OUT.safetensors | export MODEL -o OUT.pth | grow MODEL --enc … --middle N --dec … -o OUT.safetensors]</summary>
 public static class ModelsCommand
 {
     public static Command Create()
@@ -63,6 +63,25 @@ public static class ModelsCommand
         average.Options.Add(avgTask);
         average.SetAction(p => Average(p.GetValue(files)!, p.GetValue(avgOutput)!, p.GetValue(avgTask)));
 
+        var growName = new Argument<string>("MODEL") { Description = "A bundled NAFNet model or a NAFNet weights file" };
+        var growEnc = new Option<string>("--enc")
+        {
+            Description = "Encoder blocks per level, e.g. 2,2,4,6 (each at least the model's)", Required = true
+        };
+        var growMiddle = new Option<int>("--middle") { Description = "Middle blocks", Required = true };
+        var growDec = new Option<string>("--dec") { Description = "Decoder blocks per level, e.g. 2,2,2,2", Required = true };
+        var growOutput = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
+        var grow = new Command("grow",
+            "Deepen a NAFNet without changing what it computes (new blocks start as the identity), to train on " +
+            "with more capacity (train --init OUT)");
+        grow.Arguments.Add(growName);
+        grow.Options.Add(growEnc);
+        grow.Options.Add(growMiddle);
+        grow.Options.Add(growDec);
+        grow.Options.Add(growOutput);
+        grow.SetAction(p => Grow(p.GetValue(growName)!, p.GetValue(growEnc)!, p.GetValue(growMiddle),
+            p.GetValue(growDec)!, p.GetValue(growOutput)!));
+
         var exportName = new Argument<string>("MODEL") { Description = "A bundled model name or a weights file" };
         var exportOutput = new Option<string>("--output", "-o")
         {
@@ -86,6 +105,7 @@ public static class ModelsCommand
         cmd.Subcommands.Add(import);
         cmd.Subcommands.Add(average);
         cmd.Subcommands.Add(export);
+        cmd.Subcommands.Add(grow);
         cmd.SetAction(_ => List(json: false));
         return cmd;
     }
@@ -146,6 +166,31 @@ public static class ModelsCommand
         AnsiConsole.WriteLine($"wrote {output}: the mean of {files.Length} checkpoint(s) of {model.Spec.Describe()}");
         return 0;
     }
+
+    static int Grow(string name, string enc, int middle, string dec, string output)
+    {
+        CheckOutput(output, null);
+        string path = File.Exists(name) ? name : BundledModels.TryFind(name)
+            ?? throw new UserInputException($"{name}: no such file or bundled model");
+        using var source = ModelFile.Load(path, null, out var metadata);
+        using var grown = MemoryNet.Architectures.NafNet.NafNetArchitecture.Grow(source, Counts("--enc", enc), middle,
+            Counts("--dec", dec));
+        var meta = new Dictionary<string, string> { ["source"] = $"{Path.GetFileName(path)} grown" };
+        if (metadata.GetValueOrDefault("task") is { } t) meta["task"] = t;
+        ModelFile.Save(grown, output, meta);
+        AnsiConsole.WriteLine($"wrote {output}: {grown.Spec.Describe()}, {Parameters(grown):N0} parameters " +
+            $"({Parameters(source):N0} before), the same outputs as {Path.GetFileName(path)}");
+        return 0;
+    }
+
+    static int[] Counts(string option, string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        return parts.All(p => int.TryParse(p, out int n) && n >= 1) ? parts.Select(int.Parse).ToArray()
+            : throw new UserInputException($"{option}: expected block counts such as 2,2,4,6 (got '{text}')");
+    }
+
+    static long Parameters(TorchSharp.torch.nn.Module model) => model.parameters().Sum(p => p.numel());
 
     static void CheckOutput(string output, string? task)
     {

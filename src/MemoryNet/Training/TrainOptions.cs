@@ -170,7 +170,9 @@ public sealed class DataOptions
 /// <summary>Which network is trained, and from what weights.</summary>
 public sealed class NetworkOptions
 {
-    public string Arch { get; set; } = "memorynet";
+    /// <summary>A preset name; unset: the architecture of <see cref="Init"/> (a grown or imported network has no
+    /// preset), else memorynet.</summary>
+    public string? Arch { get; set; }
     /// <summary>Override of the preset's memory branches (0–3): the ablation's knob.</summary>
     public int? MemoryBranches { get; set; }
     /// <summary>Feature-level memories in the stage-2 U-Net: none, encoder, decoder, both.</summary>

@@ -42,7 +42,8 @@ public sealed class Trainer
 
     public NetSpec Spec()
     {
-        var preset = ArchRegistry.FromName(o.Network.Arch);
+        var preset = o.Network.Arch is { } name ? ArchRegistry.FromName(name)
+            : o.Network.Init is { } init ? InitSpec(init) : ArchRegistry.FromName("memorynet");
         if (preset is not ArchSpec spec)
         {
             var n = o.Network;
@@ -64,6 +65,12 @@ public sealed class Trainer
             throw new UserInputException(
                 "memory-init-scale needs a network with the input memory (memory branches ≥ 1)");
         return spec;
+    }
+
+    static NetSpec InitSpec(string path)
+    {
+        using var ckpt = ModelFile.Read(path);
+        return ModelFile.SpecOf(ckpt);
     }
 
     public TrainResult Run(bool resume, Action<StepReport>? onStep, Action<string> say, CancellationToken cancel)

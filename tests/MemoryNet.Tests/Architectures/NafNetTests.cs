@@ -166,4 +166,60 @@ public class NafNetTests
             Assert.Throws<UserInputException>(() => new Trainer(bad, SampleSources.ForTraining(bad.Data), null).Spec())
             .Message);
     }
+
+    [Fact]
+    public void AGrownNetworkComputesWhatTheSourceDidAndTrainsOnAsItsOwnArchitecture()
+    {
+        var small = new NafNetSpec("custom", 4, [1, 1], 1, [1, 1]);
+        using var source = small.Build();
+        manual_seed(5);
+        using (no_grad()) // trained blocks are not the identity: random β and γ
+            foreach (var (key, t) in StateDict.Entries(source).Where(e => e.Key.EndsWith("beta") || e.Key.EndsWith("gamma")))
+                t.copy_(randn_like(t) * 0.5);
+        using var grown = NafNetArchitecture.Grow(source, [2, 1], 3, [1, 2]);
+        Assert.Equal(new NafNetSpec("custom", 4, [2, 1], 3, [1, 2]), grown.Spec);
+        long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
+        Assert.True(Count(grown) > Count(source));
+        using var x = rand(1, 3, 20, 28);
+        using (inference_mode())
+        {
+            double diff = MaxDiff(source.forward(x)[0], grown.forward(x)[0]);
+            Assert.True(diff < 1e-6, $"grown vs source: max |difference| {diff:E2}");
+        }
+        // the source's weights under their names, the new blocks' layer scales at zero
+        var theirs = StateDict.Entries(source).ToDictionary(e => e.Key, e => e.Value);
+        foreach (var (key, t) in StateDict.Entries(grown))
+            if (theirs.TryGetValue(key, out var w)) Assert.Equal(0, MaxDiff(w, t));
+            else if (key.EndsWith("beta") || key.EndsWith("gamma")) Assert.Equal(0, t.abs().max().item<float>());
+        Assert.Contains("cannot remove", Assert.Throws<UserInputException>(
+            () => NafNetArchitecture.Grow(source, [1, 1], 0, [1, 1])).Message);
+        Assert.Contains("2 levels", Assert.Throws<UserInputException>(
+            () => NafNetArchitecture.Grow(source, [1, 1, 1], 1, [1, 1, 1])).Message);
+        using var mpr = ArchRegistry.FromName("memorynet-s").Build();
+        Assert.Contains("only a NAFNet", Assert.Throws<UserInputException>(
+            () => NafNetArchitecture.Grow(mpr, [1, 1], 1, [1, 1])).Message);
+
+        // train --init GROWN without an arch trains the grown network; a preset that does not fit is refused by name
+        var root = TestPaths.TempDir();
+        var init = Path.Combine(root, "grown.safetensors");
+        ModelFile.Save(grown, init);
+        var data = Training.TrainerTests.MakePairs(Path.Combine(root, "data"), 4);
+        var o = new TrainOptions
+        {
+            Data = { Folder = data, Patch = 16, Batch = 2, Workers = 1 }, Network = { Init = init },
+            Optimiser = { Steps = 2, Lr = 1e-3 }, Run = { Threads = 2, Out = Path.Combine(root, "run") },
+            Logging = { LogEvery = 1, SaveEvery = 2 },
+        };
+        var result = new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(false, null, _ => { }, default);
+        Assert.Equal(StopReason.Finished, result.Reason);
+        using (var trained = ModelFile.Load(Path.Combine(root, "run", "latest.safetensors")))
+            Assert.Equal(grown.Spec, trained.Spec);
+        o.Network.Arch = "nafnet-s";
+        o.Run.Out = Path.Combine(root, "run2");
+        Assert.Contains("grown.safetensors", Assert.Throws<UserInputException>(
+            () => new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(false, null, _ => { }, default)).Message);
+        // without init or arch, the default is still MemoryNet
+        Assert.Equal("memorynet",
+            new Trainer(new TrainOptions(), SampleSources.ForTraining(o.Data), null).Spec().Name);
+    }
 }

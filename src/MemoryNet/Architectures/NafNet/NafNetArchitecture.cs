@@ -92,6 +92,32 @@ public sealed partial class NafNetArchitecture : IArchitecture
         return new NafNetSpec("custom", width, enc, middle, dec, img);
     }
 
+    /// <summary>
+    /// A deeper NAFNet that computes exactly what <paramref name="source"/> computes: the same width and levels, each
+    /// level's blocks extended to the counts given, every weight of the source kept under its name. A new NAF block
+    /// starts as the identity (its β and γ are zero), so training the grown network resumes from the source's quality
+    /// with more capacity instead of starting from scratch (function-preserving growth, as in Net2Net).
+    /// </summary>
+    public static NafNetModel Grow(RestorationNet source, IReadOnlyList<int> enc, int middle, IReadOnlyList<int> dec)
+    {
+        if (source is not NafNetModel || source.Spec is not NafNetSpec from)
+            throw new UserInputException($"only a NAFNet can be grown (this is {source.Spec.Describe()})");
+        if (enc.Count != from.EncBlocks.Count || dec.Count != from.DecBlocks.Count)
+            throw new UserInputException($"the network has {from.EncBlocks.Count} levels; give {from.EncBlocks.Count} " +
+                $"encoder and decoder block counts (got {enc.Count} and {dec.Count})");
+        if (enc.Zip(from.EncBlocks).Any(p => p.First < p.Second) || middle < from.MiddleBlocks
+            || dec.Zip(from.DecBlocks).Any(p => p.First < p.Second))
+            throw new UserInputException($"growing cannot remove blocks: the network has {from.Describe()}");
+        var spec = new NafNetSpec("custom", from.Width, enc.ToArray(), middle, dec.ToArray(), from.ImgChannels)
+            .Canonical();
+        var grown = new NafNetModel((NafNetSpec)spec);
+        var theirs = Weights.StateDict.Entries(source).ToDictionary(kv => kv.Key, kv => kv.Value);
+        using (no_grad())
+            foreach (var (key, target) in Weights.StateDict.Entries(grown))
+                if (theirs.TryGetValue(key, out var w)) target.copy_(w);
+        return grown;
+    }
+
     public NetSpec FromJson(JsonObject o)
     {
         int[] List(string key) => o[key]?.AsArray().Select(n => n!.GetValue<int>()).ToArray() ?? [];

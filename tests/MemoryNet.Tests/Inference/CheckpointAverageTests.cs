@@ -56,4 +56,31 @@ public class CheckpointAverageTests
         Assert.Contains(err, l => l.Contains("b.safetensors") && l.Contains("one architecture"));
         Assert.False(File.Exists(outPath));
     }
+
+    [Fact]
+    public void Models_grow_writes_the_deeper_network_keeps_the_task_and_refuses_bad_counts_in_one_line()
+    {
+        var dir = TestPaths.TempDir();
+        var spec = new MemoryNet.Architectures.NafNet.NafNetSpec("custom", 4, [1, 1], 1, [1, 1]);
+        var path = Path.Combine(dir, "small.safetensors");
+        using (var model = spec.Build())
+            ModelFile.Save(model, path, new Dictionary<string, string> { ["task"] = "derain" });
+        var outPath = Path.Combine(dir, "deep.safetensors");
+        var (code, err) = CliRunner.Run("models", "grow", path, "--enc", "2,1", "--middle", "2", "--dec", "1,3",
+            "-o", outPath);
+        Assert.True(code == 0, string.Join("\n", err));
+        using (var deep = ModelFile.Load(outPath, null, out var meta))
+        {
+            Assert.Equal(spec with { EncBlocks = [2, 1], MiddleBlocks = 2, DecBlocks = [1, 3] }, deep.Spec);
+            Assert.Equal("derain", meta["task"]);
+        }
+        foreach (var (enc, why) in new[] { ("2,x", "block counts"), ("0,1", "block counts"), ("1,1,1", "2 levels") })
+        {
+            var bad = Path.Combine(dir, "bad.safetensors");
+            (code, err) = CliRunner.Run("models", "grow", path, "--enc", enc, "--middle", "1", "--dec", "1,1", "-o", bad);
+            Assert.Equal(2, code);
+            Assert.Contains(err, l => l.Contains(why));
+            Assert.False(File.Exists(bad));
+        }
+    }
 }

@@ -82,7 +82,9 @@ public sealed class Trainer
         torch.manual_seed(o.Run.Seed);
         Directory.CreateDirectory(run.Dir);
 
-        var spec = Spec();
+        // a run started from --init without --arch resumes as the network it saved: the init file may be gone
+        var spec = resume && o.Network.Arch is null && o.Network.Init is not null && File.Exists(run.Latest)
+            ? InitSpec(run.Latest) : Spec();
         using var model = LoadOrCreate(spec, resume, out var state);
         model.train();
         var (lossOptions, opt) = (o.Loss, o.Optimiser);

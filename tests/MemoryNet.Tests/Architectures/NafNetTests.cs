@@ -214,6 +214,11 @@ public class NafNetTests
         Assert.Equal(StopReason.Finished, result.Reason);
         using (var trained = ModelFile.Load(Path.Combine(root, "run", "latest.safetensors")))
             Assert.Equal(grown.Spec, trained.Spec);
+        // it resumes as the grown network when the init file is gone
+        File.Move(init, init + ".moved");
+        o.Optimiser.Steps = 4;
+        Assert.Equal(4, new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
+        File.Move(init + ".moved", init);
         o.Network.Arch = "nafnet-s";
         o.Run.Out = Path.Combine(root, "run2");
         Assert.Contains("grown.safetensors", Assert.Throws<UserInputException>(

@@ -139,8 +139,7 @@ public static class ModelsCommand
 
     static int Info(string name)
     {
-        string path = File.Exists(name) ? name : BundledModels.TryFind(name)
-            ?? throw new UserInputException($"{name}: no such file or bundled model");
+        string path = FileOrBundled(name);
         using var ckpt = ModelFile.Read(path);
         var spec = ModelFile.SpecOf(ckpt);
         AnsiConsole.WriteLine($"file: {path}");
@@ -170,8 +169,7 @@ public static class ModelsCommand
     static int Grow(string name, string enc, int middle, string dec, string output)
     {
         CheckOutput(output, null);
-        string path = File.Exists(name) ? name : BundledModels.TryFind(name)
-            ?? throw new UserInputException($"{name}: no such file or bundled model");
+        string path = FileOrBundled(name);
         using var source = ModelFile.Load(path, null, out var metadata);
         using var grown = MemoryNet.Architectures.NafNet.NafNetArchitecture.Grow(source, Counts("--enc", enc), middle,
             Counts("--dec", dec));
@@ -182,6 +180,10 @@ public static class ModelsCommand
             $"({Parameters(source):N0} before), the same outputs as {Path.GetFileName(path)}");
         return 0;
     }
+
+    /// <summary>A weights file, or the file of the bundled model of that name.</summary>
+    static string FileOrBundled(string name) => File.Exists(name) ? name : BundledModels.TryFind(name)
+        ?? throw new UserInputException($"{name}: no such file or bundled model");
 
     static int[] Counts(string option, string text)
     {
@@ -204,8 +206,7 @@ public static class ModelsCommand
         if (!output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase)
             && !output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"{output}: the output must be a .pth or .pt file");
-        string path = File.Exists(name) ? name : BundledModels.TryFind(name)
-            ?? throw new UserInputException($"{name}: no such file or bundled model");
+        string path = FileOrBundled(name);
         using var model = ModelFile.Load(path);
         var entries = StateDict.Entries(model);
         PthWriter.Write(output, entries, wrap ? "state_dict" : null);

@@ -100,7 +100,7 @@ public sealed partial class NafNetArchitecture : IArchitecture
     /// </summary>
     public static NafNetModel Grow(RestorationNet source, IReadOnlyList<int> enc, int middle, IReadOnlyList<int> dec)
     {
-        if (source is not NafNetModel || source.Spec is not NafNetSpec from)
+        if (source.Spec is not NafNetSpec from)
             throw new UserInputException($"only a NAFNet can be grown (this is {source.Spec.Describe()})");
         if (enc.Count != from.EncBlocks.Count || dec.Count != from.DecBlocks.Count)
             throw new UserInputException($"the network has {from.EncBlocks.Count} levels; give {from.EncBlocks.Count} " +

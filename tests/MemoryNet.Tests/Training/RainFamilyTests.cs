@@ -95,4 +95,46 @@ public class RainFamilyTests
             }
         Assert.True(dx > 4 * dy, $"horizontal variation {dx:F0} vs vertical {dy:F0}");
     }
+    /// <summary>Structure-tensor coherence of the rain layer (input − target, channel mean): 1 when every streak is
+    /// parallel (tools/rain_stats.py measures benchmarks the same way).</summary>
+    static double Coherence(DegradedPair p)
+    {
+        int w = p.Input.Width, h = p.Input.Height;
+        var r = new double[w * h];
+        for (int c = 0; c < 3; c++)
+        {
+            var a = p.Input.Plane(c);
+            var b = p.Target.Plane(c);
+            for (int i = 0; i < r.Length; i++) r[i] += (a[i] - b[i]) / 3.0;
+        }
+        double j11 = 0, j22 = 0, j12 = 0;
+        for (int y = 1; y < h - 1; y++)
+            for (int x = 1; x < w - 1; x++)
+            {
+                double gx = r[y * w + x + 1] - r[y * w + x - 1], gy = r[(y + 1) * w + x] - r[(y - 1) * w + x];
+                j11 += gx * gx; j22 += gy * gy; j12 += gx * gy;
+            }
+        return Math.Sqrt((j22 - j11) * (j22 - j11) + 4 * j12 * j12) / (j11 + j22 + 1e-12);
+    }
+
+    static double Median(IEnumerable<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s[s.Length / 2];
+    }
+
+    [Fact]
+    public void The_fine_style_makes_parallel_screen_blended_streaks_in_at_most_two_layers()
+    {
+        var pairs = Draw(60, 128);
+        var fine = pairs.Where(p => (string)p.Params["style"]! == "fine").ToList();
+        var wide = pairs.Where(p => (string)p.Params["style"]! == "wide").ToList();
+        Assert.InRange(fine.Count, 12, 36);   // 40 % of 60, give or take
+        Assert.All(fine, p => Assert.Equal("screen", (string)p.Params["blend"]!));
+        Assert.All(fine, p => Assert.InRange(((List<SynthParams>)p.Params["layers"]!).Count, 1, 2));
+        Assert.All(fine, p => Assert.All((List<SynthParams>)p.Params["layers"]!,
+            l => Assert.InRange((double)l["speck_sigma"]!, 0.45, 0.9)));
+        double cf = Median(fine.Select(Coherence)), cw = Median(wide.Select(Coherence));
+        Assert.True(cf > cw + 0.05, $"median coherence: fine {cf:F3}, wide {cw:F3}");
+    }
 }

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Checks `models export` against the OFFICIAL code (by hand, not CI; needs Debian's python3-torch and the official
 # MPRNet/MemoryNet sources fetched as tools/parity_common.py says):
-# 1. `models export` writes a bundled model (default derain: memorynet-s without memory = MPRNet at widths
-#    16/8/8, 2 CABs; residual head) as a plain state_dict;
+# 1. `models export` writes a residual-head MPRNet/MemoryNet model (e.g. a memorynet-s run with --memory-branches 0 =
+#    MPRNet at widths 16/8/8, 2 CABs; none of the bundled models is one now) as a plain state_dict;
 # 2. the official Deraining MPRNet at those widths loads it with plain torch.load + load_state_dict(strict=True),
 #    no key rewriting, and restores IMAGE the demo.py way;
 # 3. our `restore` of IMAGE with the same model is compared with that output (tools/compare_output.py).
 #
-#   tools/check_export.sh [MODEL [IMAGE]]      (defaults: derain, samples/demo/derain.png)
+#   tools/check_export.sh MODEL [IMAGE]        (IMAGE defaults to samples/demo/derain.png)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-model="${1:-derain}"; img="${2:-$root/samples/demo/derain.png}"
+model="${1:?usage: $0 MODEL.safetensors [IMAGE]}"; img="${2:-$root/samples/demo/derain.png}"
 py=/usr/bin/python3; mn="$root/memorynet"
 w="$(mktemp -d)"
 "$mn" models export "$model" -o "$w/exported.pth"

@@ -77,92 +77,97 @@ public static class RainSynth
         }
     }
 
-    /// <summary>
-    /// Rain as a family, drawn per sample so that one model meets the rain of many datasets and cameras (Rain100L's
-    /// dense long semi-transparent streaks, Rain12's short soft ones, Rain100H's crossing layers, real photographs'
-    /// out-of-focus streaks and veil). Each of 1–3 layers has its own speck density, speck size (streak width),
-    /// length, angle (the layers share a base direction with a small spread), brightness and defocus; layers are
-    /// screen-blended or added and clipped; a veil (rain accumulation, O ← αO + (1 − α)A) comes with a quarter of
-    /// the samples. Lengths are in pixels of a ~500 px image (Rain100L is 481×321) and grow only for larger images, so
-    /// training crops carry streaks of the size a benchmark image shows, not shrunk with the crop. Only brightens.
-    /// </summary>
-    public static DegradedPair Rain(RgbImage clean, SynthRng rng)
-    {
-        int w = clean.Width, h = clean.Height;
-        double scale = Math.Max(1, Math.Max(w, h) / ReferenceSize);
-        if (rng.Chance(FineShare)) return FineRain(clean, rng, scale);
-        double u = rng.NextDouble();
-        int layers = u < 0.55 ? 1 : u < 0.85 ? 2 : 3;
-        double baseAngle = rng.Uniform(-35, 35), spread = rng.Uniform(0, 10);
-        bool additive = rng.Chance(0.4);
-        var o = clean.Clone();
-        var list = new List<SynthParams>();
-        for (int l = 0; l < layers; l++)
-        {
-            double density = Math.Exp(rng.Uniform(Math.Log(0.004), Math.Log(0.08)));
-            double speck = rng.Uniform(0.4, 1.3);
-            double length = Math.Exp(rng.Uniform(Math.Log(6), Math.Log(60))) * scale;
-            double angle = Math.Clamp(baseAngle + spread * rng.Normal(), -50, 50);
-            double lo = rng.Uniform(0.1, 0.35), hi = rng.Uniform(lo + 0.15, 0.95);
-            double a = rng.Uniform(0.25, 1.0);
-            double defocus = rng.Chance(0.35) ? rng.Uniform(0.5, 1.8) : 0;
-            var s = StreakLayer(w, h, rng, density, length, angle, speck, lo, hi);
-            if (defocus > 0) s = ImageOps.GaussianBlur(s, w, h, defocus);
-            if (additive) Add(o, s, a); else Screen(o, s, a);
-            list.Add(new SynthParams().Set("density", density).Set("speck_sigma", speck).Set("length_px", length)
-                .Set("angle_deg", angle).Set("levels", new[] { lo, hi }).Set("opacity", a)
-                .Set("defocus_sigma", defocus));
-        }
-        var p = new SynthParams().Set("kind", "rain").Set("style", "wide").Set("blend", additive ? "add" : "screen").Set("layers", list);
-        if (rng.Chance(0.25))
-        {
-            double alpha = rng.Uniform(0.8, 0.97), airlight = rng.Uniform(0.6, 1.0);
-            Veil(o, alpha, airlight);
-            p.Set("veil_alpha", alpha).Set("airlight", airlight);
-        }
-        return new DegradedPair(o, clean, null, null, p);
-    }
+    /// <summary>The ranges one style of <see cref="Rain"/> draws from, per sample and per layer. Lengths are in
+    /// pixels of a ~500 px image; log-uniform where a range spans a factor of ten (density, length, white share).</summary>
+    /// <param name="LayerOdds">Cumulative odds of 1, 2, 3… layers.</param>
+    /// <param name="AngleMax">The layers' base direction: ±AngleMax degrees from vertical.</param>
+    /// <param name="SpreadMax">Each layer's angle is the base plus N(0, s²), s uniform in 0–SpreadMax degrees.</param>
+    /// <param name="AddShare">Share of samples whose layers are added and clipped instead of screen-blended.</param>
+    /// <param name="WhiteShare">The brightest share of specks the first levels saturate; null: a quarter.</param>
+    /// <param name="HiGap">The white point of the second levels is at least this far above its black point.</param>
+    /// <param name="DefocusShare">Share of layers blurred by a Gaussian of σ drawn from Defocus.</param>
+    /// <param name="VeilShare">Share of samples with a veil O ← αO + (1 − α)A, α from VeilAlpha, A 0.6–1.</param>
+    public sealed record RainStyle(string Name, double[] LayerOdds, double AngleMax, double SpreadMax, double AddShare,
+        (double Min, double Max) Density, (double Min, double Max) Speck, (double Min, double Max) Length,
+        (double Min, double Max)? WhiteShare, (double Min, double Max) Lo, double HiGap, double HiMax,
+        (double Min, double Max) Opacity, double DefocusShare, (double Min, double Max) Defocus, double VeilShare,
+        (double Min, double Max) VeilAlpha);
 
-    /// <summary>Share of <see cref="Rain"/> samples drawn as <see cref="FineRain"/>.</summary>
+    /// <summary>Many kinds of rain: Rain12's short soft streaks, Rain100H's crossing layers, real photographs'
+    /// out-of-focus streaks and veil.</summary>
+    public static readonly RainStyle Wide = new("wide", LayerOdds: [0.55, 0.85, 1], AngleMax: 35, SpreadMax: 10,
+        AddShare: 0.4, Density: (0.004, 0.08), Speck: (0.4, 1.3), Length: (6, 60), WhiteShare: null, Lo: (0.1, 0.35),
+        HiGap: 0.15, HiMax: 0.95, Opacity: (0.25, 1.0), DefocusShare: 0.35, Defocus: (0.5, 1.8), VeilShare: 0.25,
+        VeilAlpha: (0.8, 0.97));
+
+    /// <summary>Thin, long, parallel streaks of many brightnesses in one or two layers of one direction, as in
+    /// Rain100L and most rain photographed against a dark background. The wide style alone never made rain this
+    /// coherent: its streaks' structure-tensor coherence was 0.61–0.83 (10th–90th percentile) against Rain100L's
+    /// 0.87–0.96 (docs/synthesis.md).</summary>
+    public static readonly RainStyle Fine = new("fine", LayerOdds: [0.6, 1], AngleMax: 30, SpreadMax: 3,
+        AddShare: 0, Density: (0.01, 0.06), Speck: (0.45, 0.9), Length: (15, 45), WhiteShare: (0.02, 0.25),
+        Lo: (0.05, 0.25), HiGap: 0.3, HiMax: 1.0, Opacity: (0.35, 0.85), DefocusShare: 0, Defocus: (0, 0),
+        VeilShare: 0.1, VeilAlpha: (0.85, 0.97));
+
+    /// <summary>Share of <see cref="Rain"/> samples drawn in the <see cref="Fine"/> style; the rest are
+    /// <see cref="Wide"/>.</summary>
     public const double FineShare = 0.4;
 
     /// <summary>
-    /// The family's fine style: thin (speck σ 0.3–0.7 px), long (15–45 px), parallel streaks of many brightnesses
-    /// in one or two layers of one direction, as in Rain100L and most rain photographed against a dark background.
-    /// The wide style alone never made rain this coherent: its streaks' structure-tensor coherence was 0.61–0.85
-    /// (10th–90th percentile) against Rain100L's 0.87–0.96 (docs/synthesis.md).
+    /// Rain as a family, drawn per sample so that one model meets the rain of many datasets and cameras: a
+    /// <see cref="Fine"/> or a <see cref="Wide"/> sample. Each layer has its own speck density, speck size (streak
+    /// width), length, angle (the layers share a base direction with a small spread), brightness and defocus; layers
+    /// are screen-blended or added and clipped; some samples get a veil (rain accumulation). Lengths grow only for
+    /// images larger than ~500 px (Rain100L is 481×321), so training crops carry streaks of the size a benchmark
+    /// image shows, not shrunk with the crop. Only brightens.
     /// </summary>
-    static DegradedPair FineRain(RgbImage clean, SynthRng rng, double scale)
+    public static DegradedPair Rain(RgbImage clean, SynthRng rng) =>
+        Rain(clean, rng, rng.Chance(FineShare) ? Fine : Wide);
+
+    /// <summary>Rain of one style (<see cref="Rain(RgbImage, SynthRng)"/> draws the style).</summary>
+    public static DegradedPair Rain(RgbImage clean, SynthRng rng, RainStyle st)
     {
         int w = clean.Width, h = clean.Height;
-        int layers = rng.Chance(0.6) ? 1 : 2;
-        double baseAngle = rng.Uniform(-30, 30), spread = rng.Uniform(0, 3);
+        double scale = Math.Max(1, Math.Max(w, h) / ReferenceSize);
+        double u = rng.NextDouble();
+        int layers = 1;
+        while (layers < st.LayerOdds.Length && u >= st.LayerOdds[layers - 1]) layers++;
+        double baseAngle = rng.Uniform(-st.AngleMax, st.AngleMax), spread = rng.Uniform(0, st.SpreadMax);
+        bool additive = st.AddShare > 0 && rng.Chance(st.AddShare);
         var o = clean.Clone();
         var list = new List<SynthParams>();
         for (int l = 0; l < layers; l++)
         {
-            double density = Math.Exp(rng.Uniform(Math.Log(0.01), Math.Log(0.06)));
-            double speck = rng.Uniform(0.45, 0.9);
-            double length = Math.Exp(rng.Uniform(Math.Log(15), Math.Log(45))) * scale;
+            double density = LogUniform(rng, st.Density);
+            double speck = rng.Uniform(st.Speck.Min, st.Speck.Max);
+            double length = LogUniform(rng, st.Length) * scale;
             double angle = Math.Clamp(baseAngle + spread * rng.Normal(), -50, 50);
-            double white = Math.Exp(rng.Uniform(Math.Log(0.02), Math.Log(0.25)));
-            double lo = rng.Uniform(0.05, 0.25), hi = rng.Uniform(lo + 0.3, 1.0);
-            double a = rng.Uniform(0.35, 0.85);
-            var s = StreakLayer(w, h, rng, density, length, angle, speck, lo, hi, white);
-            Screen(o, s, a);
-            list.Add(new SynthParams().Set("density", density).Set("speck_sigma", speck).Set("length_px", length)
-                .Set("angle_deg", angle).Set("white_share", white).Set("levels", new[] { lo, hi }).Set("opacity", a)
-                .Set("defocus_sigma", 0.0));
+            double? white = st.WhiteShare is { } ws ? LogUniform(rng, ws) : null;
+            double lo = rng.Uniform(st.Lo.Min, st.Lo.Max), hi = rng.Uniform(lo + st.HiGap, st.HiMax);
+            double a = rng.Uniform(st.Opacity.Min, st.Opacity.Max);
+            double defocus = st.DefocusShare > 0 && rng.Chance(st.DefocusShare)
+                ? rng.Uniform(st.Defocus.Min, st.Defocus.Max) : 0;
+            var s = StreakLayer(w, h, rng, density, length, angle, speck, lo, hi, white ?? 0.25);
+            if (defocus > 0) s = ImageOps.GaussianBlur(s, w, h, defocus);
+            if (additive) Add(o, s, a); else Screen(o, s, a);
+            var lp = new SynthParams().Set("density", density).Set("speck_sigma", speck).Set("length_px", length)
+                .Set("angle_deg", angle);
+            if (white is { } wv) lp.Set("white_share", wv);
+            list.Add(lp.Set("levels", new[] { lo, hi }).Set("opacity", a).Set("defocus_sigma", defocus));
         }
-        var p = new SynthParams().Set("kind", "rain").Set("style", "fine").Set("blend", "screen").Set("layers", list);
-        if (rng.Chance(0.1))
+        var p = new SynthParams().Set("kind", "rain").Set("style", st.Name).Set("blend", additive ? "add" : "screen")
+            .Set("layers", list);
+        if (rng.Chance(st.VeilShare))
         {
-            double alpha = rng.Uniform(0.85, 0.97), airlight = rng.Uniform(0.6, 1.0);
+            double alpha = rng.Uniform(st.VeilAlpha.Min, st.VeilAlpha.Max), airlight = rng.Uniform(0.6, 1.0);
             Veil(o, alpha, airlight);
             p.Set("veil_alpha", alpha).Set("airlight", airlight);
         }
         return new DegradedPair(o, clean, null, null, p);
     }
+
+    static double LogUniform(SynthRng rng, (double Min, double Max) r) =>
+        Math.Exp(rng.Uniform(Math.Log(r.Min), Math.Log(r.Max)));
 
     /// <summary>Rain accumulation: O ← αO + (1 − α)A.</summary>
     static void Veil(RgbImage o, double alpha, double airlight)

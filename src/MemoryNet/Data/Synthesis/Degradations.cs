@@ -43,7 +43,7 @@ public sealed record Degradation(string Name, string[] Aliases, DatasetLayout La
 public static class Degradations
 {
     public static readonly Degradation Rain = new("rain", [], DatasetLayout.Paired, 0,
-        "rain streaks, a family of 1-3 layers and veils (Rain100L/Rain12-like and beyond)",
+        "rain streaks, a family: fine parallel streaks (Rain100L-like) or 1-3 layers with veils",
         (c, r, _) => RainSynth.Rain(c, r));
     public static readonly Degradation HeavyRain = new("heavy-rain", ["heavyrain"], DatasetLayout.Paired, 0,
         "the Rain100H recipe: 2-5 streak layers and a veil", (c, r, _) => RainSynth.HeavyRain(c, r));

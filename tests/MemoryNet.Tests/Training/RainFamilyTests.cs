@@ -95,6 +95,7 @@ public class RainFamilyTests
             }
         Assert.True(dx > 4 * dy, $"horizontal variation {dx:F0} vs vertical {dy:F0}");
     }
+
     /// <summary>Structure-tensor coherence of the rain layer (input − target, channel mean): 1 when every streak is
     /// parallel (tools/rain_stats.py measures benchmarks the same way).</summary>
     static double Coherence(DegradedPair p)

@@ -3,7 +3,7 @@ namespace MemoryNet.Data.Synthesis;
 /// <summary>
 /// Rain streaks from the photo-editing recipe behind Rain100L/H and Rain1400 (Yang et al. CVPR'17, Fu et al. CVPR'17):
 /// noise → Gaussian blur (speck size) → levels keeping sparse bright specks → normalised line motion blur at θ
-/// → levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S). <see cref="Rain"/> draws
+/// → levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S). <see cref="Rain(RgbImage, SynthRng)"/> draws
 /// every one of these per layer from wide ranges; <see cref="HeavyRain"/> is the recipe's heavy variant.
 /// </summary>
 public static class RainSynth
@@ -11,9 +11,12 @@ public static class RainSynth
     /// <summary>Streak lengths are drawn for ~500 px images and scaled by max(H, W)/500.</summary>
     public const double ReferenceSize = 500;
 
+    /// <summary>The share of specks the first levels of the editing recipe saturate.</summary>
+    public const double RecipeWhiteShare = 0.25;
+
     /// <summary>One streak layer S ∈ [0, 1] (H×W).</summary>
     public static float[] StreakLayer(int w, int h, SynthRng rng, double density, double length, double angleDeg,
-        double speckSigma = 0.5, double lo = 73 / 255.0, double hi = 158 / 255.0, double whiteShare = 0.25)
+        double speckSigma = 0.5, double lo = 73 / 255.0, double hi = 158 / 255.0, double whiteShare = RecipeWhiteShare)
     {
         int n = w * h;
         var noise = new float[n];
@@ -77,13 +80,14 @@ public static class RainSynth
         }
     }
 
-    /// <summary>The ranges one style of <see cref="Rain"/> draws from, per sample and per layer. Lengths are in
+    /// <summary>The ranges one style of <see cref="Rain(RgbImage, SynthRng)"/> draws from, per sample and per layer. Lengths are in
     /// pixels of a ~500 px image; log-uniform where a range spans a factor of ten (density, length, white share).</summary>
     /// <param name="LayerOdds">Cumulative odds of 1, 2, 3… layers.</param>
     /// <param name="AngleMax">The layers' base direction: ±AngleMax degrees from vertical.</param>
     /// <param name="SpreadMax">Each layer's angle is the base plus N(0, s²), s uniform in 0–SpreadMax degrees.</param>
     /// <param name="AddShare">Share of samples whose layers are added and clipped instead of screen-blended.</param>
-    /// <param name="WhiteShare">The brightest share of specks the first levels saturate; null: a quarter.</param>
+    /// <param name="WhiteShare">The brightest share of specks the first levels saturate; null: the recipe's quarter
+    /// (<see cref="RecipeWhiteShare"/>), not drawn.</param>
     /// <param name="HiGap">The white point of the second levels is at least this far above its black point.</param>
     /// <param name="DefocusShare">Share of layers blurred by a Gaussian of σ drawn from Defocus.</param>
     /// <param name="VeilShare">Share of samples with a veil O ← αO + (1 − α)A, α from VeilAlpha, A 0.6–1.</param>
@@ -109,7 +113,7 @@ public static class RainSynth
         Lo: (0.05, 0.25), HiGap: 0.3, HiMax: 1.0, Opacity: (0.35, 0.85), DefocusShare: 0, Defocus: (0, 0),
         VeilShare: 0.1, VeilAlpha: (0.85, 0.97));
 
-    /// <summary>Share of <see cref="Rain"/> samples drawn in the <see cref="Fine"/> style; the rest are
+    /// <summary>Share of <see cref="Rain(RgbImage, SynthRng)"/> samples drawn in the <see cref="Fine"/> style; the rest are
     /// <see cref="Wide"/>.</summary>
     public const double FineShare = 0.4;
 
@@ -147,7 +151,7 @@ public static class RainSynth
             double a = rng.Uniform(st.Opacity.Min, st.Opacity.Max);
             double defocus = st.DefocusShare > 0 && rng.Chance(st.DefocusShare)
                 ? rng.Uniform(st.Defocus.Min, st.Defocus.Max) : 0;
-            var s = StreakLayer(w, h, rng, density, length, angle, speck, lo, hi, white ?? 0.25);
+            var s = StreakLayer(w, h, rng, density, length, angle, speck, lo, hi, white ?? RecipeWhiteShare);
             if (defocus > 0) s = ImageOps.GaussianBlur(s, w, h, defocus);
             if (additive) Add(o, s, a); else Screen(o, s, a);
             var lp = new SynthParams().Set("density", density).Set("speck_sigma", speck).Set("length_px", length)

@@ -3,8 +3,9 @@ namespace MemoryNet.Data.Synthesis;
 /// <summary>
 /// Rain streaks from the photo-editing recipe behind Rain100L/H and Rain1400 (Yang et al. CVPR'17, Fu et al. CVPR'17):
 /// noise → Gaussian blur (speck size) → levels keeping sparse bright specks → normalised line motion blur at θ
-/// → levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S). <see cref="Rain(RgbImage, SynthRng)"/> draws
-/// every one of these per layer from wide ranges; <see cref="HeavyRain"/> is the recipe's heavy variant.
+/// → levels (73, 158)/255 in the recipe → screen blend O = 1 − (1 − B)(1 − a·S).
+/// <see cref="Rain(RgbImage, SynthRng)"/> draws every one of these per layer from wide ranges; <see cref="HeavyRain"/>
+/// is the recipe's heavy variant.
 /// </summary>
 public static class RainSynth
 {
@@ -80,17 +81,22 @@ public static class RainSynth
         }
     }
 
-    /// <summary>The ranges one style of <see cref="Rain(RgbImage, SynthRng)"/> draws from, per sample and per layer. Lengths are in
-    /// pixels of a ~500 px image; log-uniform where a range spans a factor of ten (density, length, white share).</summary>
+    /// <summary>The ranges one style of <see cref="Rain(RgbImage, SynthRng)"/> draws from, per sample and per layer.
+    /// Lengths are in pixels of a ~500 px image; log-uniform where a range spans a factor of ten (density, length,
+    /// white share).</summary>
     /// <param name="LayerOdds">Cumulative odds of 1, 2, 3… layers.</param>
     /// <param name="AngleMax">The layers' base direction: ±AngleMax degrees from vertical.</param>
-    /// <param name="SpreadMax">Each layer's angle is the base plus N(0, s²), s uniform in 0–SpreadMax degrees.</param>
-    /// <param name="AddShare">Share of samples whose layers are added and clipped instead of screen-blended.</param>
+    /// <param name="SpreadMax">Each layer's angle is the base plus N(0, s²), s uniform in 0–SpreadMax
+    /// degrees.</param>
+    /// <param name="AddShare">Share of samples whose layers are added and clipped instead of
+    /// screen-blended.</param>
     /// <param name="WhiteShare">The brightest share of specks the first levels saturate; null: the recipe's quarter
     /// (<see cref="RecipeWhiteShare"/>), not drawn.</param>
-    /// <param name="HiGap">The white point of the second levels is at least this far above its black point.</param>
+    /// <param name="HiGap">The white point of the second levels is at least this far above its black
+    /// point.</param>
     /// <param name="DefocusShare">Share of layers blurred by a Gaussian of σ drawn from Defocus.</param>
-    /// <param name="VeilShare">Share of samples with a veil O ← αO + (1 − α)A, α from VeilAlpha, A 0.6–1.</param>
+    /// <param name="VeilShare">Share of samples with a veil O ← αO + (1 − α)A, α from VeilAlpha, A
+    /// 0.6–1.</param>
     public sealed record RainStyle(string Name, double[] LayerOdds, double AngleMax, double SpreadMax, double AddShare,
         (double Min, double Max) Density, (double Min, double Max) Speck, (double Min, double Max) Length,
         (double Min, double Max)? WhiteShare, (double Min, double Max) Lo, double HiGap, double HiMax,
@@ -113,8 +119,8 @@ public static class RainSynth
         Lo: (0.05, 0.25), HiGap: 0.3, HiMax: 1.0, Opacity: (0.35, 0.85), DefocusShare: 0, Defocus: (0, 0),
         VeilShare: 0.1, VeilAlpha: (0.85, 0.97));
 
-    /// <summary>Share of <see cref="Rain(RgbImage, SynthRng)"/> samples drawn in the <see cref="Fine"/> style; the rest are
-    /// <see cref="Wide"/>.</summary>
+    /// <summary>Share of <see cref="Rain(RgbImage, SynthRng)"/> samples drawn in the <see cref="Fine"/> style; the
+    /// rest are <see cref="Wide"/>.</summary>
     public const double FineShare = 0.4;
 
     /// <summary>

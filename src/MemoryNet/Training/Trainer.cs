@@ -82,8 +82,9 @@ public sealed class Trainer
         torch.manual_seed(o.Run.Seed);
         Directory.CreateDirectory(run.Dir);
 
-        // a run started from --init without --arch resumes as the network it saved: the init file may be gone
-        var spec = resume && o.Network.Arch is null && o.Network.Init is not null && File.Exists(run.Latest)
+        // a run without --arch resumes as the network it saved: a run started from --init may be resumed without it
+        // (tools/train-recipe.sh names INIT only to start), or its init file may be gone
+        var spec = resume && o.Network.Arch is null && File.Exists(run.Latest)
             ? InitSpec(run.Latest) : Spec();
         using var model = LoadOrCreate(spec, resume, out var state);
         model.train();

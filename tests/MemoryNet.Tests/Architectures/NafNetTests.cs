@@ -218,6 +218,13 @@ public class NafNetTests
         File.Move(init, init + ".moved");
         o.Optimiser.Steps = 4;
         Assert.Equal(4, new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
+        // and when it is resumed without --init at all (tools/train-recipe.sh names INIT only to start)
+        o.Network.Init = null;
+        o.Optimiser.Steps = 6;
+        Assert.Equal(6, new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
+        using (var resumed = ModelFile.Load(Path.Combine(root, "run", "latest.safetensors")))
+            Assert.Equal(grown.Spec, resumed.Spec);
+        o.Network.Init = init;
         File.Move(init + ".moved", init);
         o.Network.Arch = "nafnet-s";
         o.Run.Out = Path.Combine(root, "run2");

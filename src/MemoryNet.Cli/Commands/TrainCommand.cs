@@ -17,8 +17,8 @@ public static class TrainCommand
         ["data"] = "Training data folder", ["format"] = "Layout of --data/--val: paired, istd, raindrop, gopro, rice",
         ["val"] = "Validation data folder (scored with val-protocol; best.safetensors by its PSNR)",
         ["val-format"] = "Layout of --val (default: --layout's)",
-        ["arch"] = "Architecture preset (unset: --init's architecture, else memorynet): " +
-            MemoryNet.Architectures.ArchRegistry.PresetNames,
+        ["arch"] = "Architecture preset (unset: with --resume the run's saved network, else --init's, else " +
+            "memorynet): " + MemoryNet.Architectures.ArchRegistry.PresetNames,
         ["head"] = "What the last convolution predicts (MPRNet family): residual (the reference) or affine (a " +
             "per-pixel gain and offset)",
         ["memory-branches"] = "Stages that read the memory (0 = MPRNet … 3 = MemoryNet)",

@@ -32,6 +32,7 @@ public static class TrainCommand
         ["lr"] = "Initial learning rate", ["lr-min"] = "Final learning rate of the cosine schedule",
         ["warmup-epochs"] = "Linear warm-up epochs (at most a fifth of the run)",
         ["weight-decay"] = "Adam weight decay", ["edge-weight"] = "Weight of the edge (Laplacian) loss",
+        ["fft-weight"] = "Weight of the spectrum loss (L1 between orthonormal 2-D FFTs, MIMO-UNet's term; 0 = off)",
         ["pixel-loss"] = "Per-pixel loss: charbonnier (the paper), l1, l2 (mean squared error; a sparse degradation " +
             "such as a shadow can leave an L1-type loss stuck at the identity), or psnr (each image's negative PSNR, " +
             "averaged: the metric itself, as in HINet/NAFNet)",

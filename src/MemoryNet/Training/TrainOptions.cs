@@ -205,12 +205,14 @@ public sealed class OptimiserOptions
     public long MemoryPretrainSteps { get; set; }
 }
 
-/// <summary>The objective: Σ_stages (pixel + edge-weight · edge) [+ contrastive] [+ recon].</summary>
+/// <summary>The objective: Σ_stages (pixel + edge-weight · edge [+ fft-weight · spectrum]) [+ contrastive] [+ recon].</summary>
 public sealed class LossOptions
 {
     /// <summary>Per-pixel term: charbonnier (the paper), l1, l2 (mean squared error) or psnr.</summary>
     public string PixelLoss { get; set; } = "charbonnier";
     public double EdgeWeight { get; set; } = 0.05;
+    /// <summary>Weight of the spectrum term (<see cref="Losses.FrequencyLoss"/>; 0 = off, as in the paper).</summary>
+    public double FftWeight { get; set; }
     /// <summary>Weight β of the contrastive regularisation (0 = off).</summary>
     public double ContrastiveWeight { get; set; }
     /// <summary>Feature extractor for the contrastive term: "gradient-pyramid" (default, no download) or a torchvision

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Training;
 
-/// <summary>The objective: the stage losses (pixel + λ·edge, λ = <c>Loss.EdgeWeight</c>), the optional terms and
+/// <summary>The objective: the stage losses (pixel + λ·edge [+ λ_fft·spectrum], <see cref="RestorationLoss.Total"/>), the optional terms and
 /// their weights, and the gradient clip.</summary>
 public sealed record StepObjective(RestorationLoss Loss, double ReconWeight = 0, ContrastiveLoss? Contrastive = null,
     double ContrastiveWeight = 0, double GradClip = 0);
@@ -127,8 +127,8 @@ public sealed class TrainStep : IDisposable
             stages = stages.Select(s => s.to(ScalarType.Float32)).ToArray();
             recon = recon?.to(ScalarType.Float32);
         }
-        var (pixel, edge) = objective.Loss.Compute(stages, y);
-        var total = pixel.Plus(edge.MulK(objective.Loss.EdgeWeight));
+        var (pixel, edge, frequency) = objective.Loss.Compute(stages, y);
+        var total = objective.Loss.Total(pixel, edge, frequency);
         if (recon is not null) total = total.Plus(recon.MulK(objective.ReconWeight));
         Tensor? contrastive = null;
         if (objective.Contrastive is not null)
@@ -137,7 +137,7 @@ public sealed class TrainStep : IDisposable
             total = total.Plus(contrastive.MulK(objective.ContrastiveWeight));
         }
         return (total, new LossParts(total.item<float>(), pixel.item<float>(), edge.item<float>(),
-            contrastive?.item<float>() ?? 0, recon?.item<float>() ?? 0));
+            contrastive?.item<float>() ?? 0, recon?.item<float>() ?? 0, frequency?.item<float>() ?? 0));
     }
 
     /// <summary>
@@ -170,7 +170,8 @@ public sealed class TrainStep : IDisposable
                 using var inner = NewDisposeScope();
                 replicas![half].zero_grad();
                 var (total, p) = Objective(replicas[half], xs, ys);
-                parts[half] = new LossParts(p.Total * share, p.Pixel * share, p.Edge * share, 0, p.Recon * share);
+                parts[half] = new LossParts(p.Total * share, p.Pixel * share, p.Edge * share, 0, p.Recon * share,
+                    p.Frequency * share);
                 if (double.IsFinite(p.Total)) total.MulK(share).backward();
             });
             if (!together) ((IAsyncResult)halves[k]).AsyncWaitHandle.WaitOne(); // failures surface below
@@ -182,7 +183,7 @@ public sealed class TrainStep : IDisposable
                 e.InnerExceptions[0]);
         }
         var sum = new LossParts(parts[0].Total + parts[1].Total, parts[0].Pixel + parts[1].Pixel,
-            parts[0].Edge + parts[1].Edge, 0, parts[0].Recon + parts[1].Recon);
+            parts[0].Edge + parts[1].Edge, 0, parts[0].Recon + parts[1].Recon, parts[0].Frequency + parts[1].Frequency);
         if (!double.IsFinite(sum.Total)) return sum;
         Optimizer.ZeroGrad();
         using (no_grad())

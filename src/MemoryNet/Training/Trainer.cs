@@ -89,7 +89,7 @@ public sealed class Trainer
         using var model = LoadOrCreate(spec, resume, out var state);
         model.train();
         var (lossOptions, opt) = (o.Loss, o.Optimiser);
-        using var loss = new RestorationLoss(lossOptions.EdgeWeight, lossOptions.PixelLoss);
+        using var loss = new RestorationLoss(lossOptions.EdgeWeight, lossOptions.PixelLoss, lossOptions.FftWeight);
         using var contrastive = lossOptions.ContrastiveWeight > 0
             ? ContrastiveLoss.Create(lossOptions.ContrastiveFeatures) : null;
         var objective = new StepObjective(loss, lossOptions.ReconWeight, contrastive, lossOptions.ContrastiveWeight,
@@ -189,6 +189,7 @@ public sealed class Trainer
                     ["live_tensors"] = DisposeScopeManager.Statistics.ThreadTotalLiveCount - liveBefore,
                 };
                 if (contrastive is not null) row["contrastive"] = Math.Round(parts.Contrastive, 6);
+                if (lossOptions.FftWeight != 0) row["fft"] = Math.Round(parts.Frequency, 6);
                 if (spec is ArchSpec { FeatureMemory: not "none" }) row["recon"] = Math.Round(parts.Recon, 6);
                 if (step <= opt.MemoryPretrainSteps) row["phase"] = 1;
                 log.Write(row);

@@ -131,16 +131,37 @@ public class TrainStepTests
     /// <paramref name="weights"/> on (x, y). (Copies, not seeds: tests running in parallel draw from the global
     /// generator.)</summary>
     static (float[] Grad, double Loss) OneStep(MemoryNetModel weights, Tensor x, Tensor y, Precision precision,
-        bool dataParallel = false)
+        bool dataParallel = false, double fftWeight = 0)
     {
         using var model = new MemoryNetModel(Tiny);
         StateDict.CopyParameters(weights, model);
         model.train();
-        using var loss = new RestorationLoss();
+        using var loss = new RestorationLoss(frequencyWeight: fftWeight);
         using var step = new TrainStep(model, precision, new StepObjective(loss), dataParallel: dataParallel);
         Assert.Equal(dataParallel, step.DataParallel);
         var parts = step.Run(x, y, 1e-3);
         return (step.Optimizer.Gradients.data<float>().ToArray(), parts.Total);
+    }
+
+    [Fact]
+    public void TheSpectrumTermChangesTheGradientAndDataParallelStepsKeepIt()
+    {
+        using var weights = new MemoryNetModel(Tiny);
+        using var y = rand(3, 3, 32, 32);
+        using var x = (y + rand(3, 3, 32, 32).MulK(0.3)).clamp(0, 1);
+        var (plain, lp) = OneStep(weights, x, y, Precision.Fp32);
+        var (whole, lw) = OneStep(weights, x, y, Precision.Fp32, fftWeight: 1);
+        var (split, ls) = OneStep(weights, x, y, Precision.Fp32, dataParallel: true, fftWeight: 1);
+        Assert.True(lw > lp * 1.05, $"loss with the spectrum term {lw} against {lp}");
+        Assert.InRange(ls / lw, 1 - 1e-5, 1 + 1e-5);
+        double worst = 0, moved = 0, scale = whole.Max(Math.Abs);
+        for (int i = 0; i < whole.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(whole[i] - split[i]));
+            moved = Math.Max(moved, Math.Abs(whole[i] - plain[i]));
+        }
+        Assert.True(worst < 1e-4 * scale, $"gradient differs by {worst:E2} (largest component {scale:E2})");
+        Assert.True(moved > 1e-2 * scale, $"the spectrum term moved the gradient by only {moved:E2}");
     }
 
     [Fact]

@@ -154,8 +154,32 @@ public class LossTests
         Assert.NotEqual(10 * Math.Log10(PixelLosses.Get("l2")(x2, y2).item<float>()), expected, 1);
         // the loss sums its pixel term over the stage outputs
         using var loss = new RestorationLoss(0.05, "l2");
-        var (pixel, _) = loss.Compute([x, x, y], y);
+        var (pixel, _, _) = loss.Compute([x, x, y], y);
         Assert.Equal(0.125, pixel.item<float>(), 6);
+    }
+
+    [Fact]
+    public void TheSpectrumLossOfAConstantOffsetIsItsDcTermAndFrequenciesCountAlike()
+    {
+        // an offset δ over an H×W plane is one orthonormal DC coefficient δ·√(HW) among the 2·H·(W/2+1) real
+        // numbers of the half spectrum: L1 mean δ·4 / 24 = δ/6 for 4×4
+        using var x = zeros(1, 3, 4, 4);
+        using var y = full(1, 3, 4, 4, 0.3f);
+        Assert.Equal(0.3 / 6, FrequencyLoss.Compute(x, y).item<float>(), 6);
+        Assert.Equal(0, FrequencyLoss.Compute(y, y).item<float>(), 6);
+        // a checkerboard (the highest frequency) of the same energy costs what the offset costs
+        using var checker = zeros(1, 3, 4, 4);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) checker[.., .., i, j] = (i + j) % 2 == 0 ? 0.3f : -0.3f;
+        Assert.Equal(0.3 / 6, FrequencyLoss.Compute(x, checker).item<float>(), 6);
+        // the restoration loss adds it per stage with its weight; off by default
+        using var loss = new RestorationLoss(0.05, "l1", frequencyWeight: 2);
+        var (pixel, edge, fq) = loss.Compute([x, x], y);
+        Assert.Equal(2 * 0.3 / 6, fq!.item<float>(), 6);
+        Assert.Equal(pixel.item<float>() + 0.05 * edge.item<float>() + 2 * fq.item<float>(),
+            loss.Total(pixel, edge, fq).item<float>(), 5);
+        using var plain = new RestorationLoss();
+        Assert.Null(plain.Compute([x], y).Frequency);
     }
 
     [Fact]
@@ -399,9 +423,9 @@ public class TrainerTests
             return path;
         }
         var o = TrainOptions.FromYaml(Write("synth: rain   # a comment\nlr: 5e-4\nloss:\n  edge-weight: 0\n" +
-            "steps: 100\ndata: pairs\n"));
-        Assert.Equal(("rain", 5e-4, 0.0, 100L, "pairs"),
-            (o.Data.Synth, o.Optimiser.Lr, o.Loss.EdgeWeight, o.Optimiser.Steps, o.Data.Folder));
+            "  fft-weight: 0.5\nsteps: 100\ndata: pairs\n"));
+        Assert.Equal(("rain", 5e-4, 0.0, 0.5, 100L, "pairs"),
+            (o.Data.Synth, o.Optimiser.Lr, o.Loss.EdgeWeight, o.Loss.FftWeight, o.Optimiser.Steps, o.Data.Folder));
         Assert.Equal(new TrainOptions().Data.Patch, o.Data.Patch);   // untouched settings keep their defaults
 
         string Error(string text)

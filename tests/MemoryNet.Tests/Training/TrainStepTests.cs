@@ -365,7 +365,21 @@ public class CurvesCommandTests
         var (code, _) = CliRunner.Run("curves", a, "bf16=" + b, "-o", png);
         Assert.Equal(0, code);
         var image = Imaging.ImageCodec.Read(png);
-        Assert.Equal((900, 500), (image.Width, image.Height));
+        Assert.Equal((1200, 560), (image.Width, image.Height));
+
+        // each run one hue (its loss the light, its validation the dark shade), named once in a legend outside
+        var plot = CurvePlot.Build([("a", Path.Combine(a, "log.jsonl")), ("b", Path.Combine(b, "log.jsonl"))], 8);
+        var lines = plot.GetPlottables<ScottPlot.Plottables.Scatter>().ToList();
+        Assert.Equal(4, lines.Count);
+        Assert.Equal(["a", "b"], lines.Select(l => l.LegendText).Where(t => t.Length > 0));
+        Assert.Equal(new ScottPlot.Palettes.Category20().GetColor(0), lines[1].Color);
+        Assert.Equal(new ScottPlot.Palettes.Category20().GetColor(1), lines[0].Color);
+        Assert.NotEqual(lines[1].Color, lines[3].Color);
+        Assert.Contains(plot.Axes.GetPanels(), p => p is ScottPlot.Panels.LegendPanel);
+        var one = CurvePlot.Build([("", Path.Combine(a, "log.jsonl"))]);
+        Assert.DoesNotContain(one.Axes.GetPanels(), p => p is ScottPlot.Panels.LegendPanel);
+        Assert.Equal(["loss", "validation PSNR (y)"],
+            one.GetPlottables<ScottPlot.Plottables.Scatter>().Select(l => l.LegendText));
 
         var empty = Directory.CreateDirectory(Path.Combine(root, "empty")).FullName;
         var (bad, err) = CliRunner.Run("curves", a, empty, "-o", png);

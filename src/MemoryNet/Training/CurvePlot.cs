@@ -22,7 +22,7 @@ public static class CurvePlot
     /// </summary>
     public static void Write(IReadOnlyList<(string Label, string LogPath)> runs, string pngPath, int smooth = 1)
     {
-        var plot = Build(runs, smooth);
+        using var plot = Build(runs, smooth);
         var (w, h) = runs.Count > 1 ? (1200, 560) : (900, 500);
         AtomicFile.WriteAllBytes(pngPath, plot.GetImageBytes(w, h, ScottPlot.ImageFormat.Png));
     }

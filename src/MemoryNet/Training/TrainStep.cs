@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Training;
 
-/// <summary>The objective: the stage losses (pixel + λ·edge [+ λ_fft·spectrum], <see cref="RestorationLoss.Total"/>), the optional terms and
-/// their weights, and the gradient clip.</summary>
+/// <summary>The objective: the stage losses (pixel + λ·edge [+ λ_fft·spectrum], <see cref="RestorationLoss.Total"/>),
+/// the optional terms and their weights, and the gradient clip.</summary>
 public sealed record StepObjective(RestorationLoss Loss, double ReconWeight = 0, ContrastiveLoss? Contrastive = null,
     double ContrastiveWeight = 0, double GradClip = 0);
 

@@ -368,7 +368,8 @@ public class CurvesCommandTests
         Assert.Equal((1200, 560), (image.Width, image.Height));
 
         // each run one hue (its loss the light, its validation the dark shade), named once in a legend outside
-        var plot = CurvePlot.Build([("a", Path.Combine(a, "log.jsonl")), ("b", Path.Combine(b, "log.jsonl"))], 8);
+        using var plot = CurvePlot.Build(
+            [("a", Path.Combine(a, "log.jsonl")), ("b", Path.Combine(b, "log.jsonl"))], 8);
         var lines = plot.GetPlottables<ScottPlot.Plottables.Scatter>().ToList();
         Assert.Equal(4, lines.Count);
         Assert.Equal(["a", "b"], lines.Select(l => l.LegendText).Where(t => t.Length > 0));
@@ -376,7 +377,7 @@ public class CurvesCommandTests
         Assert.Equal(new ScottPlot.Palettes.Category20().GetColor(1), lines[0].Color);
         Assert.NotEqual(lines[1].Color, lines[3].Color);
         Assert.Contains(plot.Axes.GetPanels(), p => p is ScottPlot.Panels.LegendPanel);
-        var one = CurvePlot.Build([("", Path.Combine(a, "log.jsonl"))]);
+        using var one = CurvePlot.Build([("", Path.Combine(a, "log.jsonl"))]);
         Assert.DoesNotContain(one.Axes.GetPanels(), p => p is ScottPlot.Panels.LegendPanel);
         Assert.Equal(["loss", "validation PSNR (y)"],
             one.GetPlottables<ScottPlot.Plottables.Scatter>().Select(l => l.LegendText));

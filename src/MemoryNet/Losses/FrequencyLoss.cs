@@ -15,9 +15,22 @@ public static class FrequencyLoss
 {
     public static Tensor Compute(Tensor x, Tensor y)
     {
+        using var fy = Spectrum(y);
+        return AgainstSpectrum(x, fy);
+    }
+
+    /// <summary>The loss against a target spectrum made once by <see cref="Spectrum"/> (several stage outputs share
+    /// one target).</summary>
+    public static Tensor AgainstSpectrum(Tensor x, Tensor targetSpectrum)
+    {
         using var scope = NewDisposeScope();
-        var fx = view_as_real(fft.rfft2(x.contiguous(), norm: FFTNormType.Ortho));
-        var fy = view_as_real(fft.rfft2(y.contiguous(), norm: FFTNormType.Ortho));
-        return nn.functional.l1_loss(fx, fy).MoveToOuterDisposeScope();
+        return nn.functional.l1_loss(Spectrum(x), targetSpectrum).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The orthonormal real 2-D FFT over the last two dimensions, as real and imaginary parts.</summary>
+    public static Tensor Spectrum(Tensor img)
+    {
+        using var scope = NewDisposeScope();
+        return view_as_real(fft.rfft2(img.contiguous(), norm: FFTNormType.Ortho)).MoveToOuterDisposeScope();
     }
 }

@@ -4,7 +4,16 @@ namespace MemoryNet.Losses;
 
 /// <summary>The parts of one step's loss, as logged.</summary>
 public sealed record LossParts(double Total, double Pixel, double Edge, double Contrastive, double Recon,
-    double Frequency = 0);
+    double Frequency = 0)
+{
+    /// <summary>Every part times <paramref name="k"/> (a half-batch's share of the batch).</summary>
+    public LossParts Scale(double k) =>
+        new(Total * k, Pixel * k, Edge * k, Contrastive * k, Recon * k, Frequency * k);
+
+    public static LossParts operator +(LossParts a, LossParts b) =>
+        new(a.Total + b.Total, a.Pixel + b.Pixel, a.Edge + b.Edge, a.Contrastive + b.Contrastive, a.Recon + b.Recon,
+            a.Frequency + b.Frequency);
+}
 
 /// <summary>
 /// The paper's objective over all three stage outputs: Σ_s [Charbonnier(X_s, Y) + λ_edge · Edge(X_s, Y)], with an
@@ -32,15 +41,16 @@ public sealed class RestorationLoss : IDisposable
     {
         using var scope = NewDisposeScope();
         Tensor? px = null, ed = null, fq = null;
+        var targetSpectrum = FrequencyWeight != 0 ? FrequencyLoss.Spectrum(target) : null;
         foreach (var s in stages)
         {
             var c = pixel(s, target);
             var e = edge.Compute(s, target);
             px = px is null ? c : px.Plus(c);
             ed = ed is null ? e : ed.Plus(e);
-            if (FrequencyWeight != 0)
+            if (targetSpectrum is not null)
             {
-                var f = FrequencyLoss.Compute(s, target);
+                var f = FrequencyLoss.AgainstSpectrum(s, targetSpectrum);
                 fq = fq is null ? f : fq.Plus(f);
             }
         }

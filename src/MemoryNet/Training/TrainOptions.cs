@@ -205,7 +205,8 @@ public sealed class OptimiserOptions
     public long MemoryPretrainSteps { get; set; }
 }
 
-/// <summary>The objective: Σ_stages (pixel + edge-weight · edge [+ fft-weight · spectrum]) [+ contrastive] [+ recon].</summary>
+/// <summary>The objective: Σ_stages (pixel + edge-weight · edge [+ fft-weight · spectrum]) [+ contrastive]
+/// [+ recon].</summary>
 public sealed class LossOptions
 {
     /// <summary>Per-pixel term: charbonnier (the paper), l1, l2 (mean squared error) or psnr.</summary>

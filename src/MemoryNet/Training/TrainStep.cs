@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Training;
 
-/// <summary>The objective: the stage losses (pixel + λ·edge [+ λ_fft·spectrum], <see cref="RestorationLoss.Total"/>),
-/// the optional terms and their weights, and the gradient clip.</summary>
+/// <summary>The objective: the stage losses (pixel + λ·edge [+ λ_fft·spectrum],
+/// <see cref="RestorationLoss.Total"/>), the optional terms and their weights, and the gradient clip.</summary>
 public sealed record StepObjective(RestorationLoss Loss, double ReconWeight = 0, ContrastiveLoss? Contrastive = null,
     double ContrastiveWeight = 0, double GradClip = 0);
 
@@ -170,8 +170,7 @@ public sealed class TrainStep : IDisposable
                 using var inner = NewDisposeScope();
                 replicas![half].zero_grad();
                 var (total, p) = Objective(replicas[half], xs, ys);
-                parts[half] = new LossParts(p.Total * share, p.Pixel * share, p.Edge * share, 0, p.Recon * share,
-                    p.Frequency * share);
+                parts[half] = p.Scale(share);
                 if (double.IsFinite(p.Total)) total.MulK(share).backward();
             });
             if (!together) ((IAsyncResult)halves[k]).AsyncWaitHandle.WaitOne(); // failures surface below
@@ -182,8 +181,7 @@ public sealed class TrainStep : IDisposable
             throw new InvalidOperationException("a data-parallel half step failed: " + e.InnerExceptions[0].Message,
                 e.InnerExceptions[0]);
         }
-        var sum = new LossParts(parts[0].Total + parts[1].Total, parts[0].Pixel + parts[1].Pixel,
-            parts[0].Edge + parts[1].Edge, 0, parts[0].Recon + parts[1].Recon, parts[0].Frequency + parts[1].Frequency);
+        var sum = parts[0] + parts[1];
         if (!double.IsFinite(sum.Total)) return sum;
         Optimizer.ZeroGrad();
         using (no_grad())

@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace MemoryNet.Tests.Memory;
 
+// not beside other tests: the runs here compare networks drawn from one seed of the global generator, which tests
+// running in parallel also draw from
+[Collection("Console")]
 public class MemoryInitTests
 {
     /// <summary>At the reference initialisation (items uniform in ±1/√3) the addresses are nearly uniform: the

@@ -177,7 +177,11 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         }
         var single = await Restored();
         var ensembled = await Restored(("ensemble", mode));
-        Assert.Equal(single.Pixels, (await Restored(("ensemble", "none"))).Pixels);
+        double MaxDiff(MemoryNet.Imaging.ImageData a, MemoryNet.Imaging.ImageData b) =>
+            a.Pixels.Zip(b.Pixels, (x, y) => Math.Abs(x - y)).Max();
+        // "none" is the single pass; two passes may differ by a 16-bit level where tests running beside this one
+        // change libtorch's thread count (the order of a convolution's sums), never by an ensemble's 10+ levels
+        Assert.True(MaxDiff(single, await Restored(("ensemble", "none"))) <= 1.5 / 65535);
 
         // the same image through the library's restorer with that ensemble, on the server's model file
         using var model = MemoryNet.Weights.ModelFile.Load(WebTestData.ModelFilePath);
@@ -185,8 +189,6 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
             { Ensemble = MemoryNet.Inference.Restorer.ParseEnsemble(mode)!.Value };
         var expected = MemoryNet.Inference.ImageRestorer.Restore(restorer,
             MemoryNet.Imaging.ImageCodec.Decode(image, "a.png"), 16);
-        double MaxDiff(MemoryNet.Imaging.ImageData a, MemoryNet.Imaging.ImageData b) =>
-            a.Pixels.Zip(b.Pixels, (x, y) => Math.Abs(x - y)).Max();
         Assert.True(MaxDiff(ensembled, expected) <= 1.5 / 65535, $"{MaxDiff(ensembled, expected)}");
         // an untrained network is not symmetric under flips: the ensemble changes the answer
         Assert.True(MaxDiff(ensembled, single) > 10.0 / 65535, $"{MaxDiff(ensembled, single)}");

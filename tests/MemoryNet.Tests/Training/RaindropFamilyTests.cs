@@ -86,4 +86,69 @@ public class RaindropFamilyTests
         }
         Assert.True(soft > 2 * hard, $"{soft} partial-alpha pixels vs {hard} opaque ones");
     }
+
+    static RgbImage SkyOverGround(int w, int h, float[] sky, float ground, int skyRows)
+    {
+        // a strip of sky over a darker ground: the sky is the brightest part of the picture
+        var img = new RgbImage(w, h);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) img.Data[(c * h + y) * w + x] = y < skyRows ? sky[c] : ground;
+        return img;
+    }
+
+    [Fact]
+    public void Milk_takes_the_hue_of_the_brightest_part_of_the_picture_in_the_share_asked()
+    {
+        var scene = SkyOverGround(100, 100, [0.5f, 0.7f, 1.0f], 0.3f, 10);
+        var sky = RaindropSynth.MilkColour(scene, 0.8, skyShare: 1, cool: 0);
+        Assert.Equal(0.8 * 0.5, sky[0], 5);   // the sky's hue with its largest channel at the milk's level
+        Assert.Equal(0.8 * 0.7, sky[1], 5);
+        Assert.Equal(0.8, sky[2], 5);
+        var grey = RaindropSynth.MilkColour(scene, 0.8, skyShare: 0, cool: 0);
+        Assert.All(grey, v => Assert.Equal(0.8, v, 5));
+        var half = RaindropSynth.MilkColour(scene, 0.8, skyShare: 0.5, cool: 0);
+        Assert.Equal(0.8 * 0.75, half[0], 5);
+    }
+
+    [Fact]
+    public void Cooling_lowers_red_and_half_as_much_green_and_warming_the_reverse()
+    {
+        var scene = SkyOverGround(100, 100, [0.9f, 0.9f, 0.9f], 0.2f, 10);   // a white sky: no hue of its own
+        var cool = RaindropSynth.MilkColour(scene, 1.0, skyShare: 1, cool: 0.1);
+        Assert.Equal(0.9, cool[0], 5);
+        Assert.Equal(0.95, cool[1], 5);
+        Assert.Equal(1.0, cool[2], 5);
+        var warm = RaindropSynth.MilkColour(scene, 0.9, skyShare: 0, cool: -0.05);
+        Assert.Equal(0.945, warm[0], 5);   // clamped to [0, 1] only where it leaves the range
+        Assert.True(warm[0] > warm[1] && warm[1] > warm[2]);
+    }
+
+    [Fact]
+    public void Under_a_blue_sky_milky_drops_over_grey_ground_lean_blue()
+    {
+        // what the real raindrop photographs show: drops in front of grey or green things look bluish-white. The sky
+        // is a thin strip at the top of a 480 px picture and only the bottom third is looked at, farther from the
+        // sky than any drop's lens sees (about 3 radii of at most 50 px): blue there comes from the milk alone
+        const int w = 200, h = 480, skyRows = 15;
+        var clean = SkyOverGround(w, h, [0.55f, 0.7f, 0.95f], 0.35f, skyRows);
+        int n = w * h, pixels = 0;
+        double blue = 0, red = 0;
+        for (int i = 0; i < 30; i++)
+        {
+            var p = RaindropSynth.Apply(clean, SynthRng.ForItem(11, i));
+            if ((double)p.Params["milk"]! < 0.2) continue;
+            for (int y = 320; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    int j = y * w + x;
+                    if (p.Soft![j] < 0.5f) continue;
+                    red += p.Input.Data[j] - clean.Data[j];
+                    blue += p.Input.Data[2 * n + j] - clean.Data[2 * n + j];
+                    pixels++;
+                }
+        }
+        Assert.True(pixels > 1000, $"only {pixels} drop pixels");
+        Assert.True(blue > 1.2 * red + 0.01 * pixels, $"excess light under the drops: blue {blue:F1}, red {red:F1}");
+    }
 }

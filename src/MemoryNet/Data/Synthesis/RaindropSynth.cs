@@ -11,7 +11,10 @@ namespace MemoryNet.Data.Synthesis;
 /// Matched to what real raindrop photographs show, not to a drop that merely refracts its own surroundings: drops
 /// cover up to about half of the picture (the Raindrop test set's inputs are 24 dB from their clean frames), a drop
 /// on a window is a wide-angle lens whose view can come from far outside its rim (k up to 3, so a drop on dark road
-/// shows the bright sky), and water on glass scatters light, so many drops look milky.
+/// shows the bright sky), and water on glass scatters light, so many drops look milky. The milk is lit by the sky
+/// and lights of the scene, not by a grey lamp: its colour leans to the brightest part of the picture and, in
+/// daylight, to blue. Drops on a windscreen a few centimetres from a lens focused on the road are far out of focus:
+/// the focus σ reaches 10 px at 480, where the drops of real dash-camera pictures are soft discs.
 /// </summary>
 public static class RaindropSynth
 {
@@ -23,14 +26,16 @@ public static class RaindropSynth
         int w = clean.Width, h = clean.Height, n = w * h;
         double scale = Math.Max(1, Math.Min(w, h) / ReferenceSize);
         double viewBlur = rng.Uniform(2, 7) * scale;            // what the drop lens sees of the scene
-        double focus = rng.Uniform(0.5, 5) * scale;             // defocus of the drops themselves
+        double focus = rng.Uniform(0.5, 10) * scale;            // defocus of the drops themselves
         double perMegapixel = Math.Exp(rng.Uniform(Math.Log(200), Math.Log(4000)));
         int count = Math.Max(1, (int)Math.Round(perMegapixel * n / 1e6 / (scale * scale)));
         double rMax = rng.Uniform(12, 50);                      // the largest drops of this picture, px at 480
         // scattering in the water film: the drops of one picture share how milky they look and the tone they lean to
-        double milk = rng.Chance(0.7) ? rng.Uniform(0, 0.4) : 0;
+        double milk = rng.Chance(0.7) ? rng.Uniform(0, 0.6) : 0;
         double milkTone = rng.Uniform(0.65, 1.0);
+        double skyShare = rng.NextDouble(), cool = rng.Uniform(-0.05, 0.15);
         var blurred = ImageOps.GaussianBlur(clean, viewBlur);
+        var milkColour = MilkColour(blurred, milkTone, skyShare, cool);
         // the drop layer, premultiplied: colour·alpha and alpha, composited drop over drop
         var layer = new float[3 * n];
         var alphaAll = new float[n];
@@ -109,7 +114,7 @@ public static class RaindropSynth
                     for (int c = 0; c < 3; c++)
                     {
                         float v = ImageOps.Bilinear(blurred.Plane(c), w, h, sx - 0.5, sy - 0.5);
-                        double seen = (1 - milk) * v + milk * milkTone;
+                        double seen = (1 - milk) * v + milk * milkColour[c];
                         refr[c * bw * bh + li] = (float)Math.Min(1.0, seen * bright * rim + glint);
                     }
                 }
@@ -143,8 +148,39 @@ public static class RaindropSynth
         var mask = new float[n];
         for (int i = 0; i < n; i++) mask[i] = alphaAll[i] > 0.5f ? 1f : 0f;
         var p = new SynthParams().Set("kind", "raindrop").Set("view_blur_sigma", viewBlur).Set("focus_sigma", focus)
-            .Set("milk", milk).Set("milk_tone", milkTone)
+            .Set("milk", milk).Set("milk_tone", milkTone).Set("milk_rgb", milkColour)
             .Set("count", count).Set("drops", drops);
         return new DegradedPair(o, clean, mask, alphaAll, p);
+    }
+
+    /// <summary>
+    /// The colour of the light the water film scatters: a grey of level <paramref name="tone"/> moved by
+    /// <paramref name="skyShare"/> towards the hue of the brightest 2 % of the picture (the sky, a lamp), then cooled
+    /// (red and green lowered by <paramref name="cool"/> and half of it; negative warms).
+    /// </summary>
+    public static double[] MilkColour(RgbImage scene, double tone, double skyShare, double cool)
+    {
+        int n = scene.Width * scene.Height;
+        var luma = new float[n];
+        for (int i = 0; i < n; i++)
+            luma[i] = (scene.Data[i] + scene.Data[n + i] + scene.Data[2 * n + i]) / 3;
+        float threshold = ImageOps.Quantile(luma, 0.98);
+        var sum = new double[3];
+        int count = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (luma[i] < threshold) continue;
+            for (int c = 0; c < 3; c++) sum[c] += scene.Data[c * n + i];
+            count++;
+        }
+        double top = Math.Max(1e-6, sum.Max());
+        double[] tint = [1 - cool, 1 - cool / 2, 1];
+        var colour = new double[3];
+        for (int c = 0; c < 3; c++)
+        {
+            double hue = count > 0 ? sum[c] / top : 1;   // the bright part's hue, its largest channel 1
+            colour[c] = Math.Clamp(tone * (1 - skyShare + skyShare * hue) * tint[c], 0, 1);
+        }
+        return colour;
     }
 }

@@ -5,7 +5,7 @@ using MemoryNet.Inference;
 using MemoryNet.Weights;
 
 if (args.Length != 3) { Console.Error.WriteLine("usage: consumer MODEL INPUT OUTPUT"); return 2; }
-using var model = ModelFile.Load(args[0]);
+using var model = ModelFile.LoadForRestoring(args[0]);   // with the file's --tlc default, if any
 var restorer = new Restorer(model);
 var restored = ImageRestorer.Restore(restorer, ImageCodec.Read(args[1]), bits: 8, new TileSettings());
 ImageCodec.Write(restored, args[2]);

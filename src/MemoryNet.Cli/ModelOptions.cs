@@ -30,7 +30,8 @@ public sealed class ModelOptions
     {
         Description = "Test-time local statistics (NAFNet's TLC): give the patch size the model was trained on, and " +
             "each channel-attention mean is taken over a window of 1.5x that patch instead of the whole image " +
-            "(bundled models: derain and deraindrop 128, deblur 192, deshadow 256)",
+            "(bundled models: derain and deraindrop 128, deblur 192, deshadow 256). A model file may turn it on by " +
+            "default (models info shows 'tlc'); 0 turns it off",
         HelpName = "PATCH"
     };
 
@@ -60,14 +61,10 @@ public sealed class ModelOptions
         if (model is null)
             throw new UserInputException(
                 "no network chosen: give --model FILE (with --arch for a .pth when needed) or --task NAME");
-        source = model;
-        var net = ModelFile.Load(model, spec);
-        if (p.GetValue(Tlc) is int patch)
-        {
-            try { net.UseLocalStatistics(patch); }
-            catch { net.Dispose(); throw; }
-            source += $" (tlc {patch})";
-        }
+        if (p.GetValue(Tlc) is < 0)
+            throw new UserInputException($"--tlc must be a training patch in pixels, or 0 for off (got {p.GetValue(Tlc)})");
+        var net = ModelFile.LoadForRestoring(model, spec, p.GetValue(Tlc), out _, out int? tlc);
+        source = tlc is int patch ? $"{model} (tlc {patch})" : model;
         return net;
     }
 }

@@ -118,7 +118,7 @@ public static class DemoCommand
         if (protocol.ShadowLab) protocol = EvalProtocols.Get("rgb");
         var degraded = ImageCodec.Read(input);
         var original = ImageCodec.Read(clean);
-        using var model = ModelFile.Load(modelPath);
+        using var model = ModelFile.LoadForRestoring(modelPath);
         var restorer = new Restorer(model, precision);
         var sw = Stopwatch.StartNew();
         var restored = ImageRestorer.Restore(restorer, degraded, 8);

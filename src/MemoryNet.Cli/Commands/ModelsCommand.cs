@@ -36,12 +36,21 @@ public static class ModelsCommand
         {
             Description = "Record the task the model restores (" + RestorationTasks.List + ") in its metadata"
         };
+        var tlc = new Option<int?>("--tlc")
+        {
+            Description = "Record that the model restores with test-time local statistics at this training patch by " +
+                "default (restore, eval and serve use it unless given --tlc); for models measured better with it on " +
+                "images larger than their patches",
+            HelpName = "PATCH"
+        };
         var import = new Command("import", "Convert a checkpoint to this project's safetensors format");
         import.Arguments.Add(file);
         import.Options.Add(arch);
         import.Options.Add(output);
         import.Options.Add(task);
-        import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!, p.GetValue(task)));
+        import.Options.Add(tlc);
+        import.SetAction(p => Import(p.GetValue(file)!, p.GetValue(arch), p.GetValue(output)!, p.GetValue(task),
+            p.GetValue(tlc)));
 
         var files = new Argument<string[]>("FILE")
         {
@@ -112,7 +121,7 @@ public static class ModelsCommand
 
     static int List(bool json)
     {
-        var table = new Table().AddColumns("name", "task", "architecture", "parameters", "size MB");
+        var table = new Table().AddColumns("name", "task", "architecture", "parameters", "size MB", "tlc");
         var rows = new System.Text.Json.Nodes.JsonArray();
         int n = 0;
         foreach (var path in BundledModels.All())
@@ -122,12 +131,14 @@ public static class ModelsCommand
             long count = ckpt.ByName().Values.Sum(t => t.numel());
             string name = Path.GetFileNameWithoutExtension(path), task = ckpt.Metadata.GetValueOrDefault("task", "-");
             long bytes = new FileInfo(path).Length;
-            table.AddRow(name, task, spec.Name, count.ToString("N0"), (bytes / 1e6).ToString("0.0"));
+            int? tlc = ModelFile.DefaultTlc(ckpt.Metadata, path);
+            table.AddRow(name, task, spec.Name, count.ToString("N0"), (bytes / 1e6).ToString("0.0"),
+                tlc?.ToString() ?? "-");
             rows.Add(new System.Text.Json.Nodes.JsonObject
             {
                 ["name"] = name, ["task"] = task == "-" ? null : task, ["arch"] = spec.Name,
                 ["family"] = spec.Architecture.Family,
-                ["parameters"] = count, ["bytes"] = bytes, ["path"] = Path.GetFullPath(path),
+                ["parameters"] = count, ["bytes"] = bytes, ["path"] = Path.GetFullPath(path), ["tlc"] = tlc,
             });
             n++;
         }
@@ -161,6 +172,7 @@ public static class ModelsCommand
             ["source"] = $"mean of {files.Length}: " + string.Join(", ", files.Select(Path.GetFileName))
         };
         if ((task ?? firstMetadata.GetValueOrDefault("task")) is { } t) meta["task"] = t;
+        if (firstMetadata.GetValueOrDefault(ModelFile.TlcKey) is { } patch) meta[ModelFile.TlcKey] = patch;
         ModelFile.Save(model, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: the mean of {files.Length} checkpoint(s) of {model.Spec.Describe()}");
         return 0;
@@ -175,6 +187,7 @@ public static class ModelsCommand
             Counts("--dec", dec));
         var meta = new Dictionary<string, string> { ["source"] = $"{Path.GetFileName(path)} grown" };
         if (metadata.GetValueOrDefault("task") is { } t) meta["task"] = t;
+        if (metadata.GetValueOrDefault(ModelFile.TlcKey) is { } patch) meta[ModelFile.TlcKey] = patch;
         ModelFile.Save(grown, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: {grown.Spec.Describe()}, {Parameters(grown):N0} parameters " +
             $"({Parameters(source):N0} before), the same outputs as {Path.GetFileName(path)}");
@@ -218,12 +231,18 @@ public static class ModelsCommand
         return 0;
     }
 
-    static int Import(string file, string? arch, string output, string? task)
+    static int Import(string file, string? arch, string output, string? task, int? tlc)
     {
         CheckOutput(output, task);
         using var model = ModelFile.Load(file, arch is null ? null : ArchRegistry.FromName(arch));
         var meta = new Dictionary<string, string> { ["source"] = Path.GetFileName(file) };
         if (task is not null) meta["task"] = task;
+        if (tlc is int patch)
+        {
+            model.UseLocalStatistics(patch);   // refuses a patch this architecture cannot take
+            model.UseLocalStatistics(null);
+            meta[ModelFile.TlcKey] = patch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         ModelFile.Save(model, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: {model.Spec.Describe()}");
         return 0;

@@ -60,7 +60,7 @@ public sealed class ModelCatalog : IDisposable
             if (!File.Exists(modelPath) && BundledModels.TryFind(modelPath) is { } bundled) modelPath = bundled;
             if (!File.Exists(modelPath)) throw new UserInputException($"{modelPath}: weights file not found");
             var spec = arch is null ? null : ArchRegistry.FromName(arch);
-            var model = ModelFile.Load(modelPath, spec, out var meta);
+            var model = ModelFile.LoadForRestoring(modelPath, spec, null, out var meta, out _);
             var path = modelPath;
             Default = new CatalogEntry(System.IO.Path.GetFileNameWithoutExtension(path), TaskOf(path, meta),
                 model.Spec.Name, "file", path, () => model);
@@ -82,7 +82,7 @@ public sealed class ModelCatalog : IDisposable
                 string archName = ArchRegistry.FromMetadata(meta)?.Name ?? "unknown";
                 var p = path;
                 _entries.Add(
-                    new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, () => ModelFile.Load(p)));
+                    new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, () => ModelFile.LoadForRestoring(p, null, null, out _, out _)));
             }
         }
     }

@@ -105,6 +105,40 @@ public static class ModelFile
         return model;
     }
 
+    /// <summary>The metadata key of the training patch at which a model restores with test-time local statistics
+    /// by default (<see cref="RestorationNet.UseLocalStatistics"/>), as the official NAFNet code restores GoPro with
+    /// its local variant: set by the model's maker where large images measured better with it.</summary>
+    public const string TlcKey = "tlc";
+
+    /// <summary>The training patch a file's metadata asks test-time local statistics at, if any.</summary>
+    public static int? DefaultTlc(IReadOnlyDictionary<string, string> metadata, string path) =>
+        !metadata.TryGetValue(TlcKey, out var text) ? null
+        : int.TryParse(text, out int patch) && patch > 0 ? patch
+        : throw new UserInputException($"{path}: metadata '{TlcKey}' must be a training patch in pixels (got '{text}')");
+
+    /// <summary>
+    /// Loads a network for restoring: as <see cref="Load(string, NetSpec?, out Dictionary{string, string})"/>, with
+    /// test-time local statistics at <paramref name="tlc"/> when given (0: the global means), else at the patch the
+    /// file records (<see cref="TlcKey"/>).
+    /// </summary>
+    public static RestorationNet LoadForRestoring(string path, int? tlc = null) =>
+        LoadForRestoring(path, null, tlc, out _, out _);
+
+    /// <summary>As <see cref="LoadForRestoring(string, int?)"/> with an architecture for files that name none;
+    /// <paramref name="usedTlc"/> is the patch in use, null for the global means.</summary>
+    public static RestorationNet LoadForRestoring(string path, NetSpec? arch, int? tlc,
+        out Dictionary<string, string> metadata, out int? usedTlc)
+    {
+        var model = Load(path, arch, out metadata);
+        try
+        {
+            usedTlc = tlc switch { 0 => null, int patch => patch, null => DefaultTlc(metadata, path) };
+            if (usedTlc is not null) model.UseLocalStatistics(usedTlc);
+            return model;
+        }
+        catch { model.Dispose(); throw; }
+    }
+
     /// <summary>Copies the checkpoint into the model; any missing, unexpected or wrongly shaped key is one clear error
     /// naming them.</summary>
     public static void Apply(nn.Module model, Checkpoint ckpt, NetSpec spec)

@@ -38,4 +38,19 @@ public class BenchAndModelsCommandTests
         Assert.Contains(badErr, l => l.Contains("unknown task 'denoise'"));
         Assert.False(File.Exists(Path.Combine(dir, "x.safetensors")));
     }
+
+    [Fact]
+    public void The_tlc_default_survives_averaging_and_a_malformed_one_names_the_file()
+    {
+        var dir = TestPaths.TempDir();
+        var src = TestPaths.Fixtures("Parity", "tiny_memorynet_plain.pth");
+        string a = Path.Combine(dir, "a.safetensors"), mean = Path.Combine(dir, "mean.safetensors");
+        Assert.Equal(0, CliRunner.Run("models", "import", src, "-o", a, "--tlc", "16").Code);
+        Assert.Equal(0, CliRunner.Run("models", "average", a, a, "-o", mean).Code);
+        using (var ckpt = ModelFile.Read(mean)) Assert.Equal(16, ModelFile.DefaultTlc(ckpt.Metadata, mean));
+        Assert.Null(ModelFile.DefaultTlc(new Dictionary<string, string>(), "f.safetensors"));
+        var e = Assert.Throws<UserInputException>(() =>
+            ModelFile.DefaultTlc(new Dictionary<string, string> { ["tlc"] = "large" }, "f.safetensors"));
+        Assert.StartsWith("f.safetensors: metadata 'tlc'", e.Message);
+    }
 }

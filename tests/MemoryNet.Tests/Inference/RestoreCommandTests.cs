@@ -253,6 +253,33 @@ public class RestoreCommandTests
     }
 
     [Fact]
+    public void A_model_file_can_restore_with_local_statistics_by_default_and_0_turns_them_off()
+    {
+        var root = TestPaths.TempDir();
+        var a = Path.Combine(root, "a.png");
+        ImageCodec.Write(Pattern(64, 40, 3, bits: 16), a);
+        string Out(string name) => Path.Combine(root, name);
+        var withTlc = Out("tlc8.safetensors");
+        Assert.Equal(0, Run("models", "import", Model, "-o", withTlc, "--tlc", "8").Code);
+        Assert.Equal(0, Restore(a, "-o", Out("plain.png")).Item1);
+        Assert.Equal(0, Restore(a, "-o", Out("local.png"), "--tlc", "8").Item1);
+        (int, string[]) RestoreWith(string model, params string[] args) =>
+            Run(["restore", .. args, "--model", model, "--threads", "1"]);
+        Assert.Equal(0, RestoreWith(withTlc, a, "-o", Out("default.png")).Item1);
+        Assert.Equal(0, RestoreWith(withTlc, a, "-o", Out("off.png"), "--tlc", "0").Item1);
+        var plain = ImageCodec.Read(Out("plain.png")).Pixels;
+        Assert.Equal(ImageCodec.Read(Out("local.png")).Pixels, ImageCodec.Read(Out("default.png")).Pixels);
+        Assert.Equal(plain, ImageCodec.Read(Out("off.png")).Pixels);
+        Assert.NotEqual(plain, ImageCodec.Read(Out("default.png")).Pixels);
+
+        var (code, err) = Run("models", "import", Model, "-o", Out("bad.safetensors"), "--tlc", "12");
+        Assert.Equal(2, code);
+        Assert.Contains(err, l => l.Contains("training patch must be a multiple of 8"));
+        Assert.False(File.Exists(Out("bad.safetensors")));
+        Assert.Equal(2, Restore(a, "-o", Out("neg.png"), "--tlc", "-8").Item1);
+    }
+
+    [Fact]
     public void Self_ensemble_output_mirrors_with_its_input()
     {
         var root = TestPaths.TempDir();

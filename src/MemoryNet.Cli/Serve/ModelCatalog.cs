@@ -12,9 +12,10 @@ public sealed class CatalogEntry
 {
     readonly Lazy<(RestorationNet Model, Restorer Restorer)> _loaded;
 
-    internal CatalogEntry(string name, string? task, string arch, string source, string path, Func<RestorationNet> load)
+    internal CatalogEntry(string name, string? task, string arch, string source, string path, int? tlc,
+        Func<RestorationNet> load)
     {
-        Name = name; Task = task; Arch = arch; Source = source; Path = path;
+        Name = name; Task = task; Arch = arch; Source = source; Path = path; Tlc = tlc;
         _loaded = new(() => { var m = load(); return (m, new Restorer(m)); },
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -27,6 +28,9 @@ public sealed class CatalogEntry
     /// <summary>"file" (given with --model) or "bundled".</summary>
     public string Source { get; }
     public string Path { get; }
+    /// <summary>The training patch the model restores with test-time local statistics at (the file's default), or
+    /// null for global means.</summary>
+    public int? Tlc { get; }
     public bool Loaded => _loaded.IsValueCreated;
 
     /// <summary>Loads the network once (later calls reuse it).</summary>
@@ -60,10 +64,10 @@ public sealed class ModelCatalog : IDisposable
             if (!File.Exists(modelPath) && BundledModels.TryFind(modelPath) is { } bundled) modelPath = bundled;
             if (!File.Exists(modelPath)) throw new UserInputException($"{modelPath}: weights file not found");
             var spec = arch is null ? null : ArchRegistry.FromName(arch);
-            var model = ModelFile.LoadForRestoring(modelPath, spec, null, out var meta, out _);
+            var model = ModelFile.LoadForRestoring(modelPath, spec, null, out var meta, out int? tlc);
             var path = modelPath;
             Default = new CatalogEntry(System.IO.Path.GetFileNameWithoutExtension(path), TaskOf(path, meta),
-                model.Spec.Name, "file", path, () => model);
+                model.Spec.Name, "file", path, tlc, () => model);
             _ = Default.Restorer; // marks it loaded
             _entries.Add(Default);
         }
@@ -74,15 +78,18 @@ public sealed class ModelCatalog : IDisposable
                 string name = System.IO.Path.GetFileNameWithoutExtension(path);
                 if (_entries.Any(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))) continue;
                 Dictionary<string, string> meta;
-                try { meta = ReadSafetensorsMetadata(path); }
-                catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
+                int? tlc;
+                try { meta = ReadSafetensorsMetadata(path); tlc = ModelFile.DefaultTlc(meta, path); }
+                catch (Exception e) when (e is IOException or InvalidDataException or JsonException
+                    or UserInputException)
                 {
                     continue; // not a usable file: not offered
                 }
                 string archName = ArchRegistry.FromMetadata(meta)?.Name ?? "unknown";
                 var p = path;
                 _entries.Add(
-                    new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, () => ModelFile.LoadForRestoring(p, null, null, out _, out _)));
+                    new CatalogEntry(name, TaskOf(path, meta), archName, "bundled", path, tlc,
+                        () => ModelFile.LoadForRestoring(p, null, null, out _, out _)));
             }
         }
     }

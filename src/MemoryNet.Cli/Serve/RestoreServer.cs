@@ -276,6 +276,7 @@ public sealed class RestoreServer : IAsyncDisposable
                 ["task"] = e.Task,
                 ["arch"] = e.Arch,
                 ["source"] = e.Source,
+                ["tlc"] = e.Tlc,
                 ["loaded"] = e.Loaded,
                 ["default"] = ReferenceEquals(e, Models.Default),
             });

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using MemoryNet.Cli.Serve;
+using MemoryNet.Weights;
 
 namespace MemoryNet.Tests.Web;
 
@@ -112,6 +113,7 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
         Assert.Equal("bundled", derain.GetProperty("source").GetString());
         Assert.Equal("derain", derain.GetProperty("task").GetString());
         Assert.Equal("custom", derain.GetProperty("arch").GetString());
+        Assert.Equal(JsonValueKind.Null, derain.GetProperty("tlc").ValueKind);   // global means: no default patch
         var tasks = doc.RootElement.GetProperty("tasks").EnumerateArray()
             .ToDictionary(t => t.GetProperty("task").GetString()!, t => t.GetProperty("available").GetBoolean());
         Assert.Equal(new Dictionary<string, bool>
@@ -119,6 +121,23 @@ public sealed class ServeApiTests(WebServerFixture fx) : IClassFixture<WebServer
             ["derain"] = true, ["deraindrop"] = false, ["deshadow"] = false, ["deblur"] = false
         }, tasks);
         Assert.Equal("tiny", doc.RootElement.GetProperty("default").GetString());
+    }
+
+    [Fact]
+    public void The_catalog_offers_a_model_s_tlc_default_and_skips_a_file_whose_default_is_malformed()
+    {
+        var dir = TestPaths.TempDir();
+        using (var model = new MemoryNet.Architectures.Mpr.MemoryNetModel(
+                   new MemoryNet.Architectures.Mpr.ArchSpec("custom", 4, 2, 2, 1, 3)))
+        {
+            ModelFile.Save(model, Path.Combine(dir, "deblur.safetensors"),
+                new Dictionary<string, string> { ["task"] = "deblur", ["tlc"] = "8" });
+            ModelFile.Save(model, Path.Combine(dir, "derain.safetensors"),
+                new Dictionary<string, string> { ["task"] = "derain", ["tlc"] = "wide" });
+        }
+        using var catalog = new ModelCatalog(null, null, dir);
+        var entry = Assert.Single(catalog.Entries);
+        Assert.Equal(("deblur", 8), (entry.Name, entry.Tlc));
     }
 
     [Theory]

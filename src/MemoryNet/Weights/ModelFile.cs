@@ -114,7 +114,8 @@ public static class ModelFile
     public static int? DefaultTlc(IReadOnlyDictionary<string, string> metadata, string path) =>
         !metadata.TryGetValue(TlcKey, out var text) ? null
         : int.TryParse(text, out int patch) && patch > 0 ? patch
-        : throw new UserInputException($"{path}: metadata '{TlcKey}' must be a training patch in pixels (got '{text}')");
+        : throw new UserInputException(
+            $"{path}: metadata '{TlcKey}' must be a training patch in pixels (got '{text}')");
 
     /// <summary>
     /// Loads a network for restoring: as <see cref="Load(string, NetSpec?, out Dictionary{string, string})"/>, with

@@ -61,8 +61,6 @@ public sealed class ModelOptions
         if (model is null)
             throw new UserInputException(
                 "no network chosen: give --model FILE (with --arch for a .pth when needed) or --task NAME");
-        if (p.GetValue(Tlc) is < 0 and var negative)
-            throw new UserInputException($"--tlc must be a training patch in pixels, or 0 for off (got {negative})");
         var net = ModelFile.LoadForRestoring(model, spec, p.GetValue(Tlc), out _, out int? tlc);
         source = tlc is int patch ? $"{model} (tlc {patch})" : model;
         return net;

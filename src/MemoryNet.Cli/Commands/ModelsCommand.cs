@@ -171,8 +171,8 @@ public static class ModelsCommand
         {
             ["source"] = $"mean of {files.Length}: " + string.Join(", ", files.Select(Path.GetFileName))
         };
-        if ((task ?? firstMetadata.GetValueOrDefault("task")) is { } t) meta["task"] = t;
-        if (firstMetadata.GetValueOrDefault(ModelFile.TlcKey) is { } patch) meta[ModelFile.TlcKey] = patch;
+        CarryUse(firstMetadata, meta);
+        if (task is not null) meta["task"] = task;
         ModelFile.Save(model, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: the mean of {files.Length} checkpoint(s) of {model.Spec.Describe()}");
         return 0;
@@ -186,12 +186,19 @@ public static class ModelsCommand
         using var grown = MemoryNet.Architectures.NafNet.NafNetArchitecture.Grow(source, Counts("--enc", enc), middle,
             Counts("--dec", dec));
         var meta = new Dictionary<string, string> { ["source"] = $"{Path.GetFileName(path)} grown" };
-        if (metadata.GetValueOrDefault("task") is { } t) meta["task"] = t;
-        if (metadata.GetValueOrDefault(ModelFile.TlcKey) is { } patch) meta[ModelFile.TlcKey] = patch;
+        CarryUse(metadata, meta);
         ModelFile.Save(grown, output, meta);
         AnsiConsole.WriteLine($"wrote {output}: {grown.Spec.Describe()}, {Parameters(grown):N0} parameters " +
             $"({Parameters(source):N0} before), the same outputs as {Path.GetFileName(path)}");
         return 0;
+    }
+
+    /// <summary>Copies what says how to use a model (its task, its test-time local statistics) to a file made from
+    /// it: an average of its checkpoints or a grown copy restores the same kind of image the same way.</summary>
+    static void CarryUse(IReadOnlyDictionary<string, string> from, Dictionary<string, string> to)
+    {
+        foreach (var key in new[] { "task", ModelFile.TlcKey })
+            if (from.GetValueOrDefault(key) is { } value) to[key] = value;
     }
 
     /// <summary>A weights file, or the file of the bundled model of that name.</summary>

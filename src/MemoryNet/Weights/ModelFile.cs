@@ -133,7 +133,14 @@ public static class ModelFile
         var model = Load(path, arch, out metadata);
         try
         {
-            usedTlc = tlc switch { 0 => null, int patch => patch, null => DefaultTlc(metadata, path) };
+            usedTlc = tlc switch
+            {
+                < 0 => throw new UserInputException(
+                    $"tlc must be a training patch in pixels, or 0 for global means (got {tlc})"),
+                0 => null,
+                int patch => patch,
+                null => DefaultTlc(metadata, path),
+            };
             if (usedTlc is not null) model.UseLocalStatistics(usedTlc);
             return model;
         }

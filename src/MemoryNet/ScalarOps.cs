@@ -6,15 +6,17 @@ namespace MemoryNet;
 /// <summary>
 /// Tensor–number operations that keep the native <see cref="Scalar"/> alive until the call returns.
 /// TorchSharp's implicit double→Scalar temporaries are not tracked by dispose scopes and have a
-/// finalizer, so under GC pressure (several images scored in parallel) the finalizer can free one
-/// during the native call ("Unknown scalar type" from libtorch). Library code uses these instead.
+/// finalizer, so under GC pressure (several images scored in parallel, data-parallel training) the finalizer can
+/// free one during the native call ("Unknown scalar type", or "Expected false to be true" from Scalar::toFloat).
+/// That includes the alpha of 1 that TorchSharp's add(Scalar), add_(Scalar) and add_(Tensor) make for themselves:
+/// every add here passes <see cref="One"/>. Library code uses these instead of operators and one-argument adds.
 /// </summary>
 public static class ScalarOps
 {
     public static Tensor MulK(this Tensor x, double v) { using var s = v.ToScalar(); return x.mul(s); }
     public static Tensor MulK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.mul_(s); }
-    public static Tensor AddK(this Tensor x, double v) { using var s = v.ToScalar(); return x.add(s); }
-    public static Tensor AddK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.add_(s); }
+    public static Tensor AddK(this Tensor x, double v) { using var s = v.ToScalar(); return x.add(s, One); }
+    public static Tensor AddK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.add_(s, One); }
     public static Tensor DivK(this Tensor x, double v) { using var s = v.ToScalar(); return x.div(s); }
     public static Tensor DivK_(this Tensor x, double v) { using var s = v.ToScalar(); return x.div_(s); }
     public static Tensor PowK(this Tensor x, double v) { using var s = v.ToScalar(); return x.pow(s); }
@@ -38,6 +40,8 @@ public static class ScalarOps
     public static readonly Scalar One = 1.0.ToScalar();
     /// <summary>x + other, with an alpha that cannot be finalized during the call.</summary>
     public static Tensor Plus(this Tensor x, Tensor other) => x.add(other, One);
+    /// <summary>x += other, in place, with an alpha that cannot be finalized during the call.</summary>
+    public static Tensor Plus_(this Tensor x, Tensor other) => x.add_(other, One);
     /// <summary>x += alpha · other</summary>
     public static Tensor AddScaled_(this Tensor x, Tensor other, double alpha)
     {

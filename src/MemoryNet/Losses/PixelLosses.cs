@@ -29,6 +29,6 @@ public static class PixelLosses
     {
         using var scope = NewDisposeScope();
         var mse = (x - y).square().mean([1, 2, 3]);
-        return (mse + 1e-8).log10().mul(10).mean().MoveToOuterDisposeScope();
+        return mse.AddK(1e-8).log10().MulK(10).mean().MoveToOuterDisposeScope();
     }
 }

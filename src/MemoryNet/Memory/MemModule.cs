@@ -28,7 +28,7 @@ public sealed class MemModule : nn.Module
     {
         using var scope = NewDisposeScope();
         var (sem, ins, part) = forward(x);
-        return (sem + ins + part).DivK(3).MoveToOuterDisposeScope();
+        return sem.Plus(ins).Plus(part).DivK(3).MoveToOuterDisposeScope();
     }
 
     /// <summary>Rows per chunk when running without gradients.</summary>

@@ -76,9 +76,9 @@ public sealed class ChannelMean : nn.Module<Tensor, Tensor>
         using (var s = nn.functional.pad(down, [1, 0, 1, 0])) // a zero first row and column: a box is four corners
         {
             box = s[.., .., (int)k1.., (int)k2..].sub(s[.., .., ..(int)rows, (int)k2..]);
-            box.sub_(s[.., .., (int)k1.., ..(int)cols]).add_(s[.., .., ..(int)rows, ..(int)cols]);
+            box.sub_(s[.., .., (int)k1.., ..(int)cols]).Plus_(s[.., .., ..(int)rows, ..(int)cols]);
         }
-        box.div_(k1 * k2).add_(global);
+        box.div_(k1 * k2).Plus_(global);
         var mean = nn.functional.pad(box,
             [(w - cols) / 2, (w - cols + 1) / 2, (h - rows) / 2, (h - rows + 1) / 2], PaddingModes.Replicate);
         box.Dispose();

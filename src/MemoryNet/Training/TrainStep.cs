@@ -191,7 +191,7 @@ public sealed class TrainStep : IDisposable
                 foreach (var r in replicaParams!)
                 {
                     using var g = r[i].grad;
-                    if (g is not null) target.add_(g);
+                    if (g is not null) target.Plus_(g);
                 }
             }
         if (objective.GradClip > 0) Optimizer.ClipGradNorm(objective.GradClip);

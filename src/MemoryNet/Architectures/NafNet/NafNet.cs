@@ -69,10 +69,10 @@ public sealed class NafNetModel : RestorationNet
         x = middle_blks.forward(x);
         for (int i = 0; i < decoders.Count; i++)
         {
-            x = ups[i].forward(x) + skips[^(i + 1)];
+            x = ups[i].forward(x).Plus(skips[^(i + 1)]);
             x = decoders[i].forward(x);
         }
-        var restored = ending.forward(x) + inp;
+        var restored = ending.forward(x).Plus(inp);
         if (padH + padW > 0) restored = restored[.., .., ..(int)h, ..(int)w];
         return ([restored.MoveToOuterDisposeScope()], null);
     }
@@ -120,9 +120,9 @@ public sealed class NafBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x = SimpleGate(conv2.forward(conv1.forward(norm1.forward(inp))));
         x = x * sca.forward(x);
-        var y = inp + conv3.forward(x) * beta;
+        var y = inp.Plus(conv3.forward(x) * beta);
         x = SimpleGate(conv4.forward(norm2.forward(y)));
-        return (y + conv5.forward(x) * gamma).MoveToOuterDisposeScope();
+        return y.Plus(conv5.forward(x) * gamma).MoveToOuterDisposeScope();
     }
 }
 

@@ -13,6 +13,17 @@ public class BlurFamilyTests
         return img;
     }
 
+    /// <summary>Vertical stripes, half a period <paramref name="light"/> and half <paramref name="dark"/>.</summary>
+    static RgbImage Stripes(int size, int period, float dark, float light)
+    {
+        var img = Flat(size, dark);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < size; y++)
+                for (int x = 0; x < size; x += period)
+                    for (int k = 0; k < period / 2; k++) img.Data[(c * size + y) * size + x + k] = light;
+        return img;
+    }
+
     /// <summary>A 1×9 horizontal line kernel written as kernels.json.</summary>
     static string LineKernelFolder()
     {
@@ -80,11 +91,7 @@ public class BlurFamilyTests
     {
         // fine stripes: any blur of the family flattens them, a sharp pair keeps them and differs from its target
         // only by noise and compression; raised highlights would make a sharp target's bright stripes a lie
-        var scene = Flat(128, 0.2f);
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < 128; y++)
-                for (int x = 0; x < 128; x += 4)
-                    for (int k = 0; k < 2; k++) scene.Data[(c * 128 + y) * 128 + x + k] = 0.8f;
+        var scene = Stripes(128, 4, 0.2f, 0.8f);
         var bank = BlurKernelBank.Load(LineKernelFolder());
         var pairs = Enumerable.Range(0, 300).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(12, i), bank)).ToList();
         var sharp = pairs.Where(p => (string)p.Params["method"]! == "none").ToList();
@@ -141,11 +148,7 @@ public class BlurFamilyTests
     {
         // fine black-and-white stripes: averaged in linear light their blur is brighter than their mean, averaged in
         // the encoded values (gamma 1) it keeps the mean; a family with one response teaches a fixed darkening
-        var scene = Flat(128, 0.05f);
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < 128; y++)
-                for (int x = 0; x < 128; x += 8)
-                    for (int k = 0; k < 4; k++) scene.Data[(c * 128 + y) * 128 + x + k] = 0.95f;
+        var scene = Stripes(128, 8, 0.05f, 0.95f);
         var pairs = Enumerable.Range(0, 160).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(9, i))).ToList();
         var gammas = pairs.Select(p => (double)p.Params["gamma"]!).ToList();
         Assert.InRange(gammas.Count(g => g == 2.2), 40, 120);

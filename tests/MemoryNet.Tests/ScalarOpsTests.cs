@@ -15,7 +15,10 @@ public class ScalarOpsTests
         var stop = DateTime.UtcNow.AddSeconds(3);
         int calls = 0;
         var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var collector = new Thread(() => { while (DateTime.UtcNow < stop) { GC.Collect(); GC.WaitForPendingFinalizers(); } });
+        var collector = new Thread(() =>
+        {
+            while (DateTime.UtcNow < stop) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+        });
         var workers = Enumerable.Range(0, 3).Select(i => new Thread(() =>
         {
             using var x = ones(4);
@@ -28,7 +31,8 @@ public class ScalarOpsTests
                     b.AddK_(2).Plus_(a);
                     using var c = a.Plus(b);
                     Interlocked.Increment(ref calls);
-                    if (Math.Abs(c.sum().item<float>() - 4 * (1.001f + 4.001f)) > 1e-3f) errors.Add("wrong sum");
+                    using var total = c.sum();
+                    if (Math.Abs(total.item<float>() - 4 * (1.001f + 4.001f)) > 1e-3f) errors.Add("wrong sum");
                 }
                 catch (Exception e) { errors.Add(e.Message.Split('\n')[0]); }
                 _ = new byte[1024];   // garbage, so that collections find Scalars to finalize

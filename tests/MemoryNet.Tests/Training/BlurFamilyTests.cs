@@ -93,7 +93,8 @@ public class BlurFamilyTests
         // only by noise and compression; raised highlights would make a sharp target's bright stripes a lie
         var scene = Stripes(128, 4, 0.2f, 0.8f);
         var bank = BlurKernelBank.Load(LineKernelFolder());
-        var pairs = Enumerable.Range(0, 300).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(12, i), bank)).ToList();
+        var pairs = Enumerable.Range(0, 300).Select(i => BlurSynth.Apply(scene, SynthRng.ForItem(12, i), bank))
+            .ToList();
         var sharp = pairs.Where(p => (string)p.Params["method"]! == "none").ToList();
         Assert.InRange(sharp.Count, 15, 50);
         static double Rmse(DegradedPair p) =>

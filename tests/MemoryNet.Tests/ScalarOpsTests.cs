@@ -45,4 +45,30 @@ public class ScalarOpsTests
         Assert.True(calls > 100, $"{calls} calls");
         Assert.True(errors.IsEmpty, $"{errors.Count} of {calls} calls failed: {errors.FirstOrDefault()}");
     }
+
+    /// <summary>The forms a reader can spot: a one-argument add (its alpha), square() (TorchSharp's pow(2)) and a
+    /// number literal passed to a Scalar-taking method. Operators with numbers and number-typed variables need a
+    /// reader; this catches the common slips.</summary>
+    [Fact]
+    public void Library_code_passes_no_unkept_scalars_in_the_forms_a_scan_can_see()
+    {
+        var pattern = new System.Text.RegularExpressions.Regex(
+            @"\.square\(\)|\.add_?\([^,()]*\)|\.(add|add_|sub|sub_|mul|mul_|div|div_|pow|pow_|fill_|remainder|clamp|"
+            + @"clamp_|clamp_min|clamp_max|gt|lt|ge|le|eq|ne|masked_fill|masked_fill_)\(\s*-?[0-9]");
+        var found = new List<string>();
+        foreach (var project in new[] { "MemoryNet", "MemoryNet.Cli" })
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot, "src", project), "*.cs",
+                         SearchOption.AllDirectories))
+            {
+                var rel = Path.GetRelativePath(TestPaths.RepoRoot, file);
+                if (rel.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
+                    || rel.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")
+                    || Path.GetFileName(file) == "ScalarOps.cs") continue;
+                var lines = File.ReadAllLines(file);
+                for (int i = 0; i < lines.Length; i++)
+                    if (!lines[i].TrimStart().StartsWith("//") && pattern.IsMatch(lines[i]))
+                        found.Add($"{rel}:{i + 1}: {lines[i].Trim()}");
+            }
+        Assert.True(found.Count == 0, "use ScalarOps (MulK, AddK, DivK_, PowK, Plus …):\n" + string.Join("\n", found));
+    }
 }

@@ -200,7 +200,7 @@ public static class BenchCommand
             {
                 using var scope = NewDisposeScope();
                 var x = ChannelsLast.Of(rand(1, c, size, size).to(dt));
-                var w = ChannelsLast.Of(rand(c, c, 3, 3).to(dt).mul_(0.01));
+                var w = ChannelsLast.Of(rand(c, c, 3, 3).to(dt).MulK_(0.01));
                 double sec = Median(() => { using var y = nn.functional.conv2d(x, w, padding: [1, 1]); });
                 Add($"conv3x3 {c}->{c} at {size}² (NHWC)", dt, 2.0 * c * c * 9 * size * size, sec);
             }

@@ -99,7 +99,7 @@ public sealed class Restorer
             var y = Dihedral(RestoreOnce(Dihedral(input, k, inverse: false)), k, inverse: true);
             sum = sum is null ? y.contiguous().MoveToOuterDisposeScope() : sum.add_(y, ScalarOps.One);
         }
-        return sum!.div_(transforms.Count).MoveToOuterDisposeScope();
+        return sum!.DivK_(transforms.Count).MoveToOuterDisposeScope();
     }
 
     /// <summary>Element k of the 8 flips/rotations of the image plane (k ≥ 4: mirrored, then k mod 4 quarter turns),

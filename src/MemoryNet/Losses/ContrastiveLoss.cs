@@ -38,7 +38,7 @@ public sealed class ContrastiveLoss(IFeatureExtractor extractor) : IDisposable
             var pos = (r[i].Features - y[i].Features).abs().mean();
             var neg = (r[i].Features - x[i].Features).abs().mean();
             var term = (pos / neg.AddK(Epsilon)).MulK(r[i].Weight);
-            total = total is null ? term : total + term;
+            total = total is null ? term : total.Plus(term);
         }
         return total!.MoveToOuterDisposeScope();
     }

@@ -28,7 +28,7 @@ public static class PixelLosses
     public static Tensor NegativePsnr(Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
-        var mse = (x - y).square().mean([1, 2, 3]);
+        var mse = (x - y).PowK(2).mean([1, 2, 3]);
         return mse.AddK(1e-8).log10().MulK(10).mean().MoveToOuterDisposeScope();
     }
 }

@@ -37,7 +37,7 @@ public static class ImageMetrics
     {
         CheckSameShape(a, b);
         using var scope = NewDisposeScope();
-        double mse = a.to(float64).sub(b.to(float64)).square().mean().item<double>();
+        double mse = a.to(float64).sub(b.to(float64)).PowK_(2).mean().item<double>();
         return mse == 0 ? double.PositiveInfinity : 10.0 * Math.Log10(dataRange * dataRange / mse);
     }
 
@@ -75,7 +75,7 @@ public static class ImageMetrics
         var vxy = (uxy - ux * uy).MulK_(covNorm);
         double c1 = Math.Pow(options.K1 * dataRange, 2), c2 = Math.Pow(options.K2 * dataRange, 2);
         var s = (ux * uy).MulK_(2.0).AddK_(c1) * vxy.MulK(2.0).AddK_(c2)
-            / ((ux * ux + uy * uy).AddK_(c1) * (vx + vy).AddK_(c2));
+            / ((ux * ux).Plus(uy * uy).AddK_(c1) * vx.Plus(vy).AddK_(c2));
         return s.mean().item<double>();
     }
 

@@ -54,7 +54,7 @@ public sealed class ChannelMean : nn.Module<Tensor, Tensor>
         using var rows = x.permute(0, 2, 3, 1).reshape(n, pixels, c);
         using var ones = torch.ones(n, 1, pixels, dtype: ScalarType.BFloat16);
         using var sum = ones.bmm(rows);
-        return sum.view(n, c, 1, 1).div_(pixels);
+        return sum.view(n, c, 1, 1).DivK_(pixels);
     }
 
     /// <summary>The mean of each kh × kw box (clipped to the map), channels-last. Summed in fp32 about the global
@@ -78,7 +78,7 @@ public sealed class ChannelMean : nn.Module<Tensor, Tensor>
             box = s[.., .., (int)k1.., (int)k2..].sub(s[.., .., ..(int)rows, (int)k2..]);
             box.sub_(s[.., .., (int)k1.., ..(int)cols]).Plus_(s[.., .., ..(int)rows, ..(int)cols]);
         }
-        box.div_(k1 * k2).Plus_(global);
+        box.DivK_(k1 * k2).Plus_(global);
         var mean = nn.functional.pad(box,
             [(w - cols) / 2, (w - cols + 1) / 2, (h - rows) / 2, (h - rows + 1) / 2], PaddingModes.Replicate);
         box.Dispose();

@@ -252,7 +252,7 @@ public sealed class Trainer
         }
         var model = spec.Build();
         if (o.Network.MemoryInitScale != 1 && model.Memory is { } memory)
-            using (torch.no_grad()) memory.Unit.Items.mul_(o.Network.MemoryInitScale);
+            using (torch.no_grad()) memory.Unit.Items.MulK_(o.Network.MemoryInitScale);
         if (o.Network.Init is not null)
         {
             using var ckpt = ModelFile.Read(o.Network.Init);

@@ -219,7 +219,7 @@ public static class ModelFile
                 foreach (var (key, t) in sum) t.add_(theirs[key], ScalarOps.One);
             }
             using (no_grad())
-                foreach (var (_, t) in sum) t.div_(paths.Count);
+                foreach (var (_, t) in sum) t.DivK_(paths.Count);
             return model;
         }
         catch { model.Dispose(); throw; }

@@ -179,4 +179,32 @@ public class BlurFamilyTests
         Assert.True(mild is > 0.3 and < 0.6, $"{mild:P0} of the warps under 4 px");
         Assert.Contains(shifts, t => t > 12);
     }
+
+    /// <summary>Every kernel's centroid lies on a whole pixel: a kernel off centre by a fraction of a pixel shifts the
+    /// blurred picture by an amount the network cannot see.</summary>
+    [Fact]
+    public void Kernels_are_centred_to_a_fraction_of_a_pixel()
+    {
+        static (double X, double Y) Centroid(List<ImageOps.Tap> taps) =>
+            (taps.Sum(t => t.W * t.Dx), taps.Sum(t => t.W * t.Dy));
+        for (int i = 0; i < 20; i++)
+        {
+            var rng = SynthRng.ForItem(3, i);
+            var traj = BlurSynth.Trajectory(rng, out _);
+            var (x, y) = Centroid(BlurSynth.Kernel(traj, BlurSynth.Exposures[i % 4], out _));
+            Assert.True(Math.Abs(x) < 1e-4 && Math.Abs(y) < 1e-4, $"trajectory {i}: centroid ({x}, {y})");
+        }
+        var dir = TestPaths.TempDir();   // a lopsided ramp: its centroid falls between pixels at every scale
+        File.WriteAllText(Path.Combine(dir, "kernels.json"),
+            """{"ramp": {"size": [2, 5], "values": [1, 2, 3, 5, 8, 0, 1, 1, 2, 4]}}""");
+        var bank = BlurKernelBank.Load(dir);
+        foreach (double scale in new[] { 0.5, 1.0, 1.37, 2.2 })
+            for (int mode = 0; mode < 8; mode++)
+            {
+                var taps = bank.Taps(0, mode, scale, 64);
+                var (x, y) = Centroid(taps);
+                Assert.Equal(1.0, taps.Sum(t => t.W), 5);
+                Assert.True(Math.Abs(x) < 1e-4 && Math.Abs(y) < 1e-4, $"scale {scale}, mode {mode}: ({x}, {y})");
+            }
+    }
 }

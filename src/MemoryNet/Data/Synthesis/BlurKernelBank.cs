@@ -76,7 +76,8 @@ public sealed class BlurKernelBank
     /// <summary>
     /// Kernel k turned by one of the 8 flips/rotations (<paramref name="mode"/>) and resized by
     /// <paramref name="scale"/> (bilinear splat of each sample onto the scaled grid), as taps about its centroid, sum
-    /// 1; never wider than <paramref name="maxSize"/>.
+    /// 1; never wider than <paramref name="maxSize"/>. The samples are moved by less than half a pixel so that the
+    /// centroid lies on a whole pixel, as <see cref="BlurSynth.Kernel"/> does for trajectories.
     /// </summary>
     public List<ImageOps.Tap> Taps(int k, int mode, double scale, int maxSize)
     {
@@ -87,16 +88,30 @@ public sealed class BlurKernelBank
         int g = Math.Min(maxSize | 1, 2 * (int)Math.Ceiling(Math.Max(kn.Width, kn.Height) * scale / 2) + 3);
         var grid = new double[g * g];
         int c0x = kn.Width / 2, c0y = kn.Height / 2, gc = g / 2;
+        (double Dx, double Dy) Offset(int x, int y)   // a sample's place about the middle sample, turned and scaled
+        {
+            double dx = x - c0x, dy = y - c0y;
+            if ((mode & 1) != 0) dx = -dx;
+            if ((mode & 2) != 0) dy = -dy;
+            if ((mode & 4) != 0) (dx, dy) = (dy, dx);
+            return (dx * scale, dy * scale);
+        }
+        double w = 0, ux = 0, uy = 0;
+        for (int y = 0; y < kn.Height; y++)
+            for (int x = 0; x < kn.Width; x++)
+            {
+                float v = kn.Values[y * kn.Width + x];
+                var (dx, dy) = Offset(x, y);
+                w += v; ux += v * dx; uy += v * dy;
+            }
+        double ox = Math.Round(ux / w) - ux / w, oy = Math.Round(uy / w) - uy / w;
         for (int y = 0; y < kn.Height; y++)
             for (int x = 0; x < kn.Width; x++)
             {
                 float v = kn.Values[y * kn.Width + x];
                 if (v == 0) continue;
-                double dx = x - c0x, dy = y - c0y;
-                if ((mode & 1) != 0) dx = -dx;
-                if ((mode & 2) != 0) dy = -dy;
-                if ((mode & 4) != 0) (dx, dy) = (dy, dx);
-                ImageOps.Splat(grid, g, g, gc + dx * scale, gc + dy * scale, v);
+                var (dx, dy) = Offset(x, y);
+                ImageOps.Splat(grid, g, g, gc + dx + ox, gc + dy + oy, v);
             }
         double sum = 0, mx = 0, my = 0;
         for (int y = 0; y < g; y++)

@@ -58,13 +58,20 @@ public static class BlurSynth
 
     /// <summary>
     /// The PSF of the first T·Steps points of a trajectory, splatted bilinearly on the 64×64 canvas and
-    /// normalised to sum 1 (not min–max: a known generator's bug); taps are relative to the kernel's centroid.
+    /// normalised to sum 1 (not min–max: a known generator's bug); taps are relative to the kernel's centroid, which
+    /// lies on a whole pixel: the points are moved by less than half a pixel first, since a kernel off its centre by
+    /// a fraction of a pixel shifts the blurred picture by an amount no network can see, and one trained to guess it
+    /// hedges by softening (docs/synthesis.md).
     /// </summary>
     public static List<ImageOps.Tap> Kernel((double X, double Y)[] traj, double exposure, out float[] canvas)
     {
         int pts = Math.Max(2, (int)Math.Round(exposure * traj.Length));
+        double ux = 0, uy = 0;
+        for (int i = 0; i < pts; i++) { ux += traj[i].X; uy += traj[i].Y; }
+        ux /= pts; uy /= pts;
+        double ox = Math.Round(ux) - ux, oy = Math.Round(uy) - uy;
         var grid = new double[Canvas * Canvas];
-        for (int i = 0; i < pts; i++) ImageOps.Splat(grid, Canvas, Canvas, traj[i].X, traj[i].Y, 1.0);
+        for (int i = 0; i < pts; i++) ImageOps.Splat(grid, Canvas, Canvas, traj[i].X + ox, traj[i].Y + oy, 1.0);
         double sum = 0, mx = 0, my = 0;
         for (int y = 0; y < Canvas; y++)
             for (int x = 0; x < Canvas; x++) { double v = grid[y * Canvas + x]; sum += v; mx += v * x; my += v * y; }

@@ -76,7 +76,7 @@ public sealed class BlurKernelBank
     /// <summary>
     /// Kernel k turned by one of the 8 flips/rotations (<paramref name="mode"/>) and resized by
     /// <paramref name="scale"/> (bilinear splat of each sample onto the scaled grid), as taps about its centroid, sum
-    /// 1; never wider than <paramref name="maxSize"/>. The samples are moved by less than half a pixel so that the
+    /// 1; never wider than <paramref name="maxSize"/>. The samples are moved by at most half a pixel so that the
     /// centroid lies on a whole pixel, as <see cref="BlurSynth.Kernel"/> does for trajectories.
     /// </summary>
     public List<ImageOps.Tap> Taps(int k, int mode, double scale, int maxSize)
@@ -84,7 +84,7 @@ public sealed class BlurKernelBank
         var kn = Kernels[k];
         scale = Math.Min(scale, (maxSize - 2) / (double)Math.Max(kn.Width, kn.Height));
         // an odd grid with a whole-pixel centre, and whole-pixel offsets about the kernel's middle sample, so that
-        // scale 1 copies the kernel exactly
+        // scale 1 copies a kernel whose centroid is a whole pixel exactly (any other is moved by a bilinear splat)
         int g = Math.Min(maxSize | 1, 2 * (int)Math.Ceiling(Math.Max(kn.Width, kn.Height) * scale / 2) + 3);
         var grid = new double[g * g];
         int c0x = kn.Width / 2, c0y = kn.Height / 2, gc = g / 2;
@@ -104,7 +104,10 @@ public sealed class BlurKernelBank
                 var (dx, dy) = Offset(x, y);
                 w += v; ux += v * dx; uy += v * dy;
             }
-        double ox = Math.Round(ux / w) - ux / w, oy = Math.Round(uy / w) - uy / w;
+        // a balanced kernel's moments cancel only to the float rounding of its weights: a move of 1e-8 px would splat
+        // each sample into up to four taps, up to four times the convolution's work for nothing
+        static double Move(double c) => Math.Abs(Math.Round(c) - c) < 1e-6 ? 0 : Math.Round(c) - c;
+        double ox = Move(ux / w), oy = Move(uy / w);
         for (int y = 0; y < kn.Height; y++)
             for (int x = 0; x < kn.Width; x++)
             {

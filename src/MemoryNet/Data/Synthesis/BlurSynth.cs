@@ -59,7 +59,7 @@ public static class BlurSynth
     /// <summary>
     /// The PSF of the first T·Steps points of a trajectory, splatted bilinearly on the 64×64 canvas and
     /// normalised to sum 1 (not min–max: a known generator's bug); taps are relative to the kernel's centroid, which
-    /// lies on a whole pixel: the points are moved by less than half a pixel first, since a kernel off its centre by
+    /// lies on a whole pixel: the points are moved by at most half a pixel first, since a kernel off its centre by
     /// a fraction of a pixel shifts the blurred picture by an amount no network can see, and one trained to guess it
     /// hedges by softening (docs/synthesis.md).
     /// </summary>

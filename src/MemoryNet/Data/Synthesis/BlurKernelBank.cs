@@ -104,10 +104,7 @@ public sealed class BlurKernelBank
                 var (dx, dy) = Offset(x, y);
                 w += v; ux += v * dx; uy += v * dy;
             }
-        // a balanced kernel's moments cancel only to the float rounding of its weights: a move of 1e-8 px would splat
-        // each sample into up to four taps, up to four times the convolution's work for nothing
-        static double Move(double c) => Math.Abs(Math.Round(c) - c) < 1e-6 ? 0 : Math.Round(c) - c;
-        double ox = Move(ux / w), oy = Move(uy / w);
+        double ox = BlurSynth.ToWholePixel(ux / w), oy = BlurSynth.ToWholePixel(uy / w);
         for (int y = 0; y < kn.Height; y++)
             for (int x = 0; x < kn.Width; x++)
             {

@@ -56,6 +56,12 @@ public static class BlurSynth
         return x;
     }
 
+    /// <summary>The move (at most half a pixel) that takes a kernel's centroid <paramref name="c"/> to a whole pixel.
+    /// None below 1e-6 px: a balanced kernel's moments cancel only to the float rounding of its weights, and a move
+    /// of 1e-8 px would splat each sample into up to four taps, up to four times the convolution's work for
+    /// nothing.</summary>
+    internal static double ToWholePixel(double c) => Math.Abs(Math.Round(c) - c) < 1e-6 ? 0 : Math.Round(c) - c;
+
     /// <summary>
     /// The PSF of the first T·Steps points of a trajectory, splatted bilinearly on the 64×64 canvas and
     /// normalised to sum 1 (not min–max: a known generator's bug); taps are relative to the kernel's centroid, which
@@ -69,7 +75,7 @@ public static class BlurSynth
         double ux = 0, uy = 0;
         for (int i = 0; i < pts; i++) { ux += traj[i].X; uy += traj[i].Y; }
         ux /= pts; uy /= pts;
-        double ox = Math.Round(ux) - ux, oy = Math.Round(uy) - uy;
+        double ox = ToWholePixel(ux), oy = ToWholePixel(uy);
         var grid = new double[Canvas * Canvas];
         for (int i = 0; i < pts; i++) ImageOps.Splat(grid, Canvas, Canvas, traj[i].X + ox, traj[i].Y + oy, 1.0);
         double sum = 0, mx = 0, my = 0;

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
@@ -12,6 +14,7 @@ public static class DMath
     const double PiO2Hi = 1.57079632673412561417e+00, PiO2Lo = 6.07710050650619224932e-11;
     const double TwoOverPi = 6.36619772367581382433e-01;
     const double Sqrt2 = 1.41421356237309514547;
+    const double SmallestNormal = 2.2250738585072014E-308;
 
     public static double Exp(double x)
     {
@@ -50,8 +53,19 @@ public static class DMath
         if (m > Sqrt2) { m *= 0.5; e++; }
         double s = (m - 1.0) / (m + 1.0);
         double s2 = s * s;
+        // the series 2s(1 + s²/3 + s⁴/5 + … + s²²/23) (Horner), its coefficients folded at compile time
         double p = 1.0 / 23.0;
-        for (int n = 21; n >= 1; n -= 2) p = p * s2 + 1.0 / n;
+        p = p * s2 + 1.0 / 21.0;
+        p = p * s2 + 1.0 / 19.0;
+        p = p * s2 + 1.0 / 17.0;
+        p = p * s2 + 1.0 / 15.0;
+        p = p * s2 + 1.0 / 13.0;
+        p = p * s2 + 1.0 / 11.0;
+        p = p * s2 + 1.0 / 9.0;
+        p = p * s2 + 1.0 / 7.0;
+        p = p * s2 + 1.0 / 5.0;
+        p = p * s2 + 1.0 / 3.0;
+        p = p * s2 + 1.0;
         double lm = 2.0 * s * p;
         return e * Ln2Hi + (lm + e * Ln2Lo);
     }
@@ -62,6 +76,119 @@ public static class DMath
         if (x == 0) return y > 0 ? 0.0 : double.PositiveInfinity;
         if (x < 0) return double.NaN;
         return Exp(y * Log(x));
+    }
+
+    /// <summary>dst[i] = (float)Pow(src[i], y) for a whole plane: the scalar function's bits, a vector of samples at a
+    /// time. Each lane runs the scalar code's operations in the same order (a multiply and an add are never fused,
+    /// the exponent is read and set through the bits, which is exact for the normal doubles a float becomes); a vector
+    /// holding a sample the lanes do not cover (negative, not finite, or a power outside exp's plain range) takes the
+    /// scalar path. src and dst may be the same span.</summary>
+    public static void Pow(ReadOnlySpan<float> src, double y, Span<float> dst)
+    {
+        if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));
+        int i = 0, n = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated && y != 0)
+        {
+            Span<double> lane = stackalloc double[n];
+            for (; i <= src.Length - n; i += n)
+            {
+                for (int j = 0; j < n; j++) lane[j] = src[i + j];
+                if (!TryPow(new Vector<double>(lane), y, out var r))
+                {
+                    for (int j = 0; j < n; j++) dst[i + j] = (float)Pow(src[i + j], y);
+                    continue;
+                }
+                r.CopyTo(lane);
+                for (int j = 0; j < n; j++) dst[i + j] = (float)lane[j];
+            }
+        }
+        for (; i < src.Length; i++) dst[i] = (float)Pow(src[i], y);
+    }
+
+    /// <summary>dst[i] = Pow(src[i], y) for a plane of doubles, as the float overload.</summary>
+    public static void Pow(ReadOnlySpan<double> src, double y, Span<double> dst)
+    {
+        if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));
+        int i = 0, n = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated && y != 0)
+            for (; i <= src.Length - n; i += n)
+            {
+                if (TryPow(new Vector<double>(src[i..]), y, out var r)) r.CopyTo(dst[i..]);
+                else for (int j = 0; j < n; j++) dst[i + j] = Pow(src[i + j], y);
+            }
+        for (; i < src.Length; i++) dst[i] = Pow(src[i], y);
+    }
+
+    /// <summary><see cref="Pow(double, double)"/> of every lane, when every lane is a normal double the vector path
+    /// covers (y ≠ 0).</summary>
+    static bool TryPow(Vector<double> x, double y, out Vector<double> result)
+    {
+        // 0^y is 0 for y > 0: those lanes compute with 1 and are set to 0 after
+        var zero = y > 0 ? Vector.Equals(x, Vector<double>.Zero) : Vector<long>.Zero;
+        x = Vector.ConditionalSelect(zero, Vector<double>.One, x);
+        var t = new Vector<double>(y) * LogOfNormal(x);
+        result = default;
+        if (!(Vector.GreaterThanOrEqualAll(x, new Vector<double>(SmallestNormal))
+              && Vector.LessThanAll(x, new Vector<double>(double.PositiveInfinity))
+              && Vector.GreaterThanOrEqualAll(t, new Vector<double>(-700))
+              && Vector.LessThanOrEqualAll(t, new Vector<double>(700))))
+            return false;
+        result = Vector.ConditionalSelect(zero, Vector<double>.Zero, ExpPlain(t));
+        return true;
+    }
+
+    /// <summary><see cref="Log"/> of positive, finite, normal lanes.</summary>
+    static Vector<double> LogOfNormal(Vector<double> x)
+    {
+        var bits = Vector.AsVectorInt64(x);
+        var e = Vector.ConvertToDouble(((bits >>> 52) & new Vector<long>(0x7FF)) - new Vector<long>(1023));
+        var m = Vector.AsVectorDouble((bits & new Vector<long>(0x000F_FFFF_FFFF_FFFF))
+            | new Vector<long>(0x3FF0_0000_0000_0000)); // [1, 2)
+        var big = Vector.GreaterThan(m, new Vector<double>(Sqrt2));
+        m = Vector.ConditionalSelect(big, m * 0.5, m);
+        e = Vector.ConditionalSelect(big, e + Vector<double>.One, e);
+        var s = (m - Vector<double>.One) / (m + Vector<double>.One);
+        var s2 = s * s;
+        var p = new Vector<double>(1.0 / 23.0);
+        p = p * s2 + new Vector<double>(1.0 / 21.0);
+        p = p * s2 + new Vector<double>(1.0 / 19.0);
+        p = p * s2 + new Vector<double>(1.0 / 17.0);
+        p = p * s2 + new Vector<double>(1.0 / 15.0);
+        p = p * s2 + new Vector<double>(1.0 / 13.0);
+        p = p * s2 + new Vector<double>(1.0 / 11.0);
+        p = p * s2 + new Vector<double>(1.0 / 9.0);
+        p = p * s2 + new Vector<double>(1.0 / 7.0);
+        p = p * s2 + new Vector<double>(1.0 / 5.0);
+        p = p * s2 + new Vector<double>(1.0 / 3.0);
+        p = p * s2 + Vector<double>.One;
+        var lm = 2.0 * s * p;
+        return e * Ln2Hi + (lm + e * Ln2Lo);
+    }
+
+    /// <summary><see cref="Exp"/> of lanes in [−700, 700], where 2^k is a normal double and scaling by it is
+    /// exact.</summary>
+    static Vector<double> ExpPlain(Vector<double> x)
+    {
+        var k = Vector.Round(x * InvLn2);
+        var r = (x - k * Ln2Hi) - k * Ln2Lo;
+        var p = new Vector<double>(1.0 / 1307674368000.0);
+        p = p * r + new Vector<double>(1.0 / 87178291200.0);
+        p = p * r + new Vector<double>(1.0 / 6227020800.0);
+        p = p * r + new Vector<double>(1.0 / 479001600.0);
+        p = p * r + new Vector<double>(1.0 / 39916800.0);
+        p = p * r + new Vector<double>(1.0 / 3628800.0);
+        p = p * r + new Vector<double>(1.0 / 362880.0);
+        p = p * r + new Vector<double>(1.0 / 40320.0);
+        p = p * r + new Vector<double>(1.0 / 5040.0);
+        p = p * r + new Vector<double>(1.0 / 720.0);
+        p = p * r + new Vector<double>(1.0 / 120.0);
+        p = p * r + new Vector<double>(1.0 / 24.0);
+        p = p * r + new Vector<double>(1.0 / 6.0);
+        p = p * r + new Vector<double>(0.5);
+        p = p * r + Vector<double>.One;
+        p = p * r + Vector<double>.One;
+        var twoToK = Vector.AsVectorDouble((Vector.ConvertToInt64(k) + new Vector<long>(1023)) << 52);
+        return p * twoToK;
     }
 
     public static double Sin(double x) => SinCos(x, sin: true);

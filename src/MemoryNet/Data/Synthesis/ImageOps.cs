@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace MemoryNet.Data.Synthesis;
 
 /// <summary>Per-pixel helpers in plain float/double arithmetic (deterministic across machines).</summary>
@@ -65,36 +67,78 @@ public static class ImageOps
     public readonly record struct Tap(int Dx, int Dy, float W);
 
     /// <summary>out(x, y) = Σ w · src(x − dx, y − dy) (a true convolution), edges replicated.</summary>
-    public static float[] ConvolveSparse(ReadOnlySpan<float> src, int w, int h, IReadOnlyList<Tap> taps)
+    public static float[] ConvolveSparse(ReadOnlySpan<float> src, int w, int h, IReadOnlyList<Tap> taps) =>
+        ConvolveSparse(src, w, h, taps, 0, 0, w, h);
+
+    /// <summary>The window (x0, y0, ow, oh) of that convolution: the crop of the whole result, at the cost of the
+    /// window alone. Every output sums its taps in list order with a separate multiply and add, so the bits are the
+    /// same whatever the machine's vector width.</summary>
+    public static float[] ConvolveSparse(ReadOnlySpan<float> src, int w, int h, IReadOnlyList<Tap> taps,
+        int x0, int y0, int ow, int oh)
     {
-        var dst = new float[w * h];
-        foreach (var t in taps)
+        var dst = new float[ow * oh];
+        for (int y = 0; y < oh; y++)
         {
-            for (int y = 0; y < h; y++)
+            // a row at a time: the row being summed stays in L1 across all the taps
+            var row = dst.AsSpan(y * ow, ow);
+            foreach (var t in taps)
             {
-                int sy = y - t.Dy; if (sy < 0) sy = 0; else if (sy >= h) sy = h - 1;
-                int srow = sy * w, drow = y * w;
-                int x0 = Math.Max(0, t.Dx), x1 = Math.Min(w, w + t.Dx); // interior where x - dx in [0, w)
-                for (int x = 0; x < x0; x++) dst[drow + x] += t.W * src[srow];
-                for (int x = x0; x < x1; x++) dst[drow + x] += t.W * src[srow + x - t.Dx];
-                for (int x = Math.Max(x1, x0); x < w; x++) dst[drow + x] += t.W * src[srow + w - 1];
+                var srow = src.Slice(Math.Clamp(y0 + y - t.Dy, 0, h - 1) * w, w);
+                // output column x reads source column x0 + x − dx: inside the row for x in [a, b)
+                int a = Math.Clamp(t.Dx - x0, 0, ow), b = Math.Clamp(w + t.Dx - x0, a, ow);
+                float left = t.W * srow[0], right = t.W * srow[w - 1];
+                for (int x = 0; x < a; x++) row[x] += left;
+                AddScaled(row[a..b], srow.Slice(x0 + a - t.Dx, b - a), t.W);
+                for (int x = b; x < ow; x++) row[x] += right;
             }
         }
         return dst;
     }
 
-    /// <summary>Bilinear sample of a plane at (x, y), edges replicated.</summary>
-    public static float Bilinear(ReadOnlySpan<float> p, int w, int h, double x, double y)
+    /// <summary>dst[i] += k · src[i], rounded after the product and after the sum (never fused).</summary>
+    static void AddScaled(Span<float> dst, ReadOnlySpan<float> src, float k)
     {
-        if (x < 0) x = 0; else if (x > w - 1) x = w - 1;
-        if (y < 0) y = 0; else if (y > h - 1) y = h - 1;
-        int x0 = (int)x, y0 = (int)y;
-        int x1 = Math.Min(x0 + 1, w - 1), y1 = Math.Min(y0 + 1, h - 1);
-        float fx = (float)(x - x0), fy = (float)(y - y0);
-        float a = p[y0 * w + x0] + fx * (p[y0 * w + x1] - p[y0 * w + x0]);
-        float b = p[y1 * w + x0] + fx * (p[y1 * w + x1] - p[y1 * w + x0]);
-        return a + fy * (b - a);
+        int i = 0, n = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var kv = new Vector<float>(k);
+            for (; i <= dst.Length - n; i += n)
+            {
+                var product = kv * new Vector<float>(src[i..]);
+                (new Vector<float>(dst[i..]) + product).CopyTo(dst[i..]);
+            }
+        }
+        for (; i < dst.Length; i++) dst[i] += k * src[i];
     }
+
+    /// <summary>Where a bilinear sample at (x, y) reads, edges replicated: computed once, then applied to each
+    /// plane of an image.</summary>
+    public readonly struct BilinearTap
+    {
+        readonly int i00, i01, i10, i11;
+        readonly float fx, fy;
+
+        public BilinearTap(int w, int h, double x, double y)
+        {
+            if (x < 0) x = 0; else if (x > w - 1) x = w - 1;
+            if (y < 0) y = 0; else if (y > h - 1) y = h - 1;
+            int x0 = (int)x, y0 = (int)y;
+            int x1 = Math.Min(x0 + 1, w - 1), y1 = Math.Min(y0 + 1, h - 1);
+            fx = (float)(x - x0); fy = (float)(y - y0);
+            i00 = y0 * w + x0; i01 = y0 * w + x1; i10 = y1 * w + x0; i11 = y1 * w + x1;
+        }
+
+        public float Sample(ReadOnlySpan<float> p)
+        {
+            float a = p[i00] + fx * (p[i01] - p[i00]);
+            float b = p[i10] + fx * (p[i11] - p[i10]);
+            return a + fy * (b - a);
+        }
+    }
+
+    /// <summary>Bilinear sample of a plane at (x, y), edges replicated.</summary>
+    public static float Bilinear(ReadOnlySpan<float> p, int w, int h, double x, double y) =>
+        new BilinearTap(w, h, x, y).Sample(p);
 
     /// <summary>Every sample raised to the power p (p &gt; 1 darkens the mid-tones, p &lt; 1 lightens them; 0 and 1
     /// stay).</summary>

@@ -1,0 +1,107 @@
+using MemoryNet.Data.Synthesis;
+
+namespace MemoryNet.Tests.Training;
+
+/// <summary>The synthesis's fast paths give the bits of its plain arithmetic: a pair made on one machine is the pair
+/// made on any other, whatever its vector width.</summary>
+public class SynthArithmeticTests
+{
+    /// <summary>Samples of every kind a plane can hold: tones in [0, 1], every float exponent, zeros, subnormals,
+    /// negatives, infinities and NaN.</summary>
+    static float[] Samples(int n, int seed)
+    {
+        var r = new Random(seed);
+        var v = new float[n];
+        for (int i = 0; i < n; i++)
+            v[i] = (i % 10) switch
+            {
+                < 6 => (float)r.NextDouble(),
+                6 => MathF.ScaleB((float)(1 + r.NextDouble()), r.Next(-149, 128)),
+                7 => 0f,
+                8 => -(float)r.NextDouble(),
+                _ => (i / 10 % 4) switch { 0 => float.PositiveInfinity, 1 => float.NaN, 2 => 1f, _ => 1e-40f },
+            };
+        // runs of plain tones too, so that most vectors take the vector path
+        for (int i = 0; i < n / 2; i++) v[i] = (float)r.NextDouble();
+        return v;
+    }
+
+    [Theory]
+    [InlineData(2.2)]
+    [InlineData(1 / 2.2)]
+    [InlineData(1.37)]
+    [InlineData(-0.5)]
+    [InlineData(0.0)]
+    [InlineData(40.0)]
+    public void The_plane_power_gives_the_scalar_bits_for_every_sample(double y)
+    {
+        var src = Samples(10_003, 5); // not a whole number of vectors
+        var dst = new float[src.Length];
+        DMath.Pow(src, y, dst);
+        for (int i = 0; i < src.Length; i++)
+        {
+            float want = (float)DMath.Pow(src[i], y);
+            Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(dst[i]),
+                $"x = {src[i]:R}, y = {y}: {dst[i]:R}, the scalar function {want:R}");
+        }
+        var inPlace = (float[])src.Clone();
+        DMath.Pow(inPlace, y, inPlace);
+        Assert.Equal(dst, inPlace);
+    }
+
+    [Theory]
+    [InlineData(2.2)]
+    [InlineData(1 / 2.2)]
+    [InlineData(-3.1)]
+    public void The_plane_power_of_doubles_gives_the_scalar_bits(double y)
+    {
+        var r = new Random(11);
+        // runs of plain tones, of every exponent (subnormals and overflowing powers included), and of the specials
+        var src = Enumerable.Range(0, 20_001).Select(i => (i / 64 % 7) switch
+        {
+            < 4 => r.NextDouble(),
+            4 => Math.ScaleB(1 + r.NextDouble(), r.Next(-1074, 1024)),
+            5 => 0.0,
+            _ => new[] { double.NaN, double.PositiveInfinity, -1.0, 1.0 }[i % 4],
+        }).ToArray();
+        var dst = new double[src.Length];
+        DMath.Pow(src, y, dst);
+        for (int i = 0; i < src.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(DMath.Pow(src[i], y)) == BitConverter.DoubleToInt64Bits(dst[i]),
+                $"x = {src[i]:R}, y = {y}: {dst[i]:R}, the scalar function {DMath.Pow(src[i], y):R}");
+    }
+
+    /// <summary>The convolution as its definition reads: each output the sum over the taps, in their order, of weight
+    /// × the replicated-edge source sample.</summary>
+    static float[] PlainConvolution(float[] src, int w, int h, IReadOnlyList<ImageOps.Tap> taps)
+    {
+        var dst = new float[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float sum = 0;
+                foreach (var t in taps)
+                    sum += t.W * src[Math.Clamp(y - t.Dy, 0, h - 1) * w + Math.Clamp(x - t.Dx, 0, w - 1)];
+                dst[y * w + x] = sum;
+            }
+        return dst;
+    }
+
+    [Fact]
+    public void A_window_of_the_sparse_convolution_is_that_crop_of_the_plain_sum()
+    {
+        int w = 53, h = 29;
+        var r = new Random(3);
+        var src = Enumerable.Range(0, w * h).Select(_ => (float)r.NextDouble()).ToArray();
+        // taps reaching past every edge, some further than the window's margin
+        var taps = Enumerable.Range(0, 40)
+            .Select(_ => new ImageOps.Tap(r.Next(-20, 21), r.Next(-14, 15), (float)r.NextDouble() / 40)).ToList();
+        var plain = PlainConvolution(src, w, h, taps);
+        Assert.Equal(plain, ImageOps.ConvolveSparse(src, w, h, taps));
+        int x0 = 7, y0 = 4, ow = 38, oh = 19;
+        var window = ImageOps.ConvolveSparse(src, w, h, taps, x0, y0, ow, oh);
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                Assert.Equal(plain[(y0 + y) * w + x0 + x], window[y * ow + x]);
+    }
+}

@@ -128,10 +128,12 @@ public static class BlurSynth
         DMath.Pow(input.Data, 1 / gamma, input.Data);
         // sensor noise, signal-dependent: σ² = read² + shot·x
         double read = rng.Uniform(0, 0.015), shot = rng.Uniform(0, 4e-4);
+        var z = new double[input.Data.Length];
+        rng.Normals(z);
         for (int i = 0; i < input.Data.Length; i++)
         {
             double x = input.Data[i];
-            input.Data[i] = Math.Clamp((float)(x + Math.Sqrt(read * read + shot * x) * rng.Normal()), 0f, 1f);
+            input.Data[i] = Math.Clamp((float)(x + Math.Sqrt(read * read + shot * x) * z[i]), 0f, 1f);
         }
         p.Set("noise_read_sigma", read).Set("noise_shot", shot);
         if (rng.Chance(0.4))

@@ -105,6 +105,65 @@ public static class DMath
         for (; i < src.Length; i++) dst[i] = (float)Pow(src[i], y);
     }
 
+    /// <summary>dst[i] = Log(src[i]) for a plane, the scalar function's bits (as <see cref="Pow(ReadOnlySpan{float},
+    /// double, Span{float})"/>: vectors of positive, finite, normal samples take the vector path).</summary>
+    public static void Log(ReadOnlySpan<double> src, Span<double> dst)
+    {
+        if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));
+        int i = 0, n = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= src.Length - n; i += n)
+            {
+                var x = new Vector<double>(src[i..]);
+                if (IsPlain(x)) LogOfNormal(x).CopyTo(dst[i..]);
+                else for (int j = 0; j < n; j++) dst[i + j] = Log(src[i + j]);
+            }
+        for (; i < src.Length; i++) dst[i] = Log(src[i]);
+    }
+
+    /// <summary>sin and cos of a plane, the scalar functions' bits; vectors with a sample beyond ±2^40 or not finite
+    /// take the scalar path.</summary>
+    public static void SinCos(ReadOnlySpan<double> src, Span<double> sin, Span<double> cos)
+    {
+        if (sin.Length < src.Length || cos.Length < src.Length)
+            throw new ArgumentException("sin or cos is shorter than src");
+        int i = 0, n = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var bound = new Vector<double>(1099511627776.0) /* 2^40 */;
+            for (; i <= src.Length - n; i += n)
+            {
+                var x = new Vector<double>(src[i..]);
+                if (!Vector.LessThanAll(Vector.Abs(x), bound)) // NaN compares false
+                {
+                    for (int j = 0; j < n; j++) { sin[i + j] = Sin(src[i + j]); cos[i + j] = Cos(src[i + j]); }
+                    continue;
+                }
+                var k = Vector.Round(x * TwoOverPi);
+                var r = (x - k * PiO2Hi) - k * PiO2Lo;
+                var q = Vector.ConvertToInt64(k) & new Vector<long>(3); // ((k % 4) + 4) % 4 for either sign
+                var sp = SinPoly(r);
+                var cp = CosPoly(r);
+                Quadrant(q, sp, cp).CopyTo(sin[i..]);
+                Quadrant((q + Vector<long>.One) & new Vector<long>(3), sp, cp).CopyTo(cos[i..]); // cos x = sin(x + π/2)
+            }
+        }
+        for (; i < src.Length; i++) { sin[i] = Sin(src[i]); cos[i] = Cos(src[i]); }
+    }
+
+    /// <summary>sin(x) from the reduced argument's polynomials and the quadrant q: sp, cp, −sp, −cp.</summary>
+    static Vector<double> Quadrant(Vector<long> q, Vector<double> sp, Vector<double> cp)
+    {
+        var odd = Vector.Equals(q & Vector<long>.One, Vector<long>.One);
+        var negative = Vector.GreaterThanOrEqual(q, new Vector<long>(2));
+        var v = Vector.ConditionalSelect(odd, cp, sp);
+        return Vector.ConditionalSelect(negative, -v, v);
+    }
+
+    static bool IsPlain(Vector<double> x) =>
+        Vector.GreaterThanOrEqualAll(x, new Vector<double>(SmallestNormal))
+        && Vector.LessThanAll(x, new Vector<double>(double.PositiveInfinity));
+
     /// <summary>dst[i] = Pow(src[i], y) for a plane of doubles, as the float overload.</summary>
     public static void Pow(ReadOnlySpan<double> src, double y, Span<double> dst)
     {
@@ -128,8 +187,7 @@ public static class DMath
         x = Vector.ConditionalSelect(zero, Vector<double>.One, x);
         var t = new Vector<double>(y) * LogOfNormal(x);
         result = default;
-        if (!(Vector.GreaterThanOrEqualAll(x, new Vector<double>(SmallestNormal))
-              && Vector.LessThanAll(x, new Vector<double>(double.PositiveInfinity))
+        if (!(IsPlain(x)
               && Vector.GreaterThanOrEqualAll(t, new Vector<double>(-700))
               && Vector.LessThanOrEqualAll(t, new Vector<double>(700))))
             return false;
@@ -223,6 +281,36 @@ public static class DMath
         p = p * r2 + 1.0 / 120.0;
         p = p * r2 - 1.0 / 6.0;
         return r + r * r2 * p;
+    }
+
+    static Vector<double> SinPoly(Vector<double> r)
+    {
+        var r2 = r * r;
+        var p = new Vector<double>(-1.0 / 121645100408832000.0);
+        p = p * r2 + new Vector<double>(1.0 / 355687428096000.0);
+        p = p * r2 - new Vector<double>(1.0 / 1307674368000.0);
+        p = p * r2 + new Vector<double>(1.0 / 6227020800.0);
+        p = p * r2 - new Vector<double>(1.0 / 39916800.0);
+        p = p * r2 + new Vector<double>(1.0 / 362880.0);
+        p = p * r2 - new Vector<double>(1.0 / 5040.0);
+        p = p * r2 + new Vector<double>(1.0 / 120.0);
+        p = p * r2 - new Vector<double>(1.0 / 6.0);
+        return r + r * r2 * p;
+    }
+
+    static Vector<double> CosPoly(Vector<double> r)
+    {
+        var r2 = r * r;
+        var p = new Vector<double>(-1.0 / 6402373705728000.0);
+        p = p * r2 + new Vector<double>(1.0 / 20922789888000.0);
+        p = p * r2 - new Vector<double>(1.0 / 87178291200.0);
+        p = p * r2 + new Vector<double>(1.0 / 479001600.0);
+        p = p * r2 - new Vector<double>(1.0 / 3628800.0);
+        p = p * r2 + new Vector<double>(1.0 / 40320.0);
+        p = p * r2 - new Vector<double>(1.0 / 720.0);
+        p = p * r2 + new Vector<double>(1.0 / 24.0);
+        p = p * r2 - new Vector<double>(0.5);
+        return Vector<double>.One + r2 * p;
     }
 
     static double CosPoly(double r)

@@ -86,4 +86,35 @@ public sealed class SynthRng
     }
 
     public double Normal(double mean, double std) => mean + std * Normal();
+
+    /// <summary>dst.Length standard normal deviates: the numbers, and the state after, of as many calls to
+    /// <see cref="Normal()"/>, with the transform a vector of pairs at a time.</summary>
+    public void Normals(Span<double> dst)
+    {
+        int i = 0;
+        if (dst.Length > 0 && _spare is double s) { _spare = null; dst[i++] = s; }
+        int pairs = (dst.Length - i + 1) / 2;
+        if (pairs == 0) return;
+        var u1 = new double[pairs];
+        var angle = new double[pairs];
+        for (int k = 0; k < pairs; k++)
+        {
+            double u;
+            do u = NextDouble(); while (u <= 0);
+            u1[k] = u;
+            angle[k] = 2.0 * Math.PI * NextDouble();
+        }
+        var r = new double[pairs];
+        DMath.Log(u1, r);
+        for (int k = 0; k < pairs; k++) r[k] = Math.Sqrt(-2.0 * r[k]);
+        var sin = new double[pairs];
+        var cos = new double[pairs];
+        DMath.SinCos(angle, sin, cos);
+        for (int k = 0; k < pairs; k++)
+        {
+            dst[i++] = r[k] * cos[k];
+            if (i < dst.Length) dst[i++] = r[k] * sin[k];
+            else _spare = r[k] * sin[k];
+        }
+    }
 }

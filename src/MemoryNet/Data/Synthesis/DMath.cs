@@ -23,23 +23,7 @@ public static class DMath
         if (x < -745.2) return 0.0;
         double k = Math.Round(x * InvLn2);
         double r = (x - k * Ln2Hi) - k * Ln2Lo;
-        // Taylor series to degree 15 on |r| <= 0.35 (Horner)
-        double p = 1.0 / 1307674368000.0;
-        p = p * r + 1.0 / 87178291200.0;
-        p = p * r + 1.0 / 6227020800.0;
-        p = p * r + 1.0 / 479001600.0;
-        p = p * r + 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
-        p = p * r + 1.0 / 40320.0;
-        p = p * r + 1.0 / 5040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
-        p = p * r + 1.0;
-        p = p * r + 1.0;
+        double p = Horner(ExpTaylor, r);
         return Math.ScaleB(p, (int)k);
     }
 
@@ -53,19 +37,7 @@ public static class DMath
         if (m > Sqrt2) { m *= 0.5; e++; }
         double s = (m - 1.0) / (m + 1.0);
         double s2 = s * s;
-        // the series 2s(1 + s²/3 + s⁴/5 + … + s²²/23) (Horner), its coefficients folded at compile time
-        double p = 1.0 / 23.0;
-        p = p * s2 + 1.0 / 21.0;
-        p = p * s2 + 1.0 / 19.0;
-        p = p * s2 + 1.0 / 17.0;
-        p = p * s2 + 1.0 / 15.0;
-        p = p * s2 + 1.0 / 13.0;
-        p = p * s2 + 1.0 / 11.0;
-        p = p * s2 + 1.0 / 9.0;
-        p = p * s2 + 1.0 / 7.0;
-        p = p * s2 + 1.0 / 5.0;
-        p = p * s2 + 1.0 / 3.0;
-        p = p * s2 + 1.0;
+        double p = Horner(LogSeries, s2);
         double lm = 2.0 * s * p;
         return e * Ln2Hi + (lm + e * Ln2Lo);
     }
@@ -207,18 +179,7 @@ public static class DMath
         e = Vector.ConditionalSelect(big, e + Vector<double>.One, e);
         var s = (m - Vector<double>.One) / (m + Vector<double>.One);
         var s2 = s * s;
-        var p = new Vector<double>(1.0 / 23.0);
-        p = p * s2 + new Vector<double>(1.0 / 21.0);
-        p = p * s2 + new Vector<double>(1.0 / 19.0);
-        p = p * s2 + new Vector<double>(1.0 / 17.0);
-        p = p * s2 + new Vector<double>(1.0 / 15.0);
-        p = p * s2 + new Vector<double>(1.0 / 13.0);
-        p = p * s2 + new Vector<double>(1.0 / 11.0);
-        p = p * s2 + new Vector<double>(1.0 / 9.0);
-        p = p * s2 + new Vector<double>(1.0 / 7.0);
-        p = p * s2 + new Vector<double>(1.0 / 5.0);
-        p = p * s2 + new Vector<double>(1.0 / 3.0);
-        p = p * s2 + Vector<double>.One;
+        var p = Horner(LogSeries, s2);
         var lm = 2.0 * s * p;
         return e * Ln2Hi + (lm + e * Ln2Lo);
     }
@@ -229,22 +190,7 @@ public static class DMath
     {
         var k = Vector.Round(x * InvLn2);
         var r = (x - k * Ln2Hi) - k * Ln2Lo;
-        var p = new Vector<double>(1.0 / 1307674368000.0);
-        p = p * r + new Vector<double>(1.0 / 87178291200.0);
-        p = p * r + new Vector<double>(1.0 / 6227020800.0);
-        p = p * r + new Vector<double>(1.0 / 479001600.0);
-        p = p * r + new Vector<double>(1.0 / 39916800.0);
-        p = p * r + new Vector<double>(1.0 / 3628800.0);
-        p = p * r + new Vector<double>(1.0 / 362880.0);
-        p = p * r + new Vector<double>(1.0 / 40320.0);
-        p = p * r + new Vector<double>(1.0 / 5040.0);
-        p = p * r + new Vector<double>(1.0 / 720.0);
-        p = p * r + new Vector<double>(1.0 / 120.0);
-        p = p * r + new Vector<double>(1.0 / 24.0);
-        p = p * r + new Vector<double>(1.0 / 6.0);
-        p = p * r + new Vector<double>(0.5);
-        p = p * r + Vector<double>.One;
-        p = p * r + Vector<double>.One;
+        var p = Horner(ExpTaylor, r);
         var twoToK = Vector.AsVectorDouble((Vector.ConvertToInt64(k) + new Vector<long>(1023)) << 52);
         return p * twoToK;
     }
@@ -268,63 +214,58 @@ public static class DMath
         };
     }
 
-    static double SinPoly(double r)
-    {
-        double r2 = r * r;
-        double p = -1.0 / 121645100408832000.0;      // -1/19!
-        p = p * r2 + 1.0 / 355687428096000.0;         // 1/17!
-        p = p * r2 - 1.0 / 1307674368000.0;           // -1/15!
-        p = p * r2 + 1.0 / 6227020800.0;              // 1/13!
-        p = p * r2 - 1.0 / 39916800.0;                // -1/11!
-        p = p * r2 + 1.0 / 362880.0;                  // 1/9!
-        p = p * r2 - 1.0 / 5040.0;
-        p = p * r2 + 1.0 / 120.0;
-        p = p * r2 - 1.0 / 6.0;
-        return r + r * r2 * p;
-    }
-
-    static Vector<double> SinPoly(Vector<double> r)
-    {
-        var r2 = r * r;
-        var p = new Vector<double>(-1.0 / 121645100408832000.0);
-        p = p * r2 + new Vector<double>(1.0 / 355687428096000.0);
-        p = p * r2 - new Vector<double>(1.0 / 1307674368000.0);
-        p = p * r2 + new Vector<double>(1.0 / 6227020800.0);
-        p = p * r2 - new Vector<double>(1.0 / 39916800.0);
-        p = p * r2 + new Vector<double>(1.0 / 362880.0);
-        p = p * r2 - new Vector<double>(1.0 / 5040.0);
-        p = p * r2 + new Vector<double>(1.0 / 120.0);
-        p = p * r2 - new Vector<double>(1.0 / 6.0);
-        return r + r * r2 * p;
-    }
-
+    static double SinPoly(double r) { double r2 = r * r; return r + r * r2 * Horner(SinTaylor, r2); }
+    static double CosPoly(double r) { double r2 = r * r; return 1.0 + r2 * Horner(CosTaylor, r2); }
+    static Vector<double> SinPoly(Vector<double> r) { var r2 = r * r; return r + r * r2 * Horner(SinTaylor, r2); }
     static Vector<double> CosPoly(Vector<double> r)
     {
         var r2 = r * r;
-        var p = new Vector<double>(-1.0 / 6402373705728000.0);
-        p = p * r2 + new Vector<double>(1.0 / 20922789888000.0);
-        p = p * r2 - new Vector<double>(1.0 / 87178291200.0);
-        p = p * r2 + new Vector<double>(1.0 / 479001600.0);
-        p = p * r2 - new Vector<double>(1.0 / 3628800.0);
-        p = p * r2 + new Vector<double>(1.0 / 40320.0);
-        p = p * r2 - new Vector<double>(1.0 / 720.0);
-        p = p * r2 + new Vector<double>(1.0 / 24.0);
-        p = p * r2 - new Vector<double>(0.5);
-        return Vector<double>.One + r2 * p;
+        return Vector<double>.One + r2 * Horner(CosTaylor, r2);
     }
 
-    static double CosPoly(double r)
+    // Polynomial coefficients, highest degree first, for Horner's rule in the scalar and the vector functions alike.
+    // A negative coefficient added gives the bits of its magnitude subtracted (IEEE defines x − c as x + (−c)).
+
+    /// <summary>exp(r) on |r| ≤ 0.35: Taylor to degree 15.</summary>
+    static readonly double[] ExpTaylor =
+    [
+        1.0 / 1307674368000.0, 1.0 / 87178291200.0, 1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
+        1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0,
+        0.5, 1.0, 1.0,
+    ];
+
+    /// <summary>log m = 2s(1 + s²/3 + s⁴/5 + … + s²²/23), s = (m − 1)/(m + 1): the series in s².</summary>
+    static readonly double[] LogSeries =
+    [
+        1.0 / 23.0, 1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0, 1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0,
+        1.0 / 5.0, 1.0 / 3.0, 1.0,
+    ];
+
+    /// <summary>sin r = r + r³ · p(r²), Taylor to degree 19.</summary>
+    static readonly double[] SinTaylor =
+    [
+        -1.0 / 121645100408832000.0, 1.0 / 355687428096000.0, -1.0 / 1307674368000.0, 1.0 / 6227020800.0,
+        -1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0,
+    ];
+
+    /// <summary>cos r = 1 + r² · p(r²), Taylor to degree 18.</summary>
+    static readonly double[] CosTaylor =
+    [
+        -1.0 / 6402373705728000.0, 1.0 / 20922789888000.0, -1.0 / 87178291200.0, 1.0 / 479001600.0,
+        -1.0 / 3628800.0, 1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5,
+    ];
+
+    static double Horner(double[] c, double x)
     {
-        double r2 = r * r;
-        double p = -1.0 / 6402373705728000.0;         // -1/18!
-        p = p * r2 + 1.0 / 20922789888000.0;          // 1/16!
-        p = p * r2 - 1.0 / 87178291200.0;             // -1/14!
-        p = p * r2 + 1.0 / 479001600.0;               // 1/12!
-        p = p * r2 - 1.0 / 3628800.0;                 // -1/10!
-        p = p * r2 + 1.0 / 40320.0;                   // 1/8!
-        p = p * r2 - 1.0 / 720.0;
-        p = p * r2 + 1.0 / 24.0;
-        p = p * r2 - 0.5;
-        return 1.0 + r2 * p;
+        double p = c[0];
+        for (int i = 1; i < c.Length; i++) p = p * x + c[i];
+        return p;
+    }
+
+    static Vector<double> Horner(double[] c, Vector<double> x)
+    {
+        var p = new Vector<double>(c[0]);
+        for (int i = 1; i < c.Length; i++) p = p * x + new Vector<double>(c[i]);
+        return p;
     }
 }

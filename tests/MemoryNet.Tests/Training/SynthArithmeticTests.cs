@@ -153,5 +153,8 @@ public class SynthArithmeticTests
         for (int y = 0; y < oh; y++)
             for (int x = 0; x < ow; x++)
                 Assert.Equal(plain[(y0 + y) * w + x0 + x], window[y * ow + x]);
+        // a kernel wider and taller than the picture: every tap reads the edges
+        var small = src[..(6 * 5)];
+        Assert.Equal(PlainConvolution(small, 6, 5, taps), ImageOps.ConvolveSparse(small, 6, 5, taps));
     }
 }

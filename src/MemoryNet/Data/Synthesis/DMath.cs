@@ -102,7 +102,7 @@ public static class DMath
         int i = 0, n = Vector<double>.Count;
         if (Vector.IsHardwareAccelerated)
         {
-            var bound = new Vector<double>(1099511627776.0) /* 2^40 */;
+            var bound = new Vector<double>(Math.ScaleB(1.0, 40));
             for (; i <= src.Length - n; i += n)
             {
                 var x = new Vector<double>(src[i..]);

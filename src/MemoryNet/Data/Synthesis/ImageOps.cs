@@ -88,7 +88,7 @@ public static class ImageOps
                 int a = Math.Clamp(t.Dx - x0, 0, ow), b = Math.Clamp(w + t.Dx - x0, a, ow);
                 float left = t.W * srow[0], right = t.W * srow[w - 1];
                 for (int x = 0; x < a; x++) row[x] += left;
-                AddScaled(row[a..b], srow.Slice(x0 + a - t.Dx, b - a), t.W);
+                if (b > a) AddScaled(row[a..b], srow.Slice(x0 + a - t.Dx, b - a), t.W);
                 for (int x = b; x < ow; x++) row[x] += right;
             }
         }

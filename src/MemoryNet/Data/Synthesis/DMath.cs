@@ -78,7 +78,8 @@ public static class DMath
     }
 
     /// <summary>dst[i] = Log(src[i]) for a plane, the scalar function's bits (as <see cref="Pow(ReadOnlySpan{float},
-    /// double, Span{float})"/>: vectors of positive, finite, normal samples take the vector path).</summary>
+    /// double, Span{float})"/>: vectors of positive, finite, normal samples take the vector path). src and dst may be
+    /// the same span.</summary>
     public static void Log(ReadOnlySpan<double> src, Span<double> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));

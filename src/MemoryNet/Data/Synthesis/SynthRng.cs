@@ -104,7 +104,7 @@ public sealed class SynthRng
             u1[k] = u;
             angle[k] = 2.0 * Math.PI * NextDouble();
         }
-        var r = new double[pairs];
+        var r = u1; // the radius in place of its uniform
         DMath.Log(u1, r);
         for (int k = 0; k < pairs; k++) r[k] = Math.Sqrt(-2.0 * r[k]);
         var sin = new double[pairs];

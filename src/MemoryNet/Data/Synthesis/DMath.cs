@@ -58,23 +58,14 @@ public static class DMath
     public static void Pow(ReadOnlySpan<float> src, double y, Span<float> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));
-        int i = 0, n = Vector<double>.Count;
-        if (Vector.IsHardwareAccelerated && y != 0)
+        Span<double> chunk = stackalloc double[256];
+        for (int i = 0; i < src.Length; i += chunk.Length)
         {
-            Span<double> lane = stackalloc double[n];
-            for (; i <= src.Length - n; i += n)
-            {
-                for (int j = 0; j < n; j++) lane[j] = src[i + j];
-                if (!TryPow(new Vector<double>(lane), y, out var r))
-                {
-                    for (int j = 0; j < n; j++) dst[i + j] = (float)Pow(src[i + j], y);
-                    continue;
-                }
-                r.CopyTo(lane);
-                for (int j = 0; j < n; j++) dst[i + j] = (float)lane[j];
-            }
+            var part = chunk[..Math.Min(chunk.Length, src.Length - i)];
+            for (int j = 0; j < part.Length; j++) part[j] = src[i + j];
+            Pow(part, y, part);
+            for (int j = 0; j < part.Length; j++) dst[i + j] = (float)part[j];
         }
-        for (; i < src.Length; i++) dst[i] = (float)Pow(src[i], y);
     }
 
     /// <summary>dst[i] = Log(src[i]) for a plane, the scalar function's bits (as <see cref="Pow(ReadOnlySpan{float},
@@ -137,7 +128,8 @@ public static class DMath
         Vector.GreaterThanOrEqualAll(x, new Vector<double>(SmallestNormal))
         && Vector.LessThanAll(x, new Vector<double>(double.PositiveInfinity));
 
-    /// <summary>dst[i] = Pow(src[i], y) for a plane of doubles, as the float overload.</summary>
+    /// <summary>dst[i] = Pow(src[i], y) for a plane of doubles, as the float overload (src and dst may be the same
+    /// span).</summary>
     public static void Pow(ReadOnlySpan<double> src, double y, Span<double> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));

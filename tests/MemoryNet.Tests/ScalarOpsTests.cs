@@ -70,7 +70,8 @@ public class ScalarOpsTests
                         && (pattern.IsMatch(lines[i]) || OneArgumentAdd(lines[i])))
                         found.Add($"{rel}:{i + 1}: {lines[i].Trim()}");
             }
-        Assert.True(found.Count == 0, "use ScalarOps (MulK, AddK, DivK_, PowK, Plus …):\n" + string.Join("\n", found));
+        Assert.True(found.Count == 0,
+            "use ScalarOps (MulK, AddK, DivK_, PowK, Plus …):\n" + string.Join("\n", found));
     }
 
     /// <summary>An add(…) or add_(…) on the line whose arguments have no comma outside brackets (a call that runs on

@@ -56,7 +56,8 @@ public static class BenchCommand
                 "the machine's reachable GFLOP/s"
         };
         var cmd = new Command("bench", "Measure inference speed and peak memory");
-        foreach (var o in new Option[] { arch, size, batch, iters, threads, json, precision, train, dataParallel, roofline })
+        foreach (var o in new Option[]
+                 { arch, size, batch, iters, threads, json, precision, train, dataParallel, roofline })
             cmd.Options.Add(o);
         cmd.SetAction(p => p.GetValue(roofline)
             ? RunRoofline(p.GetValue(size), p.GetValue(iters), p.GetValue(threads), p.GetValue(json))

@@ -72,14 +72,17 @@ public static class ModelsCommand
         average.Options.Add(avgTask);
         average.SetAction(p => Average(p.GetValue(files)!, p.GetValue(avgOutput)!, p.GetValue(avgTask)));
 
-        var growName = new Argument<string>("MODEL") { Description = "A bundled NAFNet model or a NAFNet weights file" };
+        var growName = new Argument<string>("MODEL")
+            { Description = "A bundled NAFNet model or a NAFNet weights file" };
         var growEnc = new Option<string>("--enc")
         {
             Description = "Encoder blocks per level, e.g. 2,2,4,6 (each at least the model's)", Required = true
         };
         var growMiddle = new Option<int>("--middle") { Description = "Middle blocks", Required = true };
-        var growDec = new Option<string>("--dec") { Description = "Decoder blocks per level, e.g. 2,2,2,2", Required = true };
-        var growOutput = new Option<string>("--output", "-o") { Description = "Output .safetensors file", Required = true };
+        var growDec = new Option<string>("--dec")
+            { Description = "Decoder blocks per level, e.g. 2,2,2,2", Required = true };
+        var growOutput = new Option<string>("--output", "-o")
+            { Description = "Output .safetensors file", Required = true };
         var grow = new Command("grow",
             "Deepen a NAFNet without changing what it computes (new blocks start as the identity), to train on " +
             "with more capacity (train --init OUT)");

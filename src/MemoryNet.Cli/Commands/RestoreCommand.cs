@@ -13,8 +13,8 @@ public static class RestoreCommand
 {
     sealed record Settings(
         string[] Inputs, string Output, int? Bits, long MaxPixels, TileSettings Tiling,
-        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision, SelfEnsemble SelfEnsemble,
-        int JpegQuality, string? Json, bool Quiet);
+        bool SkipExisting, string? Format, bool SideBySide, string? Shard, Precision Precision,
+        SelfEnsemble SelfEnsemble, int JpegQuality, string? Json, bool Quiet);
 
     public static Command Create()
     {

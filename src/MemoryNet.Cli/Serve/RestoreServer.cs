@@ -152,9 +152,10 @@ public sealed class RestoreServer : IAsyncDisposable
                     "optional fields 'task' " +
                     "(" + RestorationTasks.List +
                     "), 'model' (a name from GET /v1/models), 'format' (png, jpg or webp; default png), " +
-                    "'quality' (1-100 for jpg and webp; default 95), 'bits' (8 or 16, png only) and 'ensemble' (none, " +
-                    "flips or x8: the test-time self-ensemble, 4 or 8 passes averaged; default none). The answer is " +
-                    "the restored image. Large images are restored in tiles under the server's --max-memory. Errors " +
+                    "'quality' (1-100 for jpg and webp; default 95), 'bits' (8 or 16, png only) and 'ensemble' " +
+                    "(none, flips or x8: the test-time self-ensemble, 4 or 8 passes averaged; default none). The " +
+                    "answer is the restored image. Large images are restored in tiles under the server's " +
+                    "--max-memory. Errors " +
                     "are JSON {\"error\": \"...\"}: " +
                     "400 a bad request, 413 over --max-upload-mb or --max-pixels, 415 an unsupported format, 503 the " +
                     "queue is full (Retry-After).")
@@ -339,7 +340,8 @@ public sealed class RestoreServer : IAsyncDisposable
         var ticket = Queue.TryEnter();
         if (ticket is null)
         {
-            int seconds = Queue.RetryAfterSeconds(Volatile.Read(ref _secondsPerWork), Volatile.Read(ref _workPerRequest));
+            int seconds = Queue.RetryAfterSeconds(
+                Volatile.Read(ref _secondsPerWork), Volatile.Read(ref _workPerRequest));
             ctx.Response.Headers.RetryAfter = seconds.ToString();
             await Error(ctx, 503,
                 $"the server is busy ({Queue.InSystem} requests running or waiting); retry in {seconds} s");

@@ -131,7 +131,8 @@ public sealed class TrainOptions
         if (n.MemoryInitScale is <= 0 or > 100)
             throw new UserInputException($"memory-init-scale must be in (0, 100] (got {n.MemoryInitScale})");
         if (n.MemoryInitScale != 1 && n.Init is not null)
-            throw new UserInputException("memory-init-scale draws a new network's memory and init loads trained weights: give only one of them");
+            throw new UserInputException("memory-init-scale draws a new network's memory and init loads trained "
+                + "weights: give only one of them");
     }
 }
 
@@ -183,7 +184,8 @@ public sealed class NetworkOptions
     /// <summary>The input memory's items are drawn uniform in ±scale/√C instead of the reference's ±1/√C (1). The
     /// reads are softmax-weighted mixes of the items, so small items make nearly uniform addresses: at the reference's
     /// scale the instance and semantic reads, the only image that stages 2 and 3 see, hardly depend on the pixel
-    /// (<see cref="Memory.MemoryUnit.InputSensitivity"/>). An initialisation only: the architecture is unchanged.</summary>
+    /// (<see cref="Memory.MemoryUnit.InputSensitivity"/>). An initialisation only: the architecture is
+    /// unchanged.</summary>
     public double MemoryInitScale { get; set; } = 1;
     /// <summary>Weights to start from (any loadable checkpoint).</summary>
     public string? Init { get; set; }

@@ -7,8 +7,8 @@ namespace MemoryNet.Training;
 
 /// <summary>
 /// The validation of a run: mean PSNR under the named protocol (identical crops count as 100 dB) of the restored image
-/// on centre crops of at most <c>max</c> validation pairs; the model is left in eval mode. The degraded crops' own score
-/// is the bar: a run whose validation stays below it has not learnt to restore.
+/// on centre crops of at most <c>max</c> validation pairs; the model is left in eval mode. The degraded crops' own
+/// score is the bar: a run whose validation stays below it has not learnt to restore.
 /// </summary>
 public sealed class Validator(IReadOnlyList<PairedItem> pairs, string protocolName, int cropSize, int max)
 {

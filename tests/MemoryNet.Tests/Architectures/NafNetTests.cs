@@ -142,7 +142,8 @@ public class NafNetTests
         {
             Data = { Folder = data, Val = data, Patch = 16, ValPatch = 16, Batch = 2, Workers = 1 },
             Network = { Arch = "nafnet-s" }, Optimiser = { Steps = steps, Lr = 1e-3 }, Loss = { PixelLoss = "psnr" },
-            Run = { Threads = 2, Out = Path.Combine(root, "run") }, Logging = { LogEvery = 1, SaveEvery = 2, ValEvery = 2 },
+            Run = { Threads = 2, Out = Path.Combine(root, "run") },
+            Logging = { LogEvery = 1, SaveEvery = 2, ValEvery = 2 },
         };
         var o = Options(4);
         var first = new Trainer(o, SampleSources.ForTraining(o.Data), PairedFolders.Read(data, DatasetLayout.Paired))
@@ -174,7 +175,8 @@ public class NafNetTests
         using var source = small.Build();
         manual_seed(5);
         using (no_grad()) // trained blocks are not the identity: random β and γ
-            foreach (var (key, t) in StateDict.Entries(source).Where(e => e.Key.EndsWith("beta") || e.Key.EndsWith("gamma")))
+            foreach (var (key, t) in StateDict.Entries(source)
+                         .Where(e => e.Key.EndsWith("beta") || e.Key.EndsWith("gamma")))
                 t.copy_(randn_like(t) * 0.5);
         using var grown = NafNetArchitecture.Grow(source, [2, 1], 3, [1, 2]);
         Assert.Equal(new NafNetSpec("custom", 4, [2, 1], 3, [1, 2]), grown.Spec);
@@ -217,11 +219,13 @@ public class NafNetTests
         // it resumes as the grown network when the init file is gone
         File.Move(init, init + ".moved");
         o.Optimiser.Steps = 4;
-        Assert.Equal(4, new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
+        Assert.Equal(4,
+            new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
         // and when it is resumed without --init at all (tools/train-recipe.sh names INIT only to start)
         o.Network.Init = null;
         o.Optimiser.Steps = 6;
-        Assert.Equal(6, new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
+        Assert.Equal(6,
+            new Trainer(o, SampleSources.ForTraining(o.Data), null).Run(true, null, _ => { }, default).Step);
         using (var resumed = ModelFile.Load(Path.Combine(root, "run", "latest.safetensors")))
             Assert.Equal(grown.Spec, resumed.Spec);
         o.Network.Init = init;

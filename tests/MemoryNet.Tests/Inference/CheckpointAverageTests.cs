@@ -77,7 +77,8 @@ public class CheckpointAverageTests
         foreach (var (enc, why) in new[] { ("2,x", "block counts"), ("0,1", "block counts"), ("1,1,1", "2 levels") })
         {
             var bad = Path.Combine(dir, "bad.safetensors");
-            (code, err) = CliRunner.Run("models", "grow", path, "--enc", enc, "--middle", "1", "--dec", "1,1", "-o", bad);
+            (code, err) = CliRunner.Run(
+                "models", "grow", path, "--enc", enc, "--middle", "1", "--dec", "1,1", "-o", bad);
             Assert.Equal(2, code);
             Assert.Contains(err, l => l.Contains(why));
             Assert.False(File.Exists(bad));

@@ -246,7 +246,8 @@ public class RestoreCommandTests
             i => Math.Abs(plain.Pixels[i] - local.Pixels[i]) > 1.5 / 65535);
         var (code, err) = Restore(a, "-o", Out("bad.png"), "--tlc", "1");
         Assert.Equal(2, code);
-        Assert.Contains(err, l => l.Contains("training patch must be a multiple of 8 for custom, from 8 to 1024 pixels (got 1)"));
+        Assert.Contains(err,
+            l => l.Contains("training patch must be a multiple of 8 for custom, from 8 to 1024 pixels (got 1)"));
         var (evalCode, evalErr) = Run("eval", "--pred", root, "--gt", root, "--protocol", "rgb", "--tlc", "64");
         Assert.Equal(2, evalCode);
         Assert.Contains(evalErr, l => l.Contains("--tlc restores with a model"));

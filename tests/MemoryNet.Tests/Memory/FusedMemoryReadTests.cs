@@ -56,7 +56,8 @@ public class FusedMemoryReadTests
         }
         var (o0, dq0, dm0) = Run(MemoryUnit.ReadUnfused);
         var (o1, dq1, dm1) = Run(FusedMemoryReadFunction.Read);
-        foreach (var (a, b, what) in new[] { (o0, o1, "output"), (dq0, dq1, "row gradient"), (dm0, dm1, "item gradient") })
+        foreach (var (a, b, what) in
+                 new[] { (o0, o1, "output"), (dq0, dq1, "row gradient"), (dm0, dm1, "item gradient") })
         {
             Assert.Equal(a.shape, b.shape);
             double scale = a.abs().max().item<float>();

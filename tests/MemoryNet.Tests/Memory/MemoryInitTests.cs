@@ -82,7 +82,8 @@ public class MemoryInitTests
             Data = { Folder = "x" }, Optimiser = { Steps = 1 }, Network = { MemoryInitScale = 3, Init = "w.pth" },
         };
         Assert.Contains("memory-init-scale", Assert.Throws<UserInputException>(withInit.Validate).Message);
-        var zero = new TrainOptions { Data = { Folder = "x" }, Optimiser = { Steps = 1 }, Network = { MemoryInitScale = 0 } };
+        var zero = new TrainOptions
+            { Data = { Folder = "x" }, Optimiser = { Steps = 1 }, Network = { MemoryInitScale = 0 } };
         Assert.Contains("memory-init-scale must be", Assert.Throws<UserInputException>(zero.Validate).Message);
     }
 

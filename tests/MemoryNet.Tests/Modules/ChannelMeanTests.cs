@@ -66,7 +66,8 @@ public class ChannelMeanTests
         Assert.True(change > 1e-3, $"local statistics changed the output by {change:E2} only");
         Assert.Throws<UserInputException>(() => model.UseLocalStatistics(1));
         // MPRNet takes multiples of 8: a patch it cannot run is refused, and the model keeps its windows
-        Assert.Contains("multiple of 8", Assert.Throws<UserInputException>(() => model.UseLocalStatistics(100)).Message);
+        Assert.Contains("multiple of 8",
+            Assert.Throws<UserInputException>(() => model.UseLocalStatistics(100)).Message);
         Assert.Equal(0, (model.forward(small)[0] - smallGlobal).abs().max().item<float>());
     }
 }

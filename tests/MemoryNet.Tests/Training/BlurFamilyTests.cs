@@ -156,7 +156,8 @@ public class BlurFamilyTests
         Assert.InRange(gammas.Count(g => g == 1), 30, 80);   // a third in the encoded values, as GoPro's `blur`
         Assert.All(gammas, g => Assert.InRange(g, 1.0, 2.2));
         var plain = pairs.Where(p => p.Params["highlight_gain"] is null)
-            .Select(p => (Gamma: (double)p.Params["gamma"]!, Brighter: p.Input.Data.Average() - p.Target.Data.Average()))
+            .Select(p => (Gamma: (double)p.Params["gamma"]!,
+                Brighter: p.Input.Data.Average() - p.Target.Data.Average()))
             .ToList();
         var encoded = plain.Where(p => p.Gamma < 1.3).ToList();
         var linear = plain.Where(p => p.Gamma == 2.2).ToList();

@@ -20,7 +20,8 @@ public class GradientParityTests
     [InlineData("tiny_memorynet")]
     public void OneFp32StepHasTheOfficialGradients(string net)
     {
-        var io = Safetensors.Read(Fixture(net + "_grad.safetensors")).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var io = Safetensors.Read(Fixture(net + "_grad.safetensors")).Tensors
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
         using var model = ModelFile.Load(Fixture(net + "_plain.pth"));
         model.train();
         using var loss = new RestorationLoss();
@@ -43,6 +44,7 @@ public class GradientParityTests
             compared++;
         }
         Assert.True(compared > 100, $"{net}: only {compared} gradients compared");
-        Assert.True(report.Count == 0, $"{net}: {report.Count} of {compared} gradients differ:\n" + string.Join("\n", report));
+        Assert.True(report.Count == 0,
+            $"{net}: {report.Count} of {compared} gradients differ:\n" + string.Join("\n", report));
     }
 }

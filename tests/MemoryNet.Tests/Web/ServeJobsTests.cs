@@ -6,8 +6,9 @@ using MemoryNet.Cli.Serve;
 namespace MemoryNet.Tests.Web;
 
 /// <summary>The jobs API of `memorynet serve` against a real server: progress, result, cancellation, bounds. Alone
-/// (the Console collection): a job's result is compared byte for byte with a direct restore, and tests running beside
-/// it change libtorch's thread count (OpenMP's is process-wide), which changes a convolution's summation order.</summary>
+/// (the Console collection): a job's result is compared byte for byte with a direct restore, and tests running
+/// beside it change libtorch's thread count (OpenMP's is process-wide), which changes a convolution's summation
+/// order.</summary>
 [Collection("Console")]
 public sealed class ServeJobsTests
 {
@@ -114,11 +115,13 @@ public sealed class ServeJobsTests
     {
         var server = await RestoreServer.StartAsync(Tiled(maxJobs: 1));
         string id;
-        using (var client = new HttpClient { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) })
+        using (var client = new HttpClient
+                   { BaseAddress = new Uri(server.Address), Timeout = TimeSpan.FromSeconds(120) })
         {
             id = await Create(client, WebTestData.Png(1600, 1200, seed: 5)); // hundreds of tiles
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (Progress(await Json(await client.GetAsync($"/v1/jobs/{id}"))).Done == 0 && DateTime.UtcNow < deadline)
+            while (Progress(await Json(await client.GetAsync($"/v1/jobs/{id}"))).Done == 0
+                   && DateTime.UtcNow < deadline)
                 await Task.Delay(20);
         }
         var job = server.Jobs.Get(id)!;

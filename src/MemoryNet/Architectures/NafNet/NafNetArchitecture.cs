@@ -103,8 +103,8 @@ public sealed partial class NafNetArchitecture : IArchitecture
         if (source.Spec is not NafNetSpec from)
             throw new UserInputException($"only a NAFNet can be grown (this is {source.Spec.Describe()})");
         if (enc.Count != from.EncBlocks.Count || dec.Count != from.DecBlocks.Count)
-            throw new UserInputException($"the network has {from.EncBlocks.Count} levels; give {from.EncBlocks.Count} " +
-                $"encoder and decoder block counts (got {enc.Count} and {dec.Count})");
+            throw new UserInputException($"the network has {from.EncBlocks.Count} levels; give " +
+                $"{from.EncBlocks.Count} encoder and decoder block counts (got {enc.Count} and {dec.Count})");
         if (enc.Zip(from.EncBlocks).Any(p => p.First < p.Second) || middle < from.MiddleBlocks
             || dec.Zip(from.DecBlocks).Any(p => p.First < p.Second))
             throw new UserInputException($"growing cannot remove blocks: the network has {from.Describe()}");

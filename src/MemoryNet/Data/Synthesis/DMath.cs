@@ -42,9 +42,12 @@ public static class DMath
         return e * Ln2Hi + (lm + e * Ln2Lo);
     }
 
+    /// <summary>x to the power y; exactly x for y = 1 (exp(log x) would be a few ulp off: a gamma of 1 must leave a
+    /// picture's values as they are).</summary>
     public static double Pow(double x, double y)
     {
         if (y == 0) return 1.0;
+        if (y == 1) return x;
         if (x == 0) return y > 0 ? 0.0 : double.PositiveInfinity;
         if (x < 0) return double.NaN;
         return Exp(y * Log(x));
@@ -133,6 +136,7 @@ public static class DMath
     public static void Pow(ReadOnlySpan<double> src, double y, Span<double> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));
+        if (y == 1) { src.CopyTo(dst); return; }
         int i = 0, n = Vector<double>.Count;
         if (Vector.IsHardwareAccelerated && y != 0)
             for (; i <= src.Length - n; i += n)

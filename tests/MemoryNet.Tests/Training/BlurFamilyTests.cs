@@ -182,6 +182,61 @@ public class BlurFamilyTests
         Assert.Contains(shifts, t => t > 12);
     }
 
+    /// <summary>Pieces (8-connected) of the pixels above <paramref name="t"/>.</summary>
+    static int Pieces(float[] plane, int w, int h, float t)
+    {
+        var seen = new bool[w * h];
+        int pieces = 0;
+        var stack = new Stack<int>();
+        for (int i = 0; i < w * h; i++)
+        {
+            if (seen[i] || plane[i] <= t) continue;
+            pieces++;
+            seen[i] = true;
+            stack.Push(i);
+            while (stack.Count > 0)
+            {
+                int j = stack.Pop(), x = j % w, y = j / w;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++)
+                    {
+                        int nx = x + dx, ny = y + dy, k = ny * w + nx;
+                        if (nx < 0 || ny < 0 || nx >= w || ny >= h || seen[k] || plane[k] <= t) continue;
+                        seen[k] = true;
+                        stack.Push(k);
+                    }
+            }
+        }
+        return pieces;
+    }
+
+    [Fact]
+    public void Warps_with_a_frame_exposure_draw_one_streak_and_instantaneous_warps_draw_copies()
+    {
+        // a 2×2 light on black, blurred along the warps' paths: frames exposed over part of their interval join into
+        // one streak, as a camera's blur does; instantaneous frames far apart leave separate copies (GoPro's ghosts)
+        const int size = 96 + 2 * BlurSynth.Margin;
+        var scene = Flat(size, 0);
+        for (int y = size / 2; y < size / 2 + 2; y++)
+            for (int x = size / 2; x < size / 2 + 2; x++)
+                for (int c = 0; c < 3; c++) scene.Data[(c * size + y) * size + x] = 1;
+        int exposed = 0, ghosted = 0, farApart = 0;
+        for (int i = 0; i < 80; i++)
+        {
+            var p = new SynthParams();
+            var blurred = BlurSynth.GoProBlur(scene, SynthRng.ForItem(12, i), p);
+            int pieces = Pieces(blurred.Plane(0).ToArray(), 96, 96, 1e-4f);
+            double duty = (double)p["frame_exposure"]!;
+            var t = (double[])p["translation_px"]!;
+            double step = 2 * Math.Sqrt(t[0] * t[0] + t[1] * t[1]) / ((int)p["frames"]! - 1);
+            Assert.InRange((int)p["samples"]!, (int)p["frames"]!, BlurSynth.MaxWarpSamples);
+            if (duty > 0) { exposed++; Assert.True(pieces == 1, $"pair {i}: exposed frames in {pieces} pieces"); }
+            else if (step > 4) { farApart++; if (pieces > 1) ghosted++; }
+        }
+        Assert.InRange(exposed, 25, 55);
+        Assert.True(farApart >= 5 && ghosted >= farApart * 0.8, $"{ghosted} of {farApart} far-apart warps ghosted");
+    }
+
     /// <summary>Every kernel's centroid lies on a whole pixel: a kernel off centre by a fraction of a pixel shifts the
     /// blurred picture by an amount the network cannot see.</summary>
     [Fact]

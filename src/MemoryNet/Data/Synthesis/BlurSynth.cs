@@ -4,9 +4,9 @@ namespace MemoryNet.Data.Synthesis;
 
 /// <summary>
 /// Motion blur (see <see cref="Apply"/>): random camera trajectories (Boracchi &amp; Foi, TIP 2012) giving a uniform
-/// kernel normalised to sum 1, measured kernels, or GoPro-like non-uniform blur (Nah et al. CVPR'17: 7–13 warps along
-/// a smooth random path averaged in linear light). The input crop carries a border of <see cref="Margin"/> px on each
-/// side; both outputs are the centre.
+/// kernel normalised to sum 1, measured kernels, or GoPro-like non-uniform blur (Nah et al. CVPR'17: 7–13 frames
+/// warped along a smooth random path and averaged, see <see cref="GoProBlur"/>), all under a camera response drawn per
+/// pair. The input crop carries a border of <see cref="Margin"/> px on each side; both outputs are the centre.
 /// </summary>
 public static class BlurSynth
 {
@@ -16,6 +16,8 @@ public static class BlurSynth
     public const int Steps = 2000;
     public const double MaxLength = 60;
     public static readonly double[] Exposures = [1.0 / 100, 1.0 / 10, 1.0 / 2, 1.0];
+    /// <summary>Most warps one GoPro-like pair averages (frames × samples within each frame's exposure).</summary>
+    public const int MaxWarpSamples = 96;
 
     /// <summary>A random trajectory: Steps complex points inside the canvas.</summary>
     public static (double X, double Y)[] Trajectory(SynthRng rng, out SynthParams info)
@@ -108,7 +110,7 @@ public static class BlurSynth
         var p = new SynthParams().Set("kind", "blur").Set("gamma", gamma);
         var lin = new RgbImage(w, h);
         for (int i = 0; i < lin.Data.Length; i++) lin.Data[i] = Math.Max(withBorder.Data[i], 0f);
-        if (gamma != 1) DMath.Pow(lin.Data, gamma, lin.Data);
+        DMath.Pow(lin.Data, gamma, lin.Data);
         // some pictures are sharp and only noisy or compressed: without them every JPEG block edge the network saw
         // came with blur, and it sharpened the blocks of sharp JPEG photos (−1.2 dB on clean/val at quality 60–95)
         bool sharp = rng.Chance(SharpShare);
@@ -125,7 +127,7 @@ public static class BlurSynth
             : TrajectoryBlur(lin, rng, p);
         var input = new RgbImage(ow, oh);
         for (int i = 0; i < input.Data.Length; i++) input.Data[i] = Math.Clamp(blurred.Data[i], 0f, 1f);
-        if (gamma != 1) DMath.Pow(input.Data, 1 / gamma, input.Data);
+        DMath.Pow(input.Data, 1 / gamma, input.Data);
         // sensor noise, signal-dependent: σ² = read² + shot·x
         double read = rng.Uniform(0, 0.015), shot = rng.Uniform(0, 4e-4);
         var z = new double[input.Data.Length];
@@ -221,9 +223,12 @@ public static class BlurSynth
         return Convolve(lin, taps);
     }
 
-    static RgbImage GoProBlur(RgbImage lin, SynthRng rng, SynthParams p)
+    /// <summary>GoPro-like non-uniform blur of a linear picture with a <see cref="Margin"/> px border: 7–13 frames
+    /// warped (shift and turn) along a smooth path and averaged, each either instantaneous or exposed over part of the
+    /// interval to the next; the parameters go into <paramref name="p"/>.</summary>
+    public static RgbImage GoProBlur(RgbImage lin, SynthRng rng, SynthParams p)
     {
-        int frames = 7 + 2 * rng.Int(0, 4); // 7, 9, 11, 13: odd, the middle one is the identity
+        int frames = 7 + 2 * rng.Int(0, 4); // 7, 9, 11, 13: odd, the middle one on the target's place
         // path half-length log-uniform: most real shake is mild, and a family of mostly heavy blur taught the network
         // that every soft edge is blurred (it sharpened defocus and haze in nearly sharp photos)
         double tmax = Math.Exp(rng.Uniform(0, Math.Log(24)));
@@ -238,12 +243,24 @@ public static class BlurSynth
         double om1 = rng.Uniform(-1.5, 1.5) * deg, om2 = rng.Uniform(-0.5, 0.5) * deg;
 
         int w = lin.Width, h = lin.Height, ow = w - 2 * Margin, oh = h - 2 * Margin;
-        var acc = new double[3 * ow * oh];
         double ccx = (w - 1) / 2.0, ccy = (h - 1) / 2.0;
         int mid = frames / 2;
+        // Each frame's own exposure: a 240 fps frame is exposed for up to 1/240 s, so a fast path leaves separate
+        // copies only where the shutter was short. Half the warps integrate each frame over a share (duty) of the
+        // interval to the next, sampled at most ~0.75 px apart; the others keep instantaneous frames (ghosts).
+        double duty = rng.Chance(0.5) ? rng.Uniform(0.5, 1) : 0;
+        double speed = Math.Sqrt(vx * vx + vy * vy) + 2 * Math.Sqrt(wx * wx + wy * wy)   // px per unit of s, at most
+            + (Math.Abs(om1) + 2 * Math.Abs(om2)) * Math.Sqrt(ccx * ccx + ccy * ccy);
+        int sub = duty == 0 ? 1 : Math.Clamp((int)Math.Ceiling(duty * speed / mid / 0.75), 1, MaxWarpSamples / frames);
+        var positions = new List<double>(frames * sub);
+        double span = 1 + duty / (2 * mid);   // the first and last frames' exposures stay on the path's s in [-1, 1]
         for (int f = 0; f < frames; f++)
+            for (int j = 0; j < sub; j++)
+                positions.Add(((f - mid) / (double)mid + duty / mid * ((j + 0.5) / sub - 0.5)) / span);
+
+        var acc = new double[3 * ow * oh];
+        foreach (double s in positions)
         {
-            double s = (f - mid) / (double)mid;
             double tx = vx * s + wx * s * s, ty = vy * s + wy * s * s;
             double th = om1 * s + om2 * s * s;
             double ct = DMath.Cos(th), st = DMath.Sin(th);
@@ -257,8 +274,9 @@ public static class BlurSynth
                 }
         }
         var blurred = new RgbImage(ow, oh);
-        for (int i = 0; i < acc.Length; i++) blurred.Data[i] = (float)(acc[i] / frames);
-        p.Set("method", "gopro").Set("frames", frames)
+        for (int i = 0; i < acc.Length; i++) blurred.Data[i] = (float)(acc[i] / positions.Count);
+        p.Set("method", "gopro").Set("frames", frames).Set("frame_exposure", SynthParams.R(duty))
+            .Set("samples", positions.Count)
             .Set("translation_px", new[] { SynthParams.R(vx), SynthParams.R(vy) })
             .Set("curvature_px", new[] { SynthParams.R(wx), SynthParams.R(wy) })
             .Set("rotation_deg", new[] { SynthParams.R(om1 / deg), SynthParams.R(om2 / deg) });

@@ -61,6 +61,7 @@ public static class DMath
     public static void Pow(ReadOnlySpan<float> src, double y, Span<float> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("dst is shorter than src", nameof(dst));
+        if (y == 1) { src.CopyTo(dst); return; }   // the blur family's gamma-1 pairs: no round trip through doubles
         Span<double> chunk = stackalloc double[256];
         for (int i = 0; i < src.Length; i += chunk.Length)
         {

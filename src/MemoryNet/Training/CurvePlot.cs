@@ -32,7 +32,9 @@ public static class CurvePlot
     /// and its validation PSNR, each in the legend. Several runs: each run has one hue, its loss a light line (a moving
     /// mean over <paramref name="smooth"/> logged rows, so that the runs can be told apart) and its validation PSNR
     /// the dark shade with markers; the legend names each run once and sits outside the data area, which a dozen runs'
-    /// entries would otherwise cover.
+    /// entries would otherwise cover. Runs labelled GROUP/NAME (an ablation's row/seed) share their group's hue and
+    /// differ by marker and line pattern, so that a dozen runs of six rows read as six colours, not as a palette
+    /// that repeats past ten.
     /// </summary>
     public static ScottPlot.Plot Build(IReadOnlyList<(string Label, string LogPath)> runs, int smooth = 1)
     {
@@ -42,7 +44,11 @@ public static class CurvePlot
         ScottPlot.MarkerShape[] shapes = [ScottPlot.MarkerShape.FilledCircle, ScottPlot.MarkerShape.FilledSquare,
             ScottPlot.MarkerShape.FilledTriangleUp, ScottPlot.MarkerShape.FilledDiamond];
         string? protocol = null;
+        ScottPlot.LinePattern[] patterns = [ScottPlot.LinePattern.Solid, ScottPlot.LinePattern.Dashed,
+            ScottPlot.LinePattern.Dotted];
         var inputLevels = new HashSet<double>(); // runs on the same validation pairs share one input line
+        var groups = new List<string>(); // in order of first appearance: the hue index
+        var inGroup = new Dictionary<string, int>(); // runs seen so far per group: the marker and pattern index
         for (int i = 0; i < runs.Count; i++)
         {
             var (label, logPath) = runs[i];
@@ -51,7 +57,13 @@ public static class CurvePlot
             var loss = rows.Where(r => r["loss"] is not null && r["step"] is not null).ToList();
             var val = rows.Where(r => r["event"]?.GetValue<string>() == "val").ToList();
             string prefix = label.Length > 0 ? label + ": " : "";
-            var (dark, light) = (palette.GetColor(2 * i % 20), palette.GetColor((2 * i + 1) % 20));
+            int slash = label.IndexOf('/');
+            string group = slash > 0 ? label[..slash] : label + "\0" + i; // an unlabelled group is its own
+            if (!groups.Contains(group)) groups.Add(group);
+            int hue = groups.IndexOf(group), member = inGroup[group] = inGroup.GetValueOrDefault(group, -1) + 1;
+            var (dark, light) = (palette.GetColor(2 * hue % 20), palette.GetColor((2 * hue + 1) % 20));
+            // past ten groups the hues repeat: the marker then tells the groups apart, as within a group
+            int variant = member + hue / 10;
             if (loss.Count > 0)
             {
                 var values = loss.Select(r => r["loss"]!.GetValue<double>()).ToArray();
@@ -68,7 +80,12 @@ public static class CurvePlot
                     val.Select(r => r["psnr"]!.GetValue<double>()).ToArray());
                 v.LegendText = several ? label : $"{prefix}validation PSNR ({protocol})";
                 v.Axes.YAxis = plot.Axes.Right;
-                if (several) { v.Color = dark; v.LineWidth = 2; v.MarkerShape = shapes[i / 10 % shapes.Length]; }
+                if (several)
+                {
+                    v.Color = dark; v.LineWidth = 2;
+                    v.MarkerShape = shapes[variant % shapes.Length];
+                    v.LinePattern = patterns[variant % patterns.Length];
+                }
                 // the degraded input's score on the same crops: the level the curve has to clear
                 if (val[^1]["input_psnr"]?.GetValue<double>() is double input && inputLevels.Add(input))
                 {

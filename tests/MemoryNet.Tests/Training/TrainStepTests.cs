@@ -377,6 +377,17 @@ public class CurvesCommandTests
         Assert.Equal(new ScottPlot.Palettes.Category20().GetColor(1), lines[0].Color);
         Assert.NotEqual(lines[1].Color, lines[3].Color);
         Assert.Contains(plot.Axes.GetPanels(), p => p is ScottPlot.Panels.LegendPanel);
+        // GROUP/NAME labels (an ablation's row/seed): one hue per group, the runs of a group told apart by marker
+        // and line pattern
+        using var seeds = CurvePlot.Build([("row/1", Path.Combine(a, "log.jsonl")),
+            ("other/1", Path.Combine(b, "log.jsonl")), ("row/2", Path.Combine(b, "log.jsonl"))]);
+        var vals = seeds.GetPlottables<ScottPlot.Plottables.Scatter>().Where(l => l.LegendText.Length > 0).ToList();
+        Assert.Equal(["row/1", "other/1", "row/2"], vals.Select(l => l.LegendText));
+        Assert.Equal(vals[0].Color, vals[2].Color);
+        Assert.NotEqual(vals[0].Color, vals[1].Color);
+        Assert.NotEqual(vals[0].MarkerShape, vals[2].MarkerShape);
+        Assert.NotEqual(vals[0].LinePattern, vals[2].LinePattern);
+        Assert.Equal(vals[0].MarkerShape, vals[1].MarkerShape);
         using var one = CurvePlot.Build([("", Path.Combine(a, "log.jsonl"))]);
         Assert.DoesNotContain(one.Axes.GetPanels(), p => p is ScottPlot.Panels.LegendPanel);
         Assert.Equal(["loss", "validation PSNR (y)"],

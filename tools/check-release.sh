@@ -21,12 +21,15 @@ dir="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'memorynet-*' | head -
 mkdir -p "$work/path"
 for tool in bash dirname readlink; do ln -s "$(command -v "$tool")" "$work/path/$tool"; done
 run() { env -i HOME="$work" PATH="$work/path" DOTNET_ROOT=/nonexistent "$dir/memorynet" "$@"; }
-run --help | grep -q "restore" || { echo "release: --help does not list restore" >&2; exit 1; }
-run models list | grep -q "derain" || { echo "release: models list does not show derain" >&2; exit 1; }
+# outputs captured before matching: with pipefail, `| grep -q` stops reading at its first match and the writer's
+# SIGPIPE would fail the pipeline at random
+help="$(run --help)"; grep -q "restore" <<<"$help" || { echo "release: --help does not list restore" >&2; exit 1; }
+models="$(run models list)"
+grep -q "derain" <<<"$models" || { echo "release: models list does not show derain" >&2; exit 1; }
 run restore --task derain "$dir/samples/demo/derain.png" -o "$work/out.png" >/dev/null
 [ -s "$work/out.png" ] || { echo "release: restore wrote nothing" >&2; exit 1; }
 (cd "$work" && run demo --out "$work/demo" >/dev/null)
-ls "$work/demo" | grep -q derain || { echo "release: demo wrote no derain strip" >&2; exit 1; }
+compgen -G "$work/demo/*derain*" >/dev/null || { echo "release: demo wrote no derain strip" >&2; exit 1; }
 echo "archive ok: $(basename "$archive") ran help, models list, restore --task derain and demo without .NET on PATH"
 
 cp -r "$root/samples/consumer" "$work/consumer"
